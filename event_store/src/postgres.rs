@@ -1,0 +1,232 @@
+//! The PostgreSQL adapter: appends serialised by a transaction-scoped advisory lock (so
+//! several server processes share one gap-free log), new positions announced by NOTIFY.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::error::{AppendError, StoreError};
+use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
+use crate::plan::{self, Head, PendingAppend};
+use crate::store::{decode_event, decode_head, decode_key, Adapter};
+
+/// The NOTIFY channel carrying the last committed position.
+pub(crate) const CHANNEL: &str = "yuekang_events";
+
+#[derive(Debug)]
+pub(crate) struct PgAdapter {
+    readers: PgPool,
+    writer: PgPool,
+}
+
+impl PgAdapter {
+    pub(crate) async fn new(readers: PgPool) -> Result<Self, StoreError> {
+        let options = (*readers.connect_options()).clone();
+        let writer = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::db("opening the PostgreSQL writer connection"))?;
+        Ok(Self { readers, writer })
+    }
+
+    pub(crate) fn readers(&self) -> &PgPool {
+        &self.readers
+    }
+}
+
+#[async_trait]
+impl Adapter for PgAdapter {
+    async fn commit(
+        &self,
+        batch: &[PendingAppend<'_>],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError> {
+        let mut tx = self
+            .writer
+            .begin()
+            .await
+            .map_err(StoreError::db("beginning the append transaction"))?;
+        sqlx::query(include_str!("sql/postgres/lock.sql"))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("taking the append lock"))?;
+
+        let streams: Vec<&str> = batch
+            .iter()
+            .flat_map(|p| p.request.streams.iter().map(|s| s.stream.as_str()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut versions = HashMap::with_capacity(streams.len());
+        for row in sqlx::query(include_str!("sql/postgres/stream_versions.sql"))
+            .bind(&streams)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::db("reading stream versions"))?
+        {
+            let stream: String = row
+                .try_get(0)
+                .map_err(StoreError::db("decoding a version"))?;
+            let version: i64 = row
+                .try_get(1)
+                .map_err(StoreError::db("decoding a version"))?;
+            versions.insert(stream, version as u64);
+        }
+
+        let head = match sqlx::query(include_str!("sql/postgres/head.sql"))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::db("reading the log head"))?
+        {
+            Some(row) => decode_head(&row)?,
+            None => Head::EMPTY,
+        };
+
+        let wanted: Vec<&str> = batch
+            .iter()
+            .filter_map(|p| p.request.idempotency.as_ref().map(|r| r.key.as_str()))
+            .collect();
+        let mut taken = HashSet::new();
+        if !wanted.is_empty() {
+            for row in sqlx::query(include_str!("sql/postgres/taken_keys.sql"))
+                .bind(&wanted)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::db("reading idempotency keys"))?
+            {
+                taken.insert(row.try_get(0).map_err(StoreError::db("decoding a key"))?);
+            }
+        }
+
+        let plan = plan::plan(batch, head, &mut versions, &taken, now);
+        if let Some(last) = plan.rows.last() {
+            let n = plan.rows.len();
+            let mut position = Vec::with_capacity(n);
+            let mut stream = Vec::with_capacity(n);
+            let mut version = Vec::with_capacity(n);
+            let mut event_type = Vec::with_capacity(n);
+            let mut schema_version = Vec::with_capacity(n);
+            let mut payload = Vec::with_capacity(n);
+            let mut metadata = Vec::with_capacity(n);
+            let mut recorded_at = Vec::with_capacity(n);
+            let mut hash = Vec::with_capacity(n);
+            for r in &plan.rows {
+                position.push(r.position as i64);
+                stream.push(r.stream);
+                version.push(r.version as i64);
+                event_type.push(r.event_type);
+                schema_version.push(i64::from(r.schema_version));
+                payload.push(r.payload);
+                metadata.push(r.metadata);
+                recorded_at.push(r.recorded_at);
+                hash.push(r.hash.to_vec());
+            }
+            sqlx::query(include_str!("sql/postgres/insert_events.sql"))
+                .bind(position)
+                .bind(stream)
+                .bind(version)
+                .bind(event_type)
+                .bind(schema_version)
+                .bind(payload)
+                .bind(metadata)
+                .bind(recorded_at)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("inserting events"))?;
+            sqlx::query(include_str!("sql/postgres/notify.sql"))
+                .bind(last.position.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("announcing new events"))?;
+        }
+        if !plan.keys.is_empty() {
+            let mut key = Vec::new();
+            let mut request_hash = Vec::new();
+            let mut response = Vec::new();
+            let mut position = Vec::new();
+            for (r, p) in &plan.keys {
+                key.push(r.key.as_str());
+                request_hash.push(r.request_hash.as_str());
+                response.push(r.response.as_str());
+                position.push(*p as i64);
+            }
+            sqlx::query(include_str!("sql/postgres/insert_keys.sql"))
+                .bind(key)
+                .bind(request_hash)
+                .bind(response)
+                .bind(position)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("inserting idempotency keys"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("committing the append transaction"))?;
+        Ok(plan.outcomes)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        until_micros: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(include_str!("sql/postgres/read_stream.sql"))
+            .bind(stream)
+            .bind(until_micros)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::db("reading a stream"))?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(include_str!("sql/postgres/read_all.sql"))
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::db("reading the log"))?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn last_position(&self) -> Result<u64, StoreError> {
+        let position: i64 = sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
+            .fetch_one(&self.readers)
+            .await
+            .map_err(StoreError::db("reading the last position"))?;
+        Ok(position as u64)
+    }
+
+    async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+        let version: i64 = sqlx::query_scalar(include_str!("sql/postgres/stream_version.sql"))
+            .bind(stream)
+            .fetch_one(&self.readers)
+            .await
+            .map_err(StoreError::db("reading a stream version"))?;
+        Ok(version as u64)
+    }
+
+    async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError> {
+        sqlx::query(include_str!("sql/postgres/get_key.sql"))
+            .bind(key)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(StoreError::db("reading an idempotency key"))?
+            .as_ref()
+            .map(decode_key)
+            .transpose()
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+    }
+}

@@ -1,0 +1,1 @@
+SELECT pg_notify('yuekang_events', $1)

@@ -1,0 +1,1 @@
+SELECT key FROM idempotency_keys WHERE key = ANY($1)

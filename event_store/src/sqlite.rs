@@ -1,0 +1,198 @@
+//! The SQLite adapter: one writer connection taking `BEGIN IMMEDIATE`, readers from the pool.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::error::{AppendError, StoreError};
+use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
+use crate::plan::{self, Head, PendingAppend};
+use crate::store::{decode_event, decode_head, decode_key, Adapter};
+
+#[derive(Debug)]
+pub(crate) struct SqliteAdapter {
+    readers: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteAdapter {
+    pub(crate) async fn new(readers: SqlitePool) -> Result<Self, StoreError> {
+        let options = (*readers.connect_options()).clone();
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::db("opening the SQLite writer connection"))?;
+        Ok(Self { readers, writer })
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[async_trait]
+impl Adapter for SqliteAdapter {
+    async fn commit(
+        &self,
+        batch: &[PendingAppend<'_>],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::db("beginning the append transaction"))?;
+
+        let streams: HashSet<&str> = batch
+            .iter()
+            .flat_map(|p| p.request.streams.iter().map(|s| s.stream.as_str()))
+            .collect();
+        let mut versions = HashMap::with_capacity(streams.len());
+        for row in sqlx::query(include_str!("sql/sqlite/stream_versions.sql"))
+            .bind(json(&streams)?)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::db("reading stream versions"))?
+        {
+            let stream: String = row
+                .try_get(0)
+                .map_err(StoreError::db("decoding a version"))?;
+            let version: i64 = row
+                .try_get(1)
+                .map_err(StoreError::db("decoding a version"))?;
+            versions.insert(stream, version as u64);
+        }
+
+        let head = match sqlx::query(include_str!("sql/sqlite/head.sql"))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::db("reading the log head"))?
+        {
+            Some(row) => decode_head(&row)?,
+            None => Head::EMPTY,
+        };
+
+        let wanted: Vec<&str> = batch
+            .iter()
+            .filter_map(|p| p.request.idempotency.as_ref().map(|r| r.key.as_str()))
+            .collect();
+        let mut taken = HashSet::new();
+        if !wanted.is_empty() {
+            for row in sqlx::query(include_str!("sql/sqlite/taken_keys.sql"))
+                .bind(json(&wanted)?)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::db("reading idempotency keys"))?
+            {
+                taken.insert(row.try_get(0).map_err(StoreError::db("decoding a key"))?);
+            }
+        }
+
+        let plan = plan::plan(batch, head, &mut versions, &taken, now);
+        if !plan.rows.is_empty() {
+            let rows: Vec<_> = plan
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.position,
+                        r.stream,
+                        r.version,
+                        r.event_type,
+                        r.schema_version,
+                        r.payload,
+                        r.metadata,
+                        r.recorded_at,
+                        hex::encode(r.hash),
+                    )
+                })
+                .collect();
+            sqlx::query(include_str!("sql/sqlite/insert_events.sql"))
+                .bind(json(&rows)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("inserting events"))?;
+        }
+        if !plan.keys.is_empty() {
+            let keys: Vec<_> = plan
+                .keys
+                .iter()
+                .map(|(r, position)| (&r.key, &r.request_hash, &r.response, position))
+                .collect();
+            sqlx::query(include_str!("sql/sqlite/insert_keys.sql"))
+                .bind(json(&keys)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("inserting idempotency keys"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("committing the append transaction"))?;
+        Ok(plan.outcomes)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        until_micros: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(include_str!("sql/sqlite/read_stream.sql"))
+            .bind(stream)
+            .bind(until_micros)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::db("reading a stream"))?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(include_str!("sql/sqlite/read_all.sql"))
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::db("reading the log"))?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn last_position(&self) -> Result<u64, StoreError> {
+        let position: i64 = sqlx::query_scalar(include_str!("sql/sqlite/last_position.sql"))
+            .fetch_one(&self.readers)
+            .await
+            .map_err(StoreError::db("reading the last position"))?;
+        Ok(position as u64)
+    }
+
+    async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+        let version: i64 = sqlx::query_scalar(include_str!("sql/sqlite/stream_version.sql"))
+            .bind(stream)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(StoreError::db("reading a stream version"))?;
+        Ok(version as u64)
+    }
+
+    async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError> {
+        sqlx::query(include_str!("sql/sqlite/get_key.sql"))
+            .bind(key)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(StoreError::db("reading an idempotency key"))?
+            .as_ref()
+            .map(decode_key)
+            .transpose()
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+    }
+}

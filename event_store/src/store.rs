@@ -1,0 +1,429 @@
+//! The public store handle: reading, appending through the group-commit writer, the head
+//! notification, and chain verification.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::stream::{self, Stream};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::db::Database;
+use crate::error::{AppendError, StoreError};
+use crate::hash::{self, HashInput};
+use crate::model::{
+    AppendOutcome, AppendRequest, RecordedEvent, StoredIdempotency, StreamId, VerifyReport,
+};
+use crate::plan::{micros, Head, PendingAppend};
+use crate::postgres::{PgAdapter, CHANNEL};
+use crate::sqlite::SqliteAdapter;
+use crate::writer::{self, Job};
+
+/// What an adapter does; everything backend-neutral lives in the store and the planner.
+#[async_trait]
+pub(crate) trait Adapter: Send + Sync + std::fmt::Debug + 'static {
+    /// Commits one batch in one transaction under the append lock; answers each request.
+    async fn commit(
+        &self,
+        batch: &[PendingAppend<'_>],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError>;
+    async fn read_stream(
+        &self,
+        stream: &str,
+        until_micros: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn last_position(&self) -> Result<u64, StoreError>;
+    async fn stream_version(&self, stream: &str) -> Result<u64, StoreError>;
+    async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError>;
+    async fn close(&self);
+}
+
+/// Reading the log.
+#[async_trait]
+pub trait EventReader: Send + Sync {
+    /// A stream's events in version order; with `as_of`, only those recorded by then.
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        as_of: Option<OffsetDateTime>,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// Up to `limit` events after `after`, in position order.
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// The position of the last committed event (0 when the log is empty).
+    async fn last_position(&self) -> Result<u64, StoreError>;
+}
+
+/// Appending to the log.
+#[async_trait]
+pub trait EventAppender: Send + Sync {
+    /// Commits every event of `request` or none of them.
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError>;
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub clock: Arc<dyn Clock>,
+    /// The most events one group commit gathers.
+    pub max_batch_events: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            max_batch_events: 4_000,
+        }
+    }
+}
+
+/// The event store. Cheap to clone; every clone shares the one writer task.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Database,
+    adapter: Arc<dyn Adapter>,
+    jobs: mpsc::Sender<Job>,
+    head: watch::Sender<u64>,
+    clock: Arc<dyn Clock>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    listener: Option<JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
+}
+
+const PAGE_MAX: u32 = 10_000;
+
+impl EventStore {
+    /// Opens the store on a migrated database and starts its writer task (and, on
+    /// PostgreSQL, the LISTEN task that learns of other processes' appends).
+    pub async fn open(db: Database, options: StoreOptions) -> Result<Self, StoreError> {
+        let (adapter, listener): (Arc<dyn Adapter>, _) = match &db {
+            Database::Sqlite(pool) => (Arc::new(SqliteAdapter::new(pool.clone()).await?), None),
+            Database::Postgres(pool) => {
+                let adapter = PgAdapter::new(pool.clone()).await?;
+                let readers = adapter.readers().clone();
+                (Arc::new(adapter), Some(readers))
+            }
+        };
+        let last = adapter.last_position().await?;
+        let (head, _) = watch::channel(last);
+        let (jobs, rx) = mpsc::channel(8_192);
+        let writer = tokio::spawn(writer::run(
+            adapter.clone(),
+            rx,
+            head.clone(),
+            options.clock.clone(),
+            options.max_batch_events.max(1),
+        ));
+        let listener = listener.map(|pool| tokio::spawn(listen(pool, head.clone())));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                adapter,
+                jobs,
+                head,
+                clock: options.clock,
+                writer: Mutex::new(Some(writer)),
+                listener,
+            }),
+        })
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Watches the last committed position known to this process.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.head.subscribe()
+    }
+
+    /// The last committed position known to this process, without a round trip.
+    pub fn known_head(&self) -> u64 {
+        *self.inner.head.borrow()
+    }
+
+    /// The answer remembered under an idempotency key, if any.
+    pub async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError> {
+        self.inner.adapter.idempotency(key).await
+    }
+
+    /// The log after `after`, as a stream read page by page.
+    pub fn read_all_stream(
+        &self,
+        after: u64,
+        page: u32,
+    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        let adapter = self.inner.adapter.clone();
+        let page = page.clamp(1, PAGE_MAX);
+        stream::unfold(
+            (
+                adapter,
+                after,
+                Vec::<RecordedEvent>::new().into_iter(),
+                false,
+            ),
+            move |(adapter, after, mut buffered, done)| async move {
+                if let Some(event) = buffered.next() {
+                    return Some((Ok(event), (adapter, after, buffered, done)));
+                }
+                if done {
+                    return None;
+                }
+                match adapter.read_all(after, page).await {
+                    Ok(events) => {
+                        let last = events.last().map(|e| e.position)?;
+                        let done = events.len() < page as usize;
+                        let mut buffered = events.into_iter();
+                        let first = buffered.next()?;
+                        Some((Ok(first), (adapter, last, buffered, done)))
+                    }
+                    Err(e) => Some((Err(e), (adapter, after, buffered, true))),
+                }
+            },
+        )
+    }
+
+    /// Walks the whole chain: every position present, every hash recomputed.
+    pub async fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut prev = hash::GENESIS;
+        let mut expected = 1u64;
+        let mut checked = 0u64;
+        loop {
+            let page = self.inner.adapter.read_all(expected - 1, PAGE_MAX).await?;
+            let Some(last) = page.last().map(|e| e.position) else {
+                break;
+            };
+            for event in &page {
+                checked += 1;
+                let problem = if event.position != expected {
+                    Some((expected, "missing"))
+                } else if event.hash != hash::chain(&prev, &hash_input(event)) {
+                    Some((event.position, "hash mismatch"))
+                } else {
+                    None
+                };
+                if let Some((position, problem)) = problem {
+                    return Ok(VerifyReport {
+                        ok: false,
+                        checked,
+                        first_bad_position: Some(position),
+                        problem: Some(problem.to_owned()),
+                    });
+                }
+                prev = event.hash;
+                expected += 1;
+            }
+            if last + 1 != expected {
+                break;
+            }
+        }
+        Ok(VerifyReport {
+            ok: true,
+            checked,
+            first_bad_position: None,
+            problem: None,
+        })
+    }
+
+    /// Stops accepting appends, commits what is queued, and closes the writer.
+    pub async fn shutdown(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.inner.jobs.send(Job::Shutdown(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+        let writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(writer) = writer {
+            let _ = writer.await;
+        }
+        self.inner.adapter.close().await;
+    }
+}
+
+#[async_trait]
+impl EventReader for EventStore {
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        as_of: Option<OffsetDateTime>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let until = as_of.map(micros).unwrap_or(i64::MAX);
+        self.inner.adapter.read_stream(stream.as_str(), until).await
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner
+            .adapter
+            .read_all(after, limit.clamp(1, PAGE_MAX))
+            .await
+    }
+
+    async fn last_position(&self) -> Result<u64, StoreError> {
+        self.inner.adapter.last_position().await
+    }
+}
+
+#[async_trait]
+impl EventAppender for EventStore {
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError> {
+        let metadata_json = serde_json::to_string(&request.metadata)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .jobs
+            .send(Job::Append {
+                request,
+                metadata_json,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+pub(crate) fn hash_input(event: &RecordedEvent) -> HashInput<'_> {
+    HashInput {
+        position: event.position,
+        stream: &event.stream,
+        version: event.version,
+        event_type: &event.event_type,
+        schema_version: event.schema_version,
+        payload: &event.payload,
+        metadata: &event.metadata,
+        recorded_at_micros: micros(event.recorded_at),
+    }
+}
+
+/// Follows other processes' appends on PostgreSQL.
+async fn listen(pool: sqlx::PgPool, head: watch::Sender<u64>) {
+    loop {
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(error) = listener.listen(CHANNEL).await {
+                    tracing::warn!(%error, "LISTEN failed; retrying");
+                } else {
+                    loop {
+                        match listener.recv().await {
+                            Ok(note) => {
+                                if let Ok(position) = note.payload().parse::<u64>() {
+                                    advance(&head, position);
+                                }
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "lost the LISTEN connection; reconnecting");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot open the LISTEN connection; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Raises the known head to `position` if it is newer.
+pub(crate) fn advance(head: &watch::Sender<u64>, position: u64) {
+    head.send_if_modified(|known| {
+        if position > *known {
+            *known = position;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+fn column<'r, R, T>(row: &'r R, index: usize) -> Result<T, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+{
+    row.try_get(index)
+        .map_err(StoreError::db("decoding an event row"))
+}
+
+fn hash_bytes(raw: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    raw.try_into()
+        .map_err(|raw: Vec<u8>| StoreError::Corrupt(format!("hash of {} bytes", raw.len())))
+}
+
+pub(crate) fn decode_event<R>(row: &R) -> Result<RecordedEvent, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let recorded_at: i64 = column(row, 7)?;
+    Ok(RecordedEvent {
+        position: column::<R, i64>(row, 0)? as u64,
+        stream: column(row, 1)?,
+        version: column::<R, i64>(row, 2)? as u64,
+        event_type: column(row, 3)?,
+        schema_version: column::<R, i64>(row, 4)? as u32,
+        payload: column(row, 5)?,
+        metadata: column(row, 6)?,
+        recorded_at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(recorded_at) * 1_000)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        hash: hash_bytes(column(row, 8)?)?,
+    })
+}
+
+pub(crate) fn decode_head<R>(row: &R) -> Result<Head, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(Head {
+        position: column::<R, i64>(row, 0)? as u64,
+        hash: hash_bytes(column(row, 1)?)?,
+    })
+}
+
+pub(crate) fn decode_key<R>(row: &R) -> Result<StoredIdempotency, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(StoredIdempotency {
+        key: column(row, 0)?,
+        request_hash: column(row, 1)?,
+        response: column(row, 2)?,
+        position: column::<R, i64>(row, 3)? as u64,
+    })
+}

@@ -1,0 +1,160 @@
+//! Group commit: one task per process gathers concurrent append requests and commits them in
+//! one transaction, answering each request with its own outcome.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::clock::Clock;
+use crate::error::{AppendError, StoreError};
+use crate::model::{AppendOutcome, AppendRequest};
+use crate::plan::PendingAppend;
+use crate::store::{advance, Adapter};
+
+pub(crate) enum Job {
+    Append {
+        request: AppendRequest,
+        metadata_json: String,
+        reply: oneshot::Sender<Result<AppendOutcome, AppendError>>,
+    },
+    Shutdown(oneshot::Sender<()>),
+}
+
+struct Queued {
+    request: AppendRequest,
+    metadata_json: String,
+    reply: oneshot::Sender<Result<AppendOutcome, AppendError>>,
+}
+
+pub(crate) async fn run(
+    adapter: Arc<dyn Adapter>,
+    mut jobs: mpsc::Receiver<Job>,
+    head: watch::Sender<u64>,
+    clock: Arc<dyn Clock>,
+    max_batch_events: usize,
+) {
+    let mut batch: Vec<Queued> = Vec::new();
+    let mut stop: Option<oneshot::Sender<()>> = None;
+    while stop.is_none() {
+        let Some(first) = jobs.recv().await else {
+            break;
+        };
+        let mut events = 0;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Append {
+                    request,
+                    metadata_json,
+                    reply,
+                } => {
+                    events += request.event_count();
+                    batch.push(Queued {
+                        request,
+                        metadata_json,
+                        reply,
+                    });
+                }
+                Job::Shutdown(done) => {
+                    stop = Some(done);
+                    break;
+                }
+            }
+            if events < max_batch_events {
+                next = jobs.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            commit_batch(adapter.as_ref(), &mut batch, &head, clock.as_ref()).await;
+        }
+    }
+    jobs.close();
+    if let Some(done) = stop {
+        let _ = done.send(());
+    }
+}
+
+async fn commit_batch(
+    adapter: &dyn Adapter,
+    batch: &mut Vec<Queued>,
+    head: &watch::Sender<u64>,
+    clock: &dyn Clock,
+) {
+    let now = clock.now();
+    let pending: Vec<PendingAppend<'_>> = batch
+        .iter()
+        .map(|q| PendingAppend {
+            request: &q.request,
+            metadata_json: &q.metadata_json,
+        })
+        .collect();
+    let result = adapter.commit(&pending, now).await;
+    let outcomes = match result {
+        Ok(outcomes) => outcomes,
+        Err(error) if pending.len() == 1 => {
+            vec![explain_failure(adapter, &pending[0], error).await]
+        }
+        Err(error) => {
+            // Something failed the whole transaction; commit each request alone so that one
+            // bad request cannot fail the others.
+            tracing::warn!(%error, requests = pending.len(), "group commit failed; retrying one by one");
+            let mut outcomes = Vec::with_capacity(pending.len());
+            for one in &pending {
+                let outcome = match adapter.commit(std::slice::from_ref(one), now).await {
+                    Ok(mut single) => single
+                        .pop()
+                        .unwrap_or(Err(AppendError::Store(StoreError::Closed))),
+                    Err(error) => explain_failure(adapter, one, error).await,
+                };
+                outcomes.push(outcome);
+            }
+            outcomes
+        }
+    };
+    drop(pending);
+    let mut last = 0;
+    for (queued, outcome) in batch.drain(..).zip(outcomes) {
+        if let Ok(o) = &outcome {
+            last = last.max(o.last_position);
+        }
+        let _ = queued.reply.send(outcome);
+    }
+    if last > 0 {
+        advance(head, last);
+    }
+}
+
+/// A lone request whose transaction failed: a unique-constraint violation means a stream or
+/// key moved under us (another process without the lock); say which, typed. Anything else
+/// is a store error.
+async fn explain_failure(
+    adapter: &dyn Adapter,
+    pending: &PendingAppend<'_>,
+    error: StoreError,
+) -> Result<AppendOutcome, AppendError> {
+    let unique = matches!(&error, StoreError::Database { source, .. }
+        if source.as_database_error().is_some_and(|d| d.is_unique_violation()));
+    if unique {
+        for append in &pending.request.streams {
+            match adapter.stream_version(append.stream.as_str()).await {
+                Ok(actual) if !append.expected.admits(actual) => {
+                    return Err(AppendError::Conflict {
+                        stream: append.stream.clone(),
+                        expected: append.expected,
+                        actual,
+                    })
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(record) = &pending.request.idempotency {
+            if let Ok(Some(_)) = adapter.idempotency(&record.key).await {
+                return Err(AppendError::IdempotencyKeyExists {
+                    key: record.key.clone(),
+                });
+            }
+        }
+    }
+    Err(error.into())
+}

@@ -1,0 +1,640 @@
+//! The event store contract: one suite, run against SQLite and against PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_store::testing::TestDatabase;
+use event_store::{
+    AppendError, AppendRequest, Database, EventAppender, EventReader, EventStore, ExpectedVersion,
+    IdempotencyRecord, ManualClock, Metadata, NewEvent, StoreOptions, StreamAppend, StreamId,
+};
+use futures_util::StreamExt;
+use time::macros::datetime;
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(event_store::testing::TestDatabase::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = event_store::testing::TestDatabase::postgres().await else {
+                        return;
+                    };
+                    super::$name(db).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    round_trip_keeps_every_field,
+    stale_expected_version_is_a_typed_conflict,
+    multi_stream_append_is_all_or_none,
+    concurrent_appenders_get_gap_free_commit_ordered_positions,
+    exactly_one_of_concurrent_creators_wins,
+    database_refuses_update_and_delete,
+    verify_finds_a_changed_event,
+    verify_finds_a_removed_event,
+    data_survive_reopening,
+    reads_a_stream_as_of_an_instant,
+    idempotency_record_commits_with_the_events,
+    global_log_reads_in_pages_and_as_a_stream,
+    subscribers_learn_of_new_appends,
+);
+
+fn stream(name: &str) -> StreamId {
+    StreamId::parse(name).expect("valid stream id")
+}
+
+fn event(n: u64) -> NewEvent {
+    NewEvent::new(
+        "Counted",
+        1,
+        &serde_json::json!({ "n": n, "note": "深圳 ✓" }),
+    )
+    .expect("json")
+}
+
+async fn open(db: &TestDatabase) -> EventStore {
+    EventStore::open(db.db.clone(), StoreOptions::default())
+        .await
+        .expect("open the store")
+}
+
+async fn exec(db: &Database, sql: &str) -> Result<(), sqlx::Error> {
+    match db {
+        Database::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        Database::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+    }
+}
+
+async fn round_trip_keeps_every_field(db: TestDatabase) {
+    let store = open(&db).await;
+    let metadata = Metadata {
+        actor: Some("person-1".into()),
+        command_id: Some(uuid::Uuid::new_v4()),
+        correlation_id: Some(uuid::Uuid::new_v4()),
+        causation_id: Some(uuid::Uuid::new_v4()),
+        idempotency_key: Some("k-1".into()),
+    };
+    let outcome = store
+        .append(
+            AppendRequest::single(
+                stream("thing-1"),
+                ExpectedVersion::NO_STREAM,
+                vec![event(1), event(2)],
+            )
+            .with_metadata(metadata.clone()),
+        )
+        .await
+        .expect("append");
+    assert_eq!((outcome.first_position, outcome.last_position), (1, 2));
+    assert_eq!(outcome.versions, vec![(stream("thing-1"), 2)]);
+
+    let events = store
+        .read_stream(&stream("thing-1"), None)
+        .await
+        .expect("read");
+    assert_eq!(events.len(), 2);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.position, i as u64 + 1);
+        assert_eq!(e.version, i as u64 + 1);
+        assert_eq!(e.stream, "thing-1");
+        assert_eq!(e.event_type, "Counted");
+        assert_eq!(e.schema_version, 1);
+        let payload: serde_json::Value = e.payload_as().expect("payload");
+        assert_eq!(payload, serde_json::json!({ "n": i + 1, "note": "深圳 ✓" }));
+        assert_eq!(e.metadata().expect("metadata"), metadata);
+        assert_eq!(
+            e.recorded_at,
+            outcome
+                .recorded_at
+                .replace_nanosecond(outcome.recorded_at.microsecond() * 1_000)
+                .expect("micros")
+        );
+    }
+    assert_ne!(events[0].hash, events[1].hash);
+    assert_eq!(store.read_all(0, 10).await.expect("read all"), events);
+    assert_eq!(store.last_position().await.expect("head"), 2);
+    assert!(store
+        .read_stream(&stream("thing-2"), None)
+        .await
+        .expect("read")
+        .is_empty());
+}
+
+async fn stale_expected_version_is_a_typed_conflict(db: TestDatabase) {
+    let store = open(&db).await;
+    let s = stream("venue-1");
+    store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::NO_STREAM,
+            vec![event(1)],
+        ))
+        .await
+        .expect("first append");
+    let err = store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::NO_STREAM,
+            vec![event(2)],
+        ))
+        .await
+        .expect_err("stale version");
+    match err {
+        AppendError::Conflict {
+            stream,
+            expected,
+            actual,
+        } => {
+            assert_eq!(stream, s);
+            assert_eq!(expected, ExpectedVersion::Exact(0));
+            assert_eq!(actual, 1);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(1),
+            vec![event(2)],
+        ))
+        .await
+        .expect("append at the right version");
+    assert_eq!(store.read_stream(&s, None).await.expect("read").len(), 2);
+}
+
+async fn multi_stream_append_is_all_or_none(db: TestDatabase) {
+    let store = open(&db).await;
+    store
+        .append(AppendRequest::single(
+            stream("claim-a"),
+            ExpectedVersion::NO_STREAM,
+            vec![event(1)],
+        ))
+        .await
+        .expect("claim");
+    let both = |expected_claim| AppendRequest {
+        streams: vec![
+            StreamAppend {
+                stream: stream("venue-b"),
+                expected: ExpectedVersion::NO_STREAM,
+                events: vec![event(1), event(2)],
+            },
+            StreamAppend {
+                stream: stream("claim-a"),
+                expected: expected_claim,
+                events: vec![event(3)],
+            },
+        ],
+        ..AppendRequest::default()
+    };
+    let err = store
+        .append(both(ExpectedVersion::NO_STREAM))
+        .await
+        .expect_err("stale claim");
+    assert!(
+        matches!(err, AppendError::Conflict { ref stream, actual: 1, .. } if stream.as_str() == "claim-a")
+    );
+    assert!(store
+        .read_stream(&stream("venue-b"), None)
+        .await
+        .expect("read")
+        .is_empty());
+    assert_eq!(store.last_position().await.expect("head"), 1);
+
+    let outcome = store
+        .append(both(ExpectedVersion::Exact(1)))
+        .await
+        .expect("fresh claim");
+    assert_eq!((outcome.first_position, outcome.last_position), (2, 4));
+    assert_eq!(
+        outcome.versions,
+        vec![(stream("venue-b"), 2), (stream("claim-a"), 2)]
+    );
+}
+
+async fn concurrent_appenders_get_gap_free_commit_ordered_positions(db: TestDatabase) {
+    const APPENDERS: u64 = 64;
+    const EACH: u64 = 25;
+    let store = open(&db).await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    // A reader that follows the log while it grows: it must never see N before N-1.
+    let reader = {
+        let store = store.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut seen = 0u64;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let page = store.read_all(seen, 1_000).await.expect("read");
+                for e in &page {
+                    assert_eq!(e.position, seen + 1, "a reader saw a gap");
+                    seen = e.position;
+                }
+                if finished && page.is_empty() {
+                    return seen;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+
+    let mut appenders = Vec::new();
+    for a in 0..APPENDERS {
+        let store = store.clone();
+        appenders.push(tokio::spawn(async move {
+            let s = stream(&format!("appender-{a}"));
+            let mut acknowledged = Vec::new();
+            for i in 0..EACH {
+                let outcome = store
+                    .append(AppendRequest::single(
+                        s.clone(),
+                        ExpectedVersion::Exact(i),
+                        vec![event(i)],
+                    ))
+                    .await
+                    .expect("append");
+                assert_eq!(outcome.versions, vec![(s.clone(), i + 1)]);
+                acknowledged.push((outcome.last_position, s.clone(), i + 1));
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for a in appenders {
+        acknowledged.extend(a.await.expect("appender"));
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.await.expect("reader");
+
+    let total = APPENDERS * EACH;
+    assert_eq!(seen, total);
+    let all: Vec<_> = store
+        .read_all_stream(0, 500)
+        .map(|e| e.expect("event"))
+        .collect()
+        .await;
+    assert_eq!(all.len() as u64, total);
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(
+            e.position,
+            i as u64 + 1,
+            "positions are gap-free and increasing"
+        );
+    }
+    for (position, s, version) in acknowledged {
+        let e = &all[position as usize - 1];
+        assert_eq!(
+            (e.stream.as_str(), e.version),
+            (s.as_str(), version),
+            "acknowledged event present"
+        );
+    }
+    let positions: BTreeSet<u64> = all.iter().map(|e| e.position).collect();
+    assert_eq!(positions.len() as u64, total);
+    assert!(store.verify().await.expect("verify").ok);
+}
+
+async fn exactly_one_of_concurrent_creators_wins(db: TestDatabase) {
+    let store = open(&db).await;
+    let attempts: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append(AppendRequest {
+                        streams: vec![
+                            StreamAppend {
+                                stream: stream(&format!("venue-{i}")),
+                                expected: ExpectedVersion::NO_STREAM,
+                                events: vec![event(i)],
+                            },
+                            StreamAppend {
+                                stream: stream("admin-claim-1"),
+                                expected: ExpectedVersion::NO_STREAM,
+                                events: vec![event(i)],
+                            },
+                        ],
+                        ..AppendRequest::default()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for attempt in attempts {
+        match attempt.await.expect("task") {
+            Ok(_) => won += 1,
+            Err(AppendError::Conflict { stream, .. }) => {
+                assert_eq!(stream.as_str(), "admin-claim-1")
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.last_position().await.expect("head"), 2);
+}
+
+async fn database_refuses_update_and_delete(db: TestDatabase) {
+    let store = open(&db).await;
+    store
+        .append(AppendRequest::single(
+            stream("s-1"),
+            ExpectedVersion::Any,
+            vec![event(1)],
+        ))
+        .await
+        .expect("append");
+    assert!(exec(
+        &db.db,
+        "UPDATE events SET payload = '{}' WHERE position = 1"
+    )
+    .await
+    .is_err());
+    assert!(exec(&db.db, "DELETE FROM events WHERE position = 1")
+        .await
+        .is_err());
+    if let Database::Postgres(_) = db.db {
+        assert!(exec(&db.db, "TRUNCATE events").await.is_err());
+    }
+    assert_eq!(
+        store.read_all(0, 10).await.expect("read")[0].payload,
+        event(1).payload
+    );
+}
+
+async fn drop_triggers(db: &Database) {
+    let sql = match db {
+        Database::Sqlite(_) => {
+            "DROP TRIGGER events_refuse_update; DROP TRIGGER events_refuse_delete;"
+        }
+        Database::Postgres(_) => "DROP TRIGGER events_refuse_update_delete ON events;",
+    };
+    exec(db, sql).await.expect("test-only: drop the triggers");
+}
+
+async fn append_five(store: &EventStore) {
+    for i in 0..5 {
+        store
+            .append(AppendRequest::single(
+                stream("s-1"),
+                ExpectedVersion::Exact(i),
+                vec![event(i)],
+            ))
+            .await
+            .expect("append");
+    }
+}
+
+async fn verify_finds_a_changed_event(db: TestDatabase) {
+    let store = open(&db).await;
+    append_five(&store).await;
+    let report = store.verify().await.expect("verify");
+    assert!(report.ok);
+    assert_eq!(report.checked, 5);
+    drop_triggers(&db.db).await;
+    exec(
+        &db.db,
+        r#"UPDATE events SET payload = '{"n":99}' WHERE position = 3"#,
+    )
+    .await
+    .expect("tamper");
+    let report = store.verify().await.expect("verify");
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_position, Some(3));
+    assert_eq!(report.problem.as_deref(), Some("hash mismatch"));
+}
+
+async fn verify_finds_a_removed_event(db: TestDatabase) {
+    let store = open(&db).await;
+    append_five(&store).await;
+    drop_triggers(&db.db).await;
+    exec(&db.db, "DELETE FROM events WHERE position = 2")
+        .await
+        .expect("tamper");
+    let report = store.verify().await.expect("verify");
+    assert_eq!(report.first_bad_position, Some(2));
+    assert_eq!(report.problem.as_deref(), Some("missing"));
+}
+
+async fn data_survive_reopening(db: TestDatabase) {
+    let store = open(&db).await;
+    append_five(&store).await;
+    let before = store.read_all(0, 100).await.expect("read");
+    store.shutdown().await;
+    assert!(matches!(
+        store
+            .append(AppendRequest::single(
+                stream("s-2"),
+                ExpectedVersion::Any,
+                vec![event(1)]
+            ))
+            .await,
+        Err(AppendError::Store(event_store::StoreError::Closed))
+    ));
+    db.db.close().await;
+
+    let reopened = Database::connect(&db.url).await.expect("reconnect");
+    reopened.migrate().await.expect("migrations are idempotent");
+    let store = EventStore::open(reopened.clone(), StoreOptions::default())
+        .await
+        .expect("reopen");
+    assert_eq!(store.read_all(0, 100).await.expect("read"), before);
+    store
+        .append(AppendRequest::single(
+            stream("s-1"),
+            ExpectedVersion::Exact(5),
+            vec![event(5)],
+        ))
+        .await
+        .expect("append after reopening continues the chain");
+    assert!(store.verify().await.expect("verify").ok);
+    store.shutdown().await;
+    reopened.close().await;
+}
+
+async fn reads_a_stream_as_of_an_instant(db: TestDatabase) {
+    let clock = ManualClock::new(datetime!(2026-03-01 08:00 UTC));
+    let store = EventStore::open(
+        db.db.clone(),
+        StoreOptions {
+            clock: Arc::new(clock.clone()),
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .expect("open");
+    let s = stream("person-1");
+    store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(0),
+            vec![event(1)],
+        ))
+        .await
+        .expect("append");
+    clock.set(datetime!(2026-03-02 08:00 UTC));
+    store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(1),
+            vec![event(2)],
+        ))
+        .await
+        .expect("append");
+
+    let as_of = |at| store.read_stream(&s, Some(at));
+    assert_eq!(
+        as_of(datetime!(2026-02-28 00:00 UTC))
+            .await
+            .expect("read")
+            .len(),
+        0
+    );
+    assert_eq!(
+        as_of(datetime!(2026-03-01 08:00 UTC))
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+    assert_eq!(
+        as_of(datetime!(2026-03-02 07:59:59 UTC))
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+    assert_eq!(
+        as_of(datetime!(2026-03-02 08:00 UTC))
+            .await
+            .expect("read")
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.read_all(0, 1).await.expect("read")[0].recorded_at,
+        datetime!(2026-03-01 08:00 UTC)
+    );
+}
+
+async fn idempotency_record_commits_with_the_events(db: TestDatabase) {
+    let store = open(&db).await;
+    let record = IdempotencyRecord {
+        key: "person-1:abc".into(),
+        request_hash: "h1".into(),
+        response: r#"{"ok":true}"#.into(),
+    };
+    let keyed = |n| AppendRequest {
+        idempotency: Some(record.clone()),
+        ..AppendRequest::single(
+            stream(&format!("s-{n}")),
+            ExpectedVersion::Any,
+            vec![event(n)],
+        )
+    };
+    let outcome = store.append(keyed(1)).await.expect("append");
+    let stored = store
+        .idempotency("person-1:abc")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (
+            stored.request_hash.as_str(),
+            stored.response.as_str(),
+            stored.position
+        ),
+        ("h1", r#"{"ok":true}"#, outcome.last_position)
+    );
+    assert!(matches!(
+        store.append(keyed(2)).await,
+        Err(AppendError::IdempotencyKeyExists { .. })
+    ));
+    assert!(store
+        .read_stream(&stream("s-2"), None)
+        .await
+        .expect("read")
+        .is_empty());
+    assert!(store
+        .idempotency("person-1:other")
+        .await
+        .expect("read")
+        .is_none());
+}
+
+async fn global_log_reads_in_pages_and_as_a_stream(db: TestDatabase) {
+    let store = open(&db).await;
+    let events = (0..25).map(event).collect();
+    store
+        .append(AppendRequest::single(
+            stream("s-1"),
+            ExpectedVersion::Any,
+            events,
+        ))
+        .await
+        .expect("append");
+    let page = store.read_all(10, 10).await.expect("page");
+    assert_eq!(
+        page.iter().map(|e| e.position).collect::<Vec<_>>(),
+        (11..=20).collect::<Vec<_>>()
+    );
+    let streamed: Vec<u64> = store
+        .read_all_stream(5, 7)
+        .map(|e| e.expect("event").position)
+        .collect()
+        .await;
+    assert_eq!(streamed, (6..=25).collect::<Vec<_>>());
+}
+
+async fn subscribers_learn_of_new_appends(db: TestDatabase) {
+    let store = open(&db).await;
+    let mut head = store.subscribe();
+    assert_eq!(*head.borrow_and_update(), 0);
+    store
+        .append(AppendRequest::single(
+            stream("s-1"),
+            ExpectedVersion::Any,
+            vec![event(1)],
+        ))
+        .await
+        .expect("append");
+    tokio::time::timeout(Duration::from_secs(5), head.changed())
+        .await
+        .expect("in time")
+        .expect("open");
+    assert_eq!(*head.borrow(), 1);
+
+    // A second store on the same database stands for another server process.
+    let other = open(&db).await;
+    let mut other_head = other.subscribe();
+    store
+        .append(AppendRequest::single(
+            stream("s-1"),
+            ExpectedVersion::Any,
+            vec![event(2)],
+        ))
+        .await
+        .expect("append");
+    if let Database::Postgres(_) = db.db {
+        // LISTEN/NOTIFY carries the news across processes.
+        tokio::time::timeout(Duration::from_secs(5), other_head.wait_for(|p| *p >= 2))
+            .await
+            .expect("notified in time")
+            .expect("open");
+    }
+    assert_eq!(other.last_position().await.expect("head"), 2);
+}

@@ -1,1 +1,12 @@
-//! placeholder
+//! The pure domain: value types, commands, events and deciders. No I/O, no async.
+//!
+//! Aggregates are [`Decider`]s: `decide` turns a command and the current state into events
+//! (or a typed refusal), `evolve` folds an event into the state. Both are pure; time, ids and
+//! anything looked up arrive inside the command. Events carry a stable wire name and a schema
+//! version ([`DomainEvent`]); old versions are read through [`DomainEvent::upcast`].
+
+pub mod decider;
+pub mod event;
+
+pub use decider::{Decider, Given};
+pub use event::{DomainEvent, EncodedEvent, EventDecodeError};

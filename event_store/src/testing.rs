@@ -128,3 +128,30 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Runs each named `async fn(TestDatabase)` once on SQLite and once on PostgreSQL (skipped,
+/// with a notice, when `YUEKANG_TEST_POSTGRES_URL` is unset): `backend_tests!(a, b, c);`
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::testing::TestDatabase::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = $crate::testing::TestDatabase::postgres().await else {
+                        return;
+                    };
+                    super::$name(db).await;
+                }
+            )*
+        }
+    };
+}

@@ -12,31 +12,7 @@ use event_store::{
 use futures_util::StreamExt;
 use time::macros::datetime;
 
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(event_store::testing::TestDatabase::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = event_store::testing::TestDatabase::postgres().await else {
-                        return;
-                    };
-                    super::$name(db).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+event_store::backend_tests!(
     round_trip_keeps_every_field,
     stale_expected_version_is_a_typed_conflict,
     multi_stream_append_is_all_or_none,

@@ -1,0 +1,387 @@
+//! The command pipeline itself.
+
+use std::sync::Arc;
+
+use domain::{Decider, DomainEvent, EncodedEvent, EventDecodeError};
+use event_store::{
+    AppendError, AppendRequest, Clock, EventAppender, EventReader, EventStore, ExpectedVersion,
+    IdempotencyRecord, Metadata, NewEvent, RecordedEvent, StoreError, StreamAppend, StreamId,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::context::CommandContext;
+
+/// A stream as loaded for deciding.
+#[derive(Debug, Clone)]
+pub struct LoadedStream {
+    pub stream: StreamId,
+    /// The version seen at load (0: the stream does not exist).
+    pub version: u64,
+    pub events: Vec<RecordedEvent>,
+}
+
+/// Every stream a command asked for, as of one load.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    streams: Vec<LoadedStream>,
+}
+
+impl Loaded {
+    /// The loaded stream named `stream`.
+    ///
+    /// # Panics
+    /// When `stream` was not among the streams the command asked to load: a programming
+    /// error in the handler.
+    pub fn stream(&self, stream: &StreamId) -> &LoadedStream {
+        self.find(stream)
+            .unwrap_or_else(|| panic!("stream {stream} was not loaded for this command"))
+    }
+
+    fn find(&self, stream: &StreamId) -> Option<&LoadedStream> {
+        self.streams.iter().find(|s| &s.stream == stream)
+    }
+
+    /// Decodes `stream`'s events and folds them through decider `D`.
+    pub fn fold<D>(&self, stream: &StreamId) -> Result<D::State, EventDecodeError>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+    {
+        let events = self
+            .stream(stream)
+            .events
+            .iter()
+            .map(|e| D::Event::decode(&e.event_type, e.schema_version, &e.payload))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(D::fold(&events))
+    }
+
+    /// The highest position among the loaded events (what a no-op command answers).
+    pub fn last_position(&self) -> u64 {
+        self.streams
+            .iter()
+            .filter_map(|s| s.events.last().map(|e| e.position))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// What `decide` wants appended, and the answer to give the caller.
+#[derive(Debug, Clone)]
+pub struct Decision<R> {
+    /// Events per stream. A stream that was loaded is appended at its loaded version; one
+    /// that was not is appended without a version check.
+    pub appends: Vec<(StreamId, Vec<EncodedEvent>)>,
+    pub response: R,
+}
+
+impl<R> Decision<R> {
+    /// Nothing to append: the command is already in effect.
+    pub fn unchanged(response: R) -> Self {
+        Self {
+            appends: Vec::new(),
+            response,
+        }
+    }
+
+    /// Encodes `events` for `stream`.
+    pub fn append<E: DomainEvent>(
+        mut self,
+        stream: StreamId,
+        events: &[E],
+    ) -> Result<Self, serde_json::Error> {
+        let encoded = events
+            .iter()
+            .map(E::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.appends.push((stream, encoded));
+        Ok(self)
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<R> {
+    /// Its events were committed; `position` is that of its last event.
+    Committed { response: R, position: u64 },
+    /// A retry under the same idempotency key: the first answer, nothing appended.
+    Replayed { response: R, position: u64 },
+    /// Nothing needed appending; `position` is the last event that already recorded it.
+    Unchanged { response: R, position: u64 },
+}
+
+impl<R> Outcome<R> {
+    pub fn response(&self) -> &R {
+        match self {
+            Outcome::Committed { response, .. }
+            | Outcome::Replayed { response, .. }
+            | Outcome::Unchanged { response, .. } => response,
+        }
+    }
+
+    pub fn position(&self) -> u64 {
+        match self {
+            Outcome::Committed { position, .. }
+            | Outcome::Replayed { position, .. }
+            | Outcome::Unchanged { position, .. } => *position,
+        }
+    }
+
+    pub fn into_response(self) -> R {
+        match self {
+            Outcome::Committed { response, .. }
+            | Outcome::Replayed { response, .. }
+            | Outcome::Unchanged { response, .. } => response,
+        }
+    }
+}
+
+/// Why a command was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E> {
+    /// A business rule refused it.
+    #[error("command refused")]
+    Rejected(E),
+    /// The streams kept moving; the retries ran out.
+    #[error("stream {stream} is at version {actual}, expected {expected}")]
+    Conflict {
+        stream: StreamId,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
+    /// The idempotency key came back with a different request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
+    #[error("stored events could not be read")]
+    Decode(#[from] EventDecodeError),
+    #[error("events or answer could not be encoded")]
+    Encode(#[source] serde_json::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs commands against the store.
+#[derive(Debug, Clone)]
+pub struct CommandBus {
+    store: EventStore,
+    /// How many times a conflicted command is decided again.
+    retries: u32,
+}
+
+impl CommandBus {
+    pub fn new(store: EventStore) -> Self {
+        Self { store, retries: 3 }
+    }
+
+    /// The same bus with another retry bound (0: a conflict is returned at once).
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.store.clock()
+    }
+
+    /// Loads `streams`, decides, appends at the loaded versions; retries on conflict.
+    pub async fn execute<R, E, F>(
+        &self,
+        ctx: &CommandContext,
+        streams: &[StreamId],
+        decide: F,
+    ) -> Result<Outcome<R>, CommandError<E>>
+    where
+        R: Serialize + DeserializeOwned,
+        F: Fn(&Loaded) -> Result<Decision<R>, E>,
+    {
+        let scoped_key = ctx.scoped_key();
+        if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
+            return Ok(replay);
+        }
+        let mut attempt = 0;
+        loop {
+            let loaded = self.load(streams).await?;
+            let decision = decide(&loaded).map_err(CommandError::Rejected)?;
+            if decision.appends.iter().all(|(_, events)| events.is_empty()) {
+                return Ok(Outcome::Unchanged {
+                    position: loaded.last_position(),
+                    response: decision.response,
+                });
+            }
+            let request = self.request(ctx, scoped_key.clone(), &loaded, &decision)?;
+            match self.store.append(request).await {
+                Ok(outcome) => {
+                    return Ok(Outcome::Committed {
+                        response: decision.response,
+                        position: outcome.last_position,
+                    })
+                }
+                Err(AppendError::Conflict {
+                    stream,
+                    expected,
+                    actual,
+                }) => {
+                    if attempt >= self.retries {
+                        return Err(CommandError::Conflict {
+                            stream,
+                            expected,
+                            actual,
+                        });
+                    }
+                    attempt += 1;
+                    tracing::debug!(%stream, attempt, "conflict; deciding again on fresh state");
+                }
+                Err(AppendError::IdempotencyKeyExists { .. }) => {
+                    // A concurrent request with the same key won the race.
+                    return match self.replay(ctx, scoped_key.as_deref()).await? {
+                        Some(replay) => Ok(replay),
+                        None => Err(CommandError::IdempotencyKeyReused),
+                    };
+                }
+                Err(AppendError::Invalid(why)) => {
+                    return Err(CommandError::Store(StoreError::Corrupt(why.to_owned())))
+                }
+                Err(AppendError::Store(e)) => return Err(CommandError::Store(e)),
+            }
+        }
+    }
+
+    /// Runs a command of decider `D` on one stream; `respond` builds the answer from the
+    /// events decided.
+    pub async fn decide<D, R>(
+        &self,
+        ctx: &CommandContext,
+        stream: StreamId,
+        command: &D::Command,
+        respond: impl Fn(&[D::Event]) -> R,
+    ) -> Result<Outcome<R>, CommandError<D::Error>>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+        R: Serialize + DeserializeOwned,
+    {
+        let streams = [stream.clone()];
+        let result = self
+            .execute(ctx, &streams, |loaded| {
+                let state = loaded.fold::<D>(&stream).map_err(Failure::Decode)?;
+                let events = D::decide(command, &state).map_err(Failure::Rule)?;
+                Decision::unchanged(respond(&events))
+                    .append(stream.clone(), &events)
+                    .map_err(Failure::Encode)
+            })
+            .await;
+        result.map_err(|error| match error {
+            CommandError::Rejected(Failure::Rule(e)) => CommandError::Rejected(e),
+            CommandError::Rejected(Failure::Decode(e)) | CommandError::Decode(e) => {
+                CommandError::Decode(e)
+            }
+            CommandError::Rejected(Failure::Encode(e)) | CommandError::Encode(e) => {
+                CommandError::Encode(e)
+            }
+            CommandError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => CommandError::Conflict {
+                stream,
+                expected,
+                actual,
+            },
+            CommandError::IdempotencyKeyReused => CommandError::IdempotencyKeyReused,
+            CommandError::Store(e) => CommandError::Store(e),
+        })
+    }
+
+    async fn replay<R: DeserializeOwned, E>(
+        &self,
+        ctx: &CommandContext,
+        scoped_key: Option<&str>,
+    ) -> Result<Option<Outcome<R>>, CommandError<E>> {
+        let (Some(key), Some(idempotency)) = (scoped_key, &ctx.idempotency) else {
+            return Ok(None);
+        };
+        let Some(stored) = self.store.idempotency(key).await? else {
+            return Ok(None);
+        };
+        if stored.request_hash != idempotency.request_hash {
+            return Err(CommandError::IdempotencyKeyReused);
+        }
+        let response = serde_json::from_str(&stored.response).map_err(CommandError::Encode)?;
+        Ok(Some(Outcome::Replayed {
+            response,
+            position: stored.position,
+        }))
+    }
+
+    async fn load<E>(&self, streams: &[StreamId]) -> Result<Loaded, CommandError<E>> {
+        let mut loaded = Vec::with_capacity(streams.len());
+        for stream in streams {
+            let events = self.store.read_stream(stream, None).await?;
+            loaded.push(LoadedStream {
+                stream: stream.clone(),
+                version: events.last().map_or(0, |e| e.version),
+                events,
+            });
+        }
+        Ok(Loaded { streams: loaded })
+    }
+
+    fn request<R: Serialize, E>(
+        &self,
+        ctx: &CommandContext,
+        scoped_key: Option<String>,
+        loaded: &Loaded,
+        decision: &Decision<R>,
+    ) -> Result<AppendRequest, CommandError<E>> {
+        let idempotency = match (scoped_key, &ctx.idempotency) {
+            (Some(key), Some(k)) => Some(IdempotencyRecord {
+                key,
+                request_hash: k.request_hash.clone(),
+                response: serde_json::to_string(&decision.response)
+                    .map_err(CommandError::Encode)?,
+            }),
+            _ => None,
+        };
+        Ok(AppendRequest {
+            streams: decision
+                .appends
+                .iter()
+                .filter(|(_, events)| !events.is_empty())
+                .map(|(stream, events)| StreamAppend {
+                    stream: stream.clone(),
+                    expected: loaded
+                        .find(stream)
+                        .map_or(ExpectedVersion::Any, |s| ExpectedVersion::Exact(s.version)),
+                    events: events
+                        .iter()
+                        .map(|e| NewEvent {
+                            event_type: e.event_type.clone(),
+                            schema_version: e.schema_version,
+                            payload: e.payload.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            metadata: Metadata {
+                actor: Some(ctx.actor.clone()),
+                command_id: Some(ctx.command_id),
+                correlation_id: Some(ctx.correlation_id),
+                causation_id: ctx.causation_id,
+                idempotency_key: ctx.idempotency.as_ref().map(|k| k.key.clone()),
+            },
+            idempotency,
+        })
+    }
+}
+
+/// Inside [`CommandBus::decide`]: a refusal, or a failure to read or write events.
+enum Failure<E> {
+    Rule(E),
+    Decode(EventDecodeError),
+    Encode(serde_json::Error),
+}

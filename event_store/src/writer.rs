@@ -11,6 +11,7 @@ use crate::model::{AppendOutcome, AppendRequest};
 use crate::plan::PendingAppend;
 use crate::store::{advance, Adapter};
 
+#[allow(clippy::large_enum_variant)] // Shutdown is sent once; boxing every append would cost more.
 pub(crate) enum Job {
     Append {
         request: AppendRequest,

@@ -1,0 +1,311 @@
+//! The projection runner against the real store, on each backend.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use event_store::testing::TestDatabase;
+use event_store::{
+    AppendRequest, Backend, Database, EventAppender, EventReader, EventStore, ExpectedVersion,
+    NewEvent, RecordedEvent, StoreOptions, StreamId,
+};
+use projections::{Projection, ProjectionError, RebuildProgress, Runner, Tables, Tx};
+
+/// Test projection: one row per event, keyed by position, so applying an event twice fails.
+#[derive(Debug)]
+struct Ledger;
+
+#[async_trait]
+impl Projection for Ledger {
+    fn name(&self) -> &'static str {
+        "ledger"
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &["ledger"]
+    }
+    fn schema(&self, _: Backend) -> &'static str {
+        "CREATE TABLE {ledger} (position BIGINT PRIMARY KEY, stream TEXT NOT NULL);
+         CREATE INDEX {ledger}_stream ON {ledger} (stream);"
+    }
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        tables: &Tables,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for e in events {
+            match tx {
+                Tx::Sqlite(tx) => {
+                    sqlx::query(
+                        &tables.sql("INSERT INTO {ledger} (position, stream) VALUES (?1, ?2)"),
+                    )
+                    .bind(e.position as i64)
+                    .bind(&e.stream)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Tx::Postgres(tx) => {
+                    sqlx::query(
+                        &tables.sql("INSERT INTO {ledger} (position, stream) VALUES ($1, $2)"),
+                    )
+                    .bind(e.position as i64)
+                    .bind(&e.stream)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn scalar(db: &Database, sql: &str) -> i64 {
+    match db {
+        Database::Sqlite(pool) => sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .expect("query"),
+        Database::Postgres(pool) => sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .expect("query"),
+    }
+}
+
+async fn ledger_rows(db: &Database) -> (i64, i64) {
+    (
+        scalar(db, "SELECT COUNT(*) FROM ledger").await,
+        scalar(db, "SELECT COALESCE(MAX(position), 0) FROM ledger").await,
+    )
+}
+
+async fn append(store: &EventStore, n: usize) -> u64 {
+    let mut last = 0;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let events = chunk
+            .iter()
+            .map(|i| {
+                NewEvent::new(if i % 3 == 0 { "Fizzed" } else { "Buzzed" }, 1, i).expect("json")
+            })
+            .collect();
+        last = store
+            .append(AppendRequest::single(
+                StreamId::parse("s-1").expect("id"),
+                ExpectedVersion::Any,
+                events,
+            ))
+            .await
+            .expect("append")
+            .last_position;
+    }
+    last
+}
+
+fn projections() -> Vec<Arc<dyn Projection>> {
+    let mut all = projections::registry();
+    all.push(Arc::new(Ledger));
+    all
+}
+
+async fn open(db: &TestDatabase) -> EventStore {
+    EventStore::open(db.db.clone(), StoreOptions::default())
+        .await
+        .expect("open")
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+event_store::backend_tests!(
+    catches_up_then_follows_live,
+    checkpoint_survives_a_restart,
+    rebuild_swaps_in_a_complete_model_while_serving,
+    two_runners_apply_each_event_once,
+    status_reports_lag_and_waiting_times_out,
+    event_counts_counts_by_type,
+);
+
+async fn catches_up_then_follows_live(db: TestDatabase) {
+    let store = open(&db).await;
+    let head = append(&store, 2_500).await;
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    runner.start();
+    runner.wait_for(head, WAIT).await.expect("caught up");
+    assert_eq!(ledger_rows(&db.db).await, (2_500, 2_500));
+
+    let head = append(&store, 10).await;
+    runner.wait_for(head, WAIT).await.expect("live");
+    assert_eq!(ledger_rows(&db.db).await, (2_510, 2_510));
+    runner.stop().await;
+}
+
+async fn checkpoint_survives_a_restart(db: TestDatabase) {
+    let store = open(&db).await;
+    let head = append(&store, 1_200).await;
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    runner.start();
+    runner.wait_for(head, WAIT).await.expect("caught up");
+    runner.stop().await;
+
+    let head = append(&store, 300).await;
+    let again = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    let before = again.status().await.expect("status");
+    let ledger = before.iter().find(|s| s.name == "ledger").expect("ledger");
+    assert_eq!(
+        (ledger.position, ledger.lag, ledger.status.as_str()),
+        (1_200, 300, "idle")
+    );
+    again.start();
+    again.wait_for(head, WAIT).await.expect("resumed");
+    // Primary key on position: had any event been applied twice, the runner would have failed.
+    assert_eq!(ledger_rows(&db.db).await, (1_500, 1_500));
+    again.stop().await;
+}
+
+async fn rebuild_swaps_in_a_complete_model_while_serving(db: TestDatabase) {
+    let store = open(&db).await;
+    append(&store, 3_000).await;
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    runner.start();
+    runner.wait_for(3_000, WAIT).await.expect("caught up");
+
+    // Keep appending while the rebuild runs; readers keep seeing a full model.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move { append(&store, 1_000).await })
+    };
+    let seen = Arc::new(Mutex::new(Vec::<RebuildProgress>::new()));
+    let record = seen.clone();
+    let swapped_at = runner
+        .rebuild("ledger", move |p| record.lock().expect("lock").push(p))
+        .await
+        .expect("rebuild");
+    let head = writer.await.expect("writer");
+    runner.wait_for(head, WAIT).await.expect("live after swap");
+
+    let progress = seen.lock().expect("lock").clone();
+    assert!(!progress.is_empty());
+    assert!(
+        progress.windows(2).all(|w| w[0].position <= w[1].position),
+        "progress only moves forward"
+    );
+    assert_eq!(progress.last().map(|p| p.position), Some(swapped_at));
+    assert_eq!(ledger_rows(&db.db).await, (4_000, 4_000));
+    let status = runner.status().await.expect("status");
+    let ledger = status.iter().find(|s| s.name == "ledger").expect("ledger");
+    assert_eq!(
+        (ledger.generation, ledger.rebuild_position, ledger.lag),
+        (2, None, 0)
+    );
+    // The old generation is gone.
+    let old = match &db.db {
+        Database::Sqlite(_) => "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_g1'",
+        Database::Postgres(_) => "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'ledger_g1'",
+    };
+    assert_eq!(scalar(&db.db, old).await, 0);
+    // And it can be done again.
+    runner
+        .rebuild("ledger", |_| {})
+        .await
+        .expect("second rebuild");
+    assert_eq!(ledger_rows(&db.db).await, (4_000, 4_000));
+    runner.stop().await;
+}
+
+async fn two_runners_apply_each_event_once(db: TestDatabase) {
+    // Two stores and two runners on one database stand for two server processes.
+    let store_a = open(&db).await;
+    let store_b = open(&db).await;
+    let a = Runner::new(store_a.clone(), projections())
+        .await
+        .expect("runner a");
+    let b = Runner::new(store_b.clone(), projections())
+        .await
+        .expect("runner b");
+    a.start();
+    b.start();
+    let writers: Vec<_> = [store_a.clone(), store_b.clone()]
+        .into_iter()
+        .map(|s| tokio::spawn(async move { append(&s, 1_000).await }))
+        .collect();
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let head = store_a.last_position().await.expect("head");
+    a.wait_for(head, WAIT).await.expect("a caught up");
+    b.wait_for(head, WAIT).await.expect("b caught up");
+    assert_eq!(ledger_rows(&db.db).await, (2_000, 2_000));
+    a.stop().await;
+    b.stop().await;
+}
+
+async fn status_reports_lag_and_waiting_times_out(db: TestDatabase) {
+    let store = open(&db).await;
+    append(&store, 5).await;
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    let status = runner.status().await.expect("status");
+    assert_eq!(status.len(), 2);
+    assert!(status.iter().all(|s| s.lag == 5 && s.position == 0));
+    assert!(
+        runner
+            .wait_for(5, Duration::from_millis(200))
+            .await
+            .is_err(),
+        "not started: lagging"
+    );
+    assert!(matches!(
+        runner.rebuild("nope", |_| {}).await,
+        Err(projections::RunnerError::Unknown(_))
+    ));
+    runner.start();
+    runner.wait_for(5, WAIT).await.expect("caught up");
+    assert!(
+        runner
+            .wait_for(6, Duration::from_millis(200))
+            .await
+            .is_err(),
+        "position not in the log yet"
+    );
+    let status = runner.status().await.expect("status");
+    assert!(status
+        .iter()
+        .all(|s| s.lag == 0 && s.position == 5 && s.status == "live"));
+    runner.stop().await;
+}
+
+async fn event_counts_counts_by_type(db: TestDatabase) {
+    let store = open(&db).await;
+    let head = append(&store, 30).await;
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    runner.start();
+    runner.wait_for(head, WAIT).await.expect("caught up");
+    let counts = projections::event_counts::counts(&db.db)
+        .await
+        .expect("counts");
+    assert_eq!(
+        counts,
+        vec![("Buzzed".to_owned(), 20), ("Fizzed".to_owned(), 10)]
+    );
+    runner
+        .rebuild("event_counts", |_| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(
+        projections::event_counts::counts(&db.db)
+            .await
+            .expect("counts"),
+        counts
+    );
+    runner.stop().await;
+}

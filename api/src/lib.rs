@@ -1,1 +1,15 @@
-//! placeholder
+//! The Yuekang server and command-line tool: HTTP routes, configuration, telemetry, and the
+//! one mapping from errors to RFC 9457 problem documents.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+mod metrics;
+pub mod openapi;
+mod routes;
+pub mod server;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use error::ApiError;
+pub use server::{AppState, Application};

@@ -1,0 +1,279 @@
+//! Typed configuration, read once: command-line flags, then `YUEKANG_*` environment
+//! variables, then a TOML config file, then defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "yuekang",
+    version,
+    about = "Yuekang health-code platform: server and operator tool"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Directory holding the embedded SQLite database and development keys.
+    #[arg(long, env = "YUEKANG_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://… (default: the SQLite file in the data dir).
+    #[arg(long, env = "YUEKANG_DB", global = true)]
+    pub db: Option<String>,
+    /// TOML config file (default: DATA_DIR/yuekang.toml when it exists).
+    #[arg(long, env = "YUEKANG_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Log format: `pretty` or `json` (default: pretty with --dev, json otherwise).
+    #[arg(long, env = "YUEKANG_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrations run on start).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "YUEKANG_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Development mode: readable logs, development keys created in the data directory.
+        #[arg(long, env = "YUEKANG_DEV")]
+        dev: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Audit the event log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Inspect and rebuild projections.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// Export data.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit 0 when intact, 1 naming the first bad position otherwise.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Position, lag and status of every projection.
+    List,
+    /// Rebuild one projection (or all) beside the serving one, then swap it in.
+    Rebuild {
+        /// The projection to rebuild; all when omitted.
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Pseudonymised events as NDJSON on stdout.
+    Events {
+        /// Only events after this position.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
+}
+
+/// The config file's keys; every one optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    db: Option<String>,
+    listen: Option<SocketAddr>,
+    dev: Option<bool>,
+    log_format: Option<LogFormat>,
+    readiness_max_lag: Option<u64>,
+}
+
+/// Everything the server and the CLI need, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub dev: bool,
+    pub log_format: LogFormat,
+    /// `/readyz` answers 503 while any projection lags the log by more events than this.
+    pub readiness_max_lag: u64,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+}
+
+impl Settings {
+    pub const DEFAULT_DATA_DIR: &'static str = "./yuekang-data";
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
+
+    /// Resolves flags (and environment, which clap has already merged) over the config file
+    /// over defaults. `listen` and `dev` come from `serve`'s flags.
+    pub fn resolve(
+        global: &GlobalArgs,
+        listen: Option<SocketAddr>,
+        dev: bool,
+    ) -> Result<Self, ConfigError> {
+        let file = match &global.config {
+            Some(path) => read_file(path)?,
+            None => {
+                let dir = global
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(Self::DEFAULT_DATA_DIR));
+                let default = dir.join("yuekang.toml");
+                if default.exists() {
+                    read_file(&default)?
+                } else {
+                    FileConfig::default()
+                }
+            }
+        };
+        let data_dir = global
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(Self::DEFAULT_DATA_DIR));
+        let database_url = global
+            .db
+            .clone()
+            .or(file.db)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("yuekang.db").display()));
+        let dev = dev || file.dev.unwrap_or(false);
+        let listen = listen.or(file.listen).unwrap_or_else(|| {
+            Self::DEFAULT_LISTEN
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        });
+        let log_format = global.log_format.or(file.log_format).unwrap_or(if dev {
+            LogFormat::Pretty
+        } else {
+            LogFormat::Json
+        });
+        Ok(Self {
+            data_dir,
+            database_url,
+            listen,
+            dev,
+            log_format,
+            readiness_max_lag: file.readiness_max_lag.unwrap_or(10_000),
+        })
+    }
+
+    /// Settings for tests and embedding: a database URL, everything else default.
+    pub fn for_database(database_url: impl Into<String>, data_dir: impl AsRef<Path>) -> Self {
+        Self {
+            data_dir: data_dir.as_ref().to_owned(),
+            database_url: database_url.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            dev: true,
+            log_format: LogFormat::Pretty,
+            readiness_max_lag: 10_000,
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(data_dir: Option<&Path>, config: Option<&Path>) -> GlobalArgs {
+        GlobalArgs {
+            data_dir: data_dir.map(Path::to_owned),
+            db: None,
+            config: config.map(Path::to_owned),
+            log_format: None,
+        }
+    }
+
+    #[test]
+    fn defaults_put_sqlite_in_the_data_dir() {
+        let s = Settings::resolve(
+            &global(Some(Path::new("/nonexistent/d")), None),
+            None,
+            false,
+        )
+        .expect("resolve");
+        assert_eq!(s.database_url, "sqlite:///nonexistent/d/yuekang.db");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(!s.dev);
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = std::env::temp_dir().join(format!("yk-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("yuekang.toml"),
+            "listen = \"0.0.0.0:9000\"\ndb = \"postgres://file/db\"\ndev = true\n",
+        )
+        .expect("write");
+        let from_file = Settings::resolve(&global(Some(&dir), None), None, false).expect("resolve");
+        assert_eq!(from_file.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(from_file.database_url, "postgres://file/db");
+        assert!(from_file.dev);
+        assert_eq!(from_file.log_format, LogFormat::Pretty);
+        let mut flags = global(Some(&dir), None);
+        flags.db = Some("sqlite://flag.db".into());
+        let flagged = Settings::resolve(&flags, Some("127.0.0.1:1".parse().expect("addr")), false)
+            .expect("resolve");
+        assert_eq!(flagged.database_url, "sqlite://flag.db");
+        assert_eq!(flagged.listen.to_string(), "127.0.0.1:1");
+        std::fs::write(dir.join("yuekang.toml"), "lissen = 1\n").expect("write");
+        assert!(matches!(
+            Settings::resolve(&global(Some(&dir), None), None, false),
+            Err(ConfigError::Parse { .. })
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

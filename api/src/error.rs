@@ -1,0 +1,243 @@
+//! The one error type of the HTTP layer and its RFC 9457 `application/problem+json` form.
+//!
+//! Every refusal carries a stable dotted `code`; validation refusals list each field with
+//! the rule it broke. A 500 logs its cause chain under an opaque id and shows only the id.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use commands::CommandError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, as a JSON path (`document.number`).
+    pub field: String,
+    /// Stable dotted name of the rule (`resident_id.check_digit`).
+    pub code: String,
+    /// The rule in one sentence.
+    pub detail: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, dotted error code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra members some problems carry (for example `next_allowed_at`).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Everything a route can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("authentication required: send a valid bearer token")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{detail}")]
+    NotFound { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    },
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
+    #[error("the read model has not reached position {position} yet; retry shortly")]
+    Lagging { position: u64 },
+    #[error("{0}")]
+    NotReady(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 500 for an unexpected failure, keeping the cause for the log.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(error.into())
+    }
+
+    /// A 409 for a broken business rule.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+            extensions: serde_json::Map::new(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "request.malformed_json",
+            ApiError::Validation(_) => "validation.failed",
+            ApiError::BadRequest { code, .. }
+            | ApiError::NotFound { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. } => code,
+            ApiError::Unauthenticated => "auth.unauthenticated",
+            ApiError::Forbidden(_) => "auth.forbidden",
+            ApiError::Lagging { .. } => "projection.lagging",
+            ApiError::NotReady(_) => "service.not_ready",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => "Bad request",
+            ApiError::Validation(_) => "Invalid request",
+            ApiError::Unauthenticated => "Unauthenticated",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound { .. } => "Not found",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Gone { .. } => "Gone",
+            ApiError::Lagging { .. } => "Read model lagging",
+            ApiError::NotReady(_) => "Not ready",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        let (detail, errors, extensions) = match self {
+            ApiError::Validation(errors) => (
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                errors.clone(),
+                serde_json::Map::new(),
+            ),
+            ApiError::Conflict { extensions, .. } => {
+                (self.to_string(), Vec::new(), extensions.clone())
+            }
+            ApiError::Internal(_) => {
+                let id = uuid::Uuid::now_v7();
+                tracing::error!(error_id = %id, error = ?self, "internal error");
+                let mut ext = serde_json::Map::new();
+                ext.insert("error_id".into(), id.to_string().into());
+                (
+                    format!("an internal error occurred; quote error id {id} to the operator"),
+                    Vec::new(),
+                    ext,
+                )
+            }
+            _ => (self.to_string(), Vec::new(), serde_json::Map::new()),
+        };
+        Problem {
+            type_: format!("https://yuekang.example/problems/{code}"),
+            title: self.title().to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+            extensions,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::Lagging { .. } | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, ApiError::Unauthenticated) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, ApiError::Lagging { .. } | ApiError::NotReady(_)) {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl<E> From<CommandError<E>> for ApiError
+where
+    E: Into<ApiError> + std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Rejected(rule) => rule.into(),
+            CommandError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => ApiError::conflict(
+                "concurrency.conflict",
+                format!(
+                    "{stream} changed concurrently (expected version {expected}, found {actual}); retry"
+                ),
+            ),
+            CommandError::IdempotencyKeyReused => ApiError::conflict(
+                "idempotency.key_reused",
+                "this Idempotency-Key was already used with a different request",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_problem_lists_fields_and_rules() {
+        let problem = ApiError::Validation(vec![FieldError {
+            field: "document.number".into(),
+            code: "resident_id.check_digit".into(),
+            detail: "the check character does not match (ISO 7064 MOD 11-2)".into(),
+        }])
+        .problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.code, "validation.failed");
+        assert!(problem.detail.contains("document.number"));
+        let json = serde_json::to_value(&problem).expect("json");
+        assert_eq!(json["errors"][0]["code"], "resident_id.check_digit");
+        assert_eq!(
+            json["type"],
+            "https://yuekang.example/problems/validation.failed"
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let problem = ApiError::internal(anyhow::anyhow!("password=hunter2")).problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("hunter2"));
+        assert!(problem.extensions.contains_key("error_id"));
+    }
+}

@@ -1,0 +1,75 @@
+//! Route registration and the request-parsing error handlers.
+
+pub(crate) mod ops;
+
+use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(1 << 20)
+            .error_handler(json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest {
+            code: "request.malformed_query",
+            detail: err.to_string(),
+        }
+        .into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|err, _| {
+        ApiError::NotFound {
+            code: "route.not_found",
+            detail: err.to_string(),
+        }
+        .into()
+    }))
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics))
+    .route("/docs", web::get().to(docs_redirect))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+    .default_service(web::to(not_found));
+}
+
+fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    match err {
+        JsonPayloadError::ContentType => ApiError::BadRequest {
+            code: "request.content_type",
+            detail: "send the body as application/json".into(),
+        },
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::BadRequest {
+            code: "request.too_large",
+            detail: format!("the body exceeds {limit} bytes"),
+        },
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::Validation(vec![crate::error::FieldError {
+                field: "body".into(),
+                code: "body.shape".into(),
+                detail: e.to_string(),
+            }])
+        }
+        other => ApiError::MalformedJson(other.to_string()),
+    }
+    .into()
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/docs/"))
+        .finish()
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound {
+        code: "route.not_found",
+        detail: format!("no route for {} {}", req.method(), req.path()),
+    })
+}

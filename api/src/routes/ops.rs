@@ -1,0 +1,144 @@
+//! Operations: liveness, readiness, Prometheus metrics.
+
+use std::fmt::Write;
+
+use actix_web::{web, HttpResponse};
+use event_store::EventReader;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+use crate::metrics::escape;
+use crate::server::AppState;
+
+/// The process is up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// One projection's progress.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectionLag {
+    pub name: String,
+    pub position: u64,
+    pub lag: u64,
+    pub status: String,
+}
+
+/// The store is reachable and every projection is within the lag bound.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// Always `ready`.
+    pub status: &'static str,
+    /// The last position of the log.
+    pub position: u64,
+    pub projections: Vec<ProjectionLag>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// Readiness: the store answers and the projections are caught up within the bound.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "Store unreachable or projections lagging", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|_| ApiError::NotReady("the database does not answer".into()))?;
+    let statuses = state
+        .runner
+        .status()
+        .await
+        .map_err(|_| ApiError::NotReady("projection status unavailable".into()))?;
+    let position = state
+        .store
+        .last_position()
+        .await
+        .map_err(|_| ApiError::NotReady("the event log does not answer".into()))?;
+    if let Some(s) = statuses
+        .iter()
+        .find(|s| s.lag > state.settings.readiness_max_lag || s.status == "failed")
+    {
+        return Err(ApiError::NotReady(format!(
+            "projection {} is {} ({} events behind the log)",
+            s.name, s.status, s.lag
+        )));
+    }
+    Ok(web::Json(Readiness {
+        status: "ready",
+        position,
+        projections: statuses
+            .into_iter()
+            .map(|s| ProjectionLag {
+                name: s.name,
+                position: s.position,
+                lag: s.lag,
+                status: s.status,
+            })
+            .collect(),
+    }))
+}
+
+/// Prometheus text exposition of the log, the projections and the HTTP traffic.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let head = state
+        .store
+        .last_position()
+        .await
+        .map_err(ApiError::internal)?;
+    let counts = projections::event_counts::counts(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let statuses = state.runner.status().await.map_err(ApiError::internal)?;
+    let uptime = (state.clock.now() - state.started_at)
+        .as_seconds_f64()
+        .max(0.0);
+
+    let mut out = String::with_capacity(2_048);
+    out.push_str(
+        "# HELP yuekang_up Whether the server is up.\n# TYPE yuekang_up gauge\nyuekang_up 1\n",
+    );
+    let _ = writeln!(out, "# HELP yuekang_uptime_seconds Seconds since the server started.\n# TYPE yuekang_uptime_seconds gauge\nyuekang_uptime_seconds {uptime:.3}");
+    let _ = writeln!(out, "# HELP yuekang_log_position Position of the last event in the log.\n# TYPE yuekang_log_position gauge\nyuekang_log_position {head}");
+    out.push_str("# HELP yuekang_events_total Events in the log, by type (from the event_counts projection).\n# TYPE yuekang_events_total counter\n");
+    for (event_type, n) in counts {
+        let _ = writeln!(
+            out,
+            "yuekang_events_total{{type=\"{}\"}} {n}",
+            escape(&event_type)
+        );
+    }
+    out.push_str("# HELP yuekang_projection_position Log position each projection has applied.\n# TYPE yuekang_projection_position gauge\n");
+    for s in &statuses {
+        let _ = writeln!(
+            out,
+            "yuekang_projection_position{{projection=\"{}\"}} {}",
+            s.name, s.position
+        );
+    }
+    out.push_str("# HELP yuekang_projection_lag Events each projection has yet to apply.\n# TYPE yuekang_projection_lag gauge\n");
+    for s in &statuses {
+        let _ = writeln!(
+            out,
+            "yuekang_projection_lag{{projection=\"{}\"}} {}",
+            s.name, s.lag
+        );
+    }
+    state.http_metrics.render(&mut out);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out))
+}

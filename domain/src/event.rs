@@ -88,6 +88,17 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
             event_type: event_type.to_owned(),
             source,
         };
+        if schema_version == Self::schema_version(event_type) {
+            // Current shape: splice the stored payload into the tagged form and parse once,
+            // without building an intermediate `Value` (this is the replay hot path).
+            let tag = serde_json::to_string(event_type).map_err(malformed)?;
+            let tagged = if payload.trim() == "null" {
+                format!("{{\"type\":{tag}}}")
+            } else {
+                format!("{{\"type\":{tag},\"data\":{payload}}}")
+            };
+            return serde_json::from_str(&tagged).map_err(malformed);
+        }
         let data: Value = serde_json::from_str(payload).map_err(malformed)?;
         let data = Self::upcast(event_type, schema_version, data)?;
         // A unit variant has no `data`; it is stored as `null`.

@@ -26,3 +26,4 @@ pub use model::{
     RecordedEvent, StoredIdempotency, StreamAppend, StreamId, VerifyReport,
 };
 pub use store::{EventAppender, EventReader, EventStore, StoreOptions};
+pub use writer::WriterStats;

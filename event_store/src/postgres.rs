@@ -1,7 +1,7 @@
 //! The PostgreSQL adapter: appends serialised by a transaction-scoped advisory lock (so
 //! several server processes share one gap-free log), new positions announced by NOTIFY.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
-use crate::plan::{self, Head, PendingAppend};
-use crate::store::{decode_event, decode_head, decode_key, Adapter};
+use crate::plan::{self, PendingAppend};
+use crate::store::{decode_append_state, decode_event, decode_key, Adapter};
 
 /// The NOTIFY channel carrying the last committed position.
 pub(crate) const CHANNEL: &str = "yuekang_events";
@@ -45,15 +45,14 @@ impl Adapter for PgAdapter {
         batch: &[PendingAppend<'_>],
         now: OffsetDateTime,
     ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError> {
+        // BEGIN and the advisory lock in one round trip.
         let mut tx = self
             .writer
-            .begin()
+            .begin_with(include_str!("sql/postgres/begin.sql"))
             .await
-            .map_err(StoreError::db("beginning the append transaction"))?;
-        sqlx::query(include_str!("sql/postgres/lock.sql"))
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("taking the append lock"))?;
+            .map_err(StoreError::db(
+                "beginning the append transaction under the lock",
+            ))?;
 
         let streams: Vec<&str> = batch
             .iter()
@@ -61,30 +60,12 @@ impl Adapter for PgAdapter {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut versions = HashMap::with_capacity(streams.len());
-        for row in sqlx::query(include_str!("sql/postgres/stream_versions.sql"))
+        let rows = sqlx::query(include_str!("sql/postgres/read_for_append.sql"))
             .bind(&streams)
             .fetch_all(&mut *tx)
             .await
-            .map_err(StoreError::db("reading stream versions"))?
-        {
-            let stream: String = row
-                .try_get(0)
-                .map_err(StoreError::db("decoding a version"))?;
-            let version: i64 = row
-                .try_get(1)
-                .map_err(StoreError::db("decoding a version"))?;
-            versions.insert(stream, version as u64);
-        }
-
-        let head = match sqlx::query(include_str!("sql/postgres/head.sql"))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db("reading the log head"))?
-        {
-            Some(row) => decode_head(&row)?,
-            None => Head::EMPTY,
-        };
+            .map_err(StoreError::db("reading stream versions and the log head"))?;
+        let (mut versions, head) = decode_append_state(&rows)?;
 
         let wanted: Vec<&str> = batch
             .iter()
@@ -103,7 +84,7 @@ impl Adapter for PgAdapter {
         }
 
         let plan = plan::plan(batch, head, &mut versions, &taken, now);
-        if let Some(last) = plan.rows.last() {
+        if !plan.rows.is_empty() {
             let n = plan.rows.len();
             let mut position = Vec::with_capacity(n);
             let mut stream = Vec::with_capacity(n);
@@ -137,12 +118,7 @@ impl Adapter for PgAdapter {
                 .bind(hash)
                 .execute(&mut *tx)
                 .await
-                .map_err(StoreError::db("inserting events"))?;
-            sqlx::query(include_str!("sql/postgres/notify.sql"))
-                .bind(last.position.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("announcing new events"))?;
+                .map_err(StoreError::db("inserting and announcing events"))?;
         }
         if !plan.keys.is_empty() {
             let mut key = Vec::new();

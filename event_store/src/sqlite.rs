@@ -1,6 +1,7 @@
 //! The SQLite adapter: one writer connection taking `BEGIN IMMEDIATE`, readers from the pool.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
@@ -9,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
-use crate::plan::{self, Head, PendingAppend};
-use crate::store::{decode_event, decode_head, decode_key, Adapter};
+use crate::plan::{self, PendingAppend};
+use crate::store::{decode_append_state, decode_event, decode_key, Adapter};
 
 #[derive(Debug)]
 pub(crate) struct SqliteAdapter {
@@ -29,6 +30,34 @@ impl SqliteAdapter {
             .map_err(StoreError::db("opening the SQLite writer connection"))?;
         Ok(Self { readers, writer })
     }
+}
+
+/// Rows per multi-row INSERT, largest first; each size is one prepared statement, cached
+/// by the connection. (256 rows × 9 columns stays far below SQLite's variable limit.)
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `INSERT … VALUES (…), …` for `rows` rows.
+fn insert_statement(rows: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<(usize, String)>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        let head = include_str!("sql/sqlite/insert_events.sql")
+            .lines()
+            .filter(|l| !l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        CHUNKS
+            .iter()
+            .map(|&n| {
+                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; n].join(", ");
+                (n, format!("{head} {values}"))
+            })
+            .collect()
+    });
+    statements
+        .iter()
+        .find(|(n, _)| *n == rows)
+        .map(|(_, sql)| sql.as_str())
+        .unwrap_or_else(|| unreachable!("no statement for {rows} rows"))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -52,30 +81,12 @@ impl Adapter for SqliteAdapter {
             .iter()
             .flat_map(|p| p.request.streams.iter().map(|s| s.stream.as_str()))
             .collect();
-        let mut versions = HashMap::with_capacity(streams.len());
-        for row in sqlx::query(include_str!("sql/sqlite/stream_versions.sql"))
+        let rows = sqlx::query(include_str!("sql/sqlite/read_for_append.sql"))
             .bind(json(&streams)?)
             .fetch_all(&mut *tx)
             .await
-            .map_err(StoreError::db("reading stream versions"))?
-        {
-            let stream: String = row
-                .try_get(0)
-                .map_err(StoreError::db("decoding a version"))?;
-            let version: i64 = row
-                .try_get(1)
-                .map_err(StoreError::db("decoding a version"))?;
-            versions.insert(stream, version as u64);
-        }
-
-        let head = match sqlx::query(include_str!("sql/sqlite/head.sql"))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db("reading the log head"))?
-        {
-            Some(row) => decode_head(&row)?,
-            None => Head::EMPTY,
-        };
+            .map_err(StoreError::db("reading stream versions and the log head"))?;
+        let (mut versions, head) = decode_append_state(&rows)?;
 
         let wanted: Vec<&str> = batch
             .iter()
@@ -94,29 +105,32 @@ impl Adapter for SqliteAdapter {
         }
 
         let plan = plan::plan(batch, head, &mut versions, &taken, now);
-        if !plan.rows.is_empty() {
-            let rows: Vec<_> = plan
-                .rows
+        let mut rest = &plan.rows[..];
+        while !rest.is_empty() {
+            let size = CHUNKS
                 .iter()
-                .map(|r| {
-                    (
-                        r.position,
-                        r.stream,
-                        r.version,
-                        r.event_type,
-                        r.schema_version,
-                        r.payload,
-                        r.metadata,
-                        r.recorded_at,
-                        hex::encode(r.hash),
-                    )
-                })
-                .collect();
-            sqlx::query(include_str!("sql/sqlite/insert_events.sql"))
-                .bind(json(&rows)?)
+                .copied()
+                .find(|&c| c <= rest.len())
+                .unwrap_or(1);
+            let (chunk, tail) = rest.split_at(size);
+            let mut query = sqlx::query(insert_statement(size));
+            for r in chunk {
+                query = query
+                    .bind(r.position as i64)
+                    .bind(r.stream)
+                    .bind(r.version as i64)
+                    .bind(r.event_type)
+                    .bind(i64::from(r.schema_version))
+                    .bind(r.payload)
+                    .bind(r.metadata)
+                    .bind(r.recorded_at)
+                    .bind(&r.hash[..]);
+            }
+            query
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::db("inserting events"))?;
+            rest = tail;
         }
         if !plan.keys.is_empty() {
             let keys: Vec<_> = plan

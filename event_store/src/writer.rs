@@ -1,7 +1,9 @@
 //! Group commit: one task per process gathers concurrent append requests and commits them in
 //! one transaction, answering each request with its own outcome.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -21,10 +23,32 @@ pub(crate) enum Job {
     Shutdown(oneshot::Sender<()>),
 }
 
+/// The longest a batch waits for the appenders of the previous batch to come back.
+const LINGER: Duration = Duration::from_micros(1_000);
+
 struct Queued {
     request: AppendRequest,
     metadata_json: String,
     reply: oneshot::Sender<Result<AppendOutcome, AppendError>>,
+}
+
+/// Counters of the group-commit writer, for `/metrics` and the benchmark.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed (or attempted) by the writer.
+    pub batches: AtomicU64,
+    /// Append requests carried by those transactions.
+    pub requests: AtomicU64,
+}
+
+impl WriterStats {
+    /// `(batches, requests)` so far.
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.batches.load(Ordering::Relaxed),
+            self.requests.load(Ordering::Relaxed),
+        )
+    }
 }
 
 pub(crate) async fn run(
@@ -33,22 +57,27 @@ pub(crate) async fn run(
     head: watch::Sender<u64>,
     clock: Arc<dyn Clock>,
     max_batch_events: usize,
+    stats: Arc<WriterStats>,
 ) {
     let mut batch: Vec<Queued> = Vec::new();
     let mut stop: Option<oneshot::Sender<()>> = None;
+    // How many requests the previous batch had: under steady concurrent load the same
+    // appenders come back as soon as they are answered, so wait briefly for them.
+    let mut expected = 1usize;
     while stop.is_none() {
         let Some(first) = jobs.recv().await else {
             break;
         };
         let mut events = 0;
         let mut next = Some(first);
-        while let Some(job) = next.take() {
-            match job {
-                Job::Append {
+        let linger_until = Instant::now() + LINGER;
+        loop {
+            match next.take() {
+                Some(Job::Append {
                     request,
                     metadata_json,
                     reply,
-                } => {
+                }) => {
                     events += request.event_count();
                     batch.push(Queued {
                         request,
@@ -56,16 +85,31 @@ pub(crate) async fn run(
                         reply,
                     });
                 }
-                Job::Shutdown(done) => {
+                Some(Job::Shutdown(done)) => {
                     stop = Some(done);
                     break;
                 }
+                None => {}
             }
-            if events < max_batch_events {
-                next = jobs.try_recv().ok();
+            if events >= max_batch_events {
+                break;
+            }
+            match jobs.try_recv() {
+                Ok(job) => next = Some(job),
+                Err(mpsc::error::TryRecvError::Empty)
+                    if batch.len() < expected && Instant::now() < linger_until =>
+                {
+                    tokio::task::yield_now().await;
+                }
+                Err(_) => break,
             }
         }
+        expected = batch.len().max(1);
         if !batch.is_empty() {
+            stats.batches.fetch_add(1, Ordering::Relaxed);
+            stats
+                .requests
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
             commit_batch(adapter.as_ref(), &mut batch, &head, clock.as_ref()).await;
         }
     }

@@ -1,1 +1,93 @@
-//! placeholder
+//! Black-box test helpers: the real server on port 0 against a throw-away SQLite file or a
+//! fresh PostgreSQL database, with a clock the test controls.
+
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::web;
+use event_store::testing::TestDatabase;
+use event_store::ManualClock;
+use time::macros::datetime;
+use yuekang_api::{AppState, Application, Settings};
+
+pub use event_store::testing::TestDatabase as Db;
+
+/// A running server and the means to drive it.
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub state: web::Data<AppState>,
+    pub handle: ServerHandle,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub db: TestDatabase,
+    data_dir: std::path::PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+impl TestApp {
+    /// Starts the server on `db` with the clock at 2026-03-02 09:00 CST.
+    pub async fn spawn(db: TestDatabase) -> Self {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Starts the server after letting the test adjust its settings.
+    pub async fn spawn_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let clock = ManualClock::new(datetime!(2026-03-02 09:00 +08:00));
+        let data_dir = std::env::temp_dir().join(format!("yuekang-app-{}", uuid::Uuid::new_v4()));
+        let mut settings = Settings::for_database(db.url.clone(), &data_dir);
+        let data_dir_kept = data_dir.clone();
+        adjust(&mut settings);
+        let app = Application::build_with(settings, Arc::new(clock.clone()), false)
+            .await
+            .expect("build the application");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        let handle = app.handle();
+        let server = tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            clock,
+            state,
+            handle,
+            server: Some(server),
+            db,
+            data_dir: data_dir_kept,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Stops the server gracefully and waits for its shutdown (writer flushed).
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+    }
+}

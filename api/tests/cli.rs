@@ -1,0 +1,211 @@
+//! The `yuekang` binary as an operator runs it, against each backend.
+
+use std::process::Command;
+
+use event_store::testing::TestDatabase;
+use event_store::{
+    AppendRequest, Database, EventAppender, EventStore, ExpectedVersion, Metadata, NewEvent,
+    StoreOptions, StreamId,
+};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn yuekang(db: &TestDatabase, data_dir: &std::path::Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_yuekang"))
+        .arg("--db")
+        .arg(&db.url)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run yuekang");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A data directory removed when the test ends.
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir() -> TempDir {
+    let dir = std::env::temp_dir().join(format!("yuekang-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    TempDir(dir)
+}
+
+async fn seed(db: &TestDatabase, n: u64) {
+    let store = EventStore::open(db.db.clone(), StoreOptions::default())
+        .await
+        .expect("open");
+    for i in 0..n {
+        store
+            .append(
+                AppendRequest::single(
+                    StreamId::parse("person-0192f0c4-7e57").expect("id"),
+                    ExpectedVersion::Exact(i),
+                    vec![NewEvent::new(
+                        if i % 2 == 0 { "Even" } else { "Odd" },
+                        1,
+                        &serde_json::json!({ "i": i }),
+                    )
+                    .expect("json")],
+                )
+                .with_metadata(Metadata {
+                    actor: Some("person-0192f0c4-7e57".into()),
+                    ..Metadata::default()
+                }),
+            )
+            .await
+            .expect("append");
+    }
+    store.shutdown().await;
+}
+
+async fn exec(db: &Database, sql: &str) {
+    match db {
+        Database::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        Database::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+    }
+    .expect("test-only SQL");
+}
+
+event_store::backend_tests!(
+    migrate_applies_and_reports,
+    audit_verify_passes_then_names_the_tampered_position,
+    projections_list_and_rebuild,
+    export_events_is_pseudonymised_ndjson,
+);
+
+async fn migrate_applies_and_reports(db: TestDatabase) {
+    let dir = temp_dir();
+    let run = yuekang(&db, &dir, &["migrate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("migrations applied to "));
+}
+
+async fn audit_verify_passes_then_names_the_tampered_position(db: TestDatabase) {
+    seed(&db, 6).await;
+    let dir = temp_dir();
+    let run = yuekang(&db, &dir, &["audit", "verify"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "hash chain intact: 6 events checked");
+
+    let tamper = match db.db {
+        Database::Sqlite(_) => "DROP TRIGGER events_refuse_update; UPDATE events SET payload = '{\"i\":40}' WHERE position = 4",
+        Database::Postgres(_) => "DROP TRIGGER events_refuse_update_delete ON events; UPDATE events SET payload = '{\"i\":40}' WHERE position = 4",
+    };
+    exec(&db.db, tamper).await;
+    let run = yuekang(&db, &dir, &["audit", "verify"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("hash chain broken at position 4"),
+        "{}",
+        run.stderr
+    );
+}
+
+async fn projections_list_and_rebuild(db: TestDatabase) {
+    seed(&db, 5).await;
+    let dir = temp_dir();
+    let list = yuekang(&db, &dir, &["projections", "list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("event_counts"))
+        .expect("row");
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols, ["event_counts", "0", "5", "1", "idle"]);
+
+    let rebuild = yuekang(&db, &dir, &["projections", "rebuild", "event_counts"]);
+    assert_eq!(rebuild.code, 0, "{}", rebuild.stderr);
+    assert!(rebuild
+        .stdout
+        .contains("event_counts: rebuilt and swapped in at position 5"));
+    let list = yuekang(&db, &dir, &["projections", "list"]);
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("event_counts"))
+        .expect("row");
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cols[..4], ["event_counts", "5", "0", "2"]);
+    assert_eq!(
+        projections::event_counts::counts(&db.db)
+            .await
+            .expect("counts"),
+        vec![("Even".to_owned(), 3), ("Odd".to_owned(), 2)]
+    );
+
+    let unknown = yuekang(&db, &dir, &["projections", "rebuild", "nope"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .starts_with("yuekang: no projection is named \"nope\""),
+        "{}",
+        unknown.stderr
+    );
+    assert_eq!(unknown.stderr.trim().lines().count(), 1, "one sentence");
+}
+
+async fn export_events_is_pseudonymised_ndjson(db: TestDatabase) {
+    seed(&db, 4).await;
+    let dir = temp_dir();
+    let run = yuekang(&db, &dir, &["export", "events", "--after", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["position"], 2);
+    assert_eq!(lines[0]["type"], "Odd");
+    assert_eq!(lines[0]["data"], serde_json::json!({ "i": 1 }));
+    assert!(!run.stdout.contains("0192f0c4"), "ids are pseudonymised");
+    let stream = lines[0]["stream"].as_str().expect("stream");
+    assert!(stream.starts_with("person-p"));
+    assert!(
+        lines.iter().all(|l| l["stream"] == stream),
+        "one subject, one pseudonym"
+    );
+    // The same key gives the same pseudonyms next time.
+    let again = yuekang(&db, &dir, &["export", "events", "--after", "1"]);
+    assert_eq!(again.stdout, run.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_yuekang"))
+        .arg("frobnicate")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_yuekang"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("serve"));
+}

@@ -1,0 +1,1 @@
+BEGIN; SELECT pg_advisory_xact_lock(7598471275628601345)

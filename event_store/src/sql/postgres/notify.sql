@@ -1,1 +1,0 @@
-SELECT pg_notify('yuekang_events', $1)

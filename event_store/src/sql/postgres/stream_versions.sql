@@ -1,1 +1,0 @@
-SELECT stream, MAX(version) FROM events WHERE stream = ANY($1) GROUP BY stream

@@ -1,1 +1,0 @@
-SELECT position, hash FROM events ORDER BY position DESC LIMIT 1

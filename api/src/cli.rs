@@ -2,24 +2,23 @@
 //! (0 success, 1 runtime failure, 2 usage error), errors on stderr in one sentence.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use commands::CommandBus;
 use event_store::{EventStore, StoreOptions, SystemClock};
 use futures_util::StreamExt;
-use hmac::{Hmac, Mac};
 use indicatif::{ProgressBar, ProgressStyle};
 use projections::Runner;
-use sha2::Sha256;
 
 use crate::config::{
-    AuditCommand, Cli, Command, ExportCommand, GlobalArgs, LogFormat, ProjectionsCommand, Settings,
+    AuditCommand, Cli, Command, ExportCommand, GlobalArgs, LogFormat, ProjectionsCommand,
+    ServiceAccountCommand, Settings,
 };
 use crate::server::{connect, Application};
-use crate::telemetry;
+use crate::{export, service_accounts, telemetry};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -87,6 +86,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             command: ExportCommand::Events { after },
         } => export_events(&quiet_settings(&cli.global)?, after).await,
+        Command::ServiceAccount {
+            command: ServiceAccountCommand::Create { role, name },
+        } => create_service_account(&quiet_settings(&cli.global)?, &role, &name).await,
     }
 }
 
@@ -203,63 +205,15 @@ async fn projections_command(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The secret keying pseudonyms in exports: `pseudonym.key` in the data directory, made on
-/// first use. Exports made with one key can be joined with each other, never with the
-/// live system's ids.
-fn pseudonym_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join("pseudonym.key");
-    if let Ok(hexed) = std::fs::read_to_string(&path) {
-        return hex::decode(hexed.trim()).with_context(|| format!("reading {}", path.display()));
-    }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
-    let key: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
-        .iter()
-        .flat_map(|u| u.into_bytes())
-        .collect();
-    std::fs::write(&path, hex::encode(&key))
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(key)
-}
-
-/// `category-id` with the id replaced by a keyed hash; no category: the whole value.
-fn pseudonym(key: &[u8], value: &str) -> String {
-    let (category, id) = value.split_once('-').unwrap_or(("", value));
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| {
-        // HMAC accepts keys of any length; this cannot happen.
-        Hmac::<Sha256>::new_from_slice(&[0]).unwrap_or_else(|_| unreachable!())
-    });
-    mac.update(id.as_bytes());
-    let digest = hex::encode(&mac.finalize().into_bytes()[..12]);
-    if category.is_empty() {
-        format!("p{digest}")
-    } else {
-        format!("{category}-p{digest}")
-    }
-}
-
 async fn export_events(settings: &Settings, after: u64) -> anyhow::Result<ExitCode> {
-    let key = pseudonym_key(&settings.data_dir)?;
+    let key = export::pseudonym_key(&settings.data_dir)?;
     let store = open_store(settings).await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut events = std::pin::pin!(store.read_all_stream(after, 5_000));
     while let Some(event) = events.next().await {
         let event = event.context("reading the log")?;
-        let metadata = event.metadata().context("decoding metadata")?;
-        let data: serde_json::Value =
-            serde_json::from_str(&event.payload).context("decoding a payload")?;
-        let line = serde_json::json!({
-            "position": event.position,
-            "stream": pseudonym(&key, &event.stream),
-            "version": event.version,
-            "type": event.event_type,
-            "schema_version": event.schema_version,
-            "recorded_at": event.recorded_at.format(&time::format_description::well_known::Rfc3339)?,
-            "actor": metadata.actor.map(|a| pseudonym(&key, &a)),
-            "data": data,
-        });
-        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(export::line(&key, &event)?.as_bytes())?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
@@ -267,16 +221,18 @@ async fn export_events(settings: &Settings, after: u64) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::pseudonym;
-
-    #[test]
-    fn pseudonyms_keep_the_category_and_hide_the_id() {
-        let a = pseudonym(b"k1", "person-0192f0c4-aaaa");
-        assert!(a.starts_with("person-p"));
-        assert!(!a.contains("0192f0c4"));
-        assert_eq!(a, pseudonym(b"k1", "person-0192f0c4-aaaa"));
-        assert_ne!(a, pseudonym(b"k2", "person-0192f0c4-aaaa"));
-    }
+async fn create_service_account(
+    settings: &Settings,
+    role: &str,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(settings).await?;
+    let created = service_accounts::create(&CommandBus::new(store.clone()), role, name).await?;
+    store.shutdown().await;
+    println!("{}", created.token);
+    eprintln!(
+        "created {role} service account {} (the token is shown only this once)",
+        created.account_id
+    );
+    Ok(ExitCode::SUCCESS)
 }

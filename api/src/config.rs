@@ -73,6 +73,24 @@ pub enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Manage service accounts (feed, auditor, analyst).
+    ServiceAccount {
+        #[command(subcommand)]
+        command: ServiceAccountCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceAccountCommand {
+    /// Create an account; prints its bearer token, on stdout alone, once.
+    Create {
+        /// What the account may do.
+        #[arg(long, value_parser = ["feed", "auditor", "analyst"])]
+        role: String,
+        /// A name for the system using it (not a person's name).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +142,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `/readyz` answers 503 while any projection lags the log by more events than this.
     pub readiness_max_lag: u64,
+    /// How long a query with `min_position` waits for the projections before answering 503.
+    pub min_position_wait: std::time::Duration,
 }
 
 /// Why the configuration could not be read.
@@ -195,6 +215,7 @@ impl Settings {
             dev,
             log_format,
             readiness_max_lag: file.readiness_max_lag.unwrap_or(10_000),
+            min_position_wait: std::time::Duration::from_secs(5),
         })
     }
 
@@ -207,6 +228,7 @@ impl Settings {
             dev: true,
             log_format: LogFormat::Pretty,
             readiness_max_lag: 10_000,
+            min_position_wait: std::time::Duration::from_secs(5),
         }
     }
 }

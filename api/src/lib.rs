@@ -1,13 +1,16 @@
 //! The Yuekang server and command-line tool: HTTP routes, configuration, telemetry, and the
 //! one mapping from errors to RFC 9457 problem documents.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 mod metrics;
 pub mod openapi;
 mod routes;
 pub mod server;
+pub mod service_accounts;
 pub mod telemetry;
 
 pub use config::Settings;

@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{middleware, web, App, HttpServer};
@@ -17,9 +16,6 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::metrics::HttpMetrics;
 use crate::{routes, telemetry};
-
-/// How long a query waits for `min_position` before answering 503.
-pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(5);
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -70,7 +66,7 @@ impl AppState {
             None | Some(0) => Ok(()),
             Some(position) => self
                 .runner
-                .wait_for(position, MIN_POSITION_WAIT)
+                .wait_for(position, self.settings.min_position_wait)
                 .await
                 .map_err(|_| ApiError::Lagging { position }),
         }

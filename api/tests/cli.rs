@@ -94,6 +94,7 @@ event_store::backend_tests!(
     audit_verify_passes_then_names_the_tampered_position,
     projections_list_and_rebuild,
     export_events_is_pseudonymised_ndjson,
+    service_account_create_prints_only_the_token,
 );
 
 async fn migrate_applies_and_reports(db: TestDatabase) {
@@ -193,6 +194,84 @@ async fn export_events_is_pseudonymised_ndjson(db: TestDatabase) {
     // The same key gives the same pseudonyms next time.
     let again = yuekang(&db, &dir, &["export", "events", "--after", "1"]);
     assert_eq!(again.stdout, run.stdout);
+}
+
+async fn service_account_create_prints_only_the_token(db: TestDatabase) {
+    let dir = temp_dir();
+    let run = yuekang(
+        &db,
+        &dir,
+        &[
+            "service-account",
+            "create",
+            "--role",
+            "auditor",
+            "--name",
+            "Provincial audit office",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = run.stdout.trim();
+    assert_eq!(
+        run.stdout.lines().count(),
+        1,
+        "stdout holds the token alone"
+    );
+    assert!(
+        token.starts_with("yk_sa_") && token.len() == 6 + 64,
+        "{token}"
+    );
+    assert!(run.stderr.contains("created auditor service account"));
+
+    // The event records the role and the token's hash, never the token.
+    let store = EventStore::open(db.db.clone(), StoreOptions::default())
+        .await
+        .expect("open");
+    let events = event_store::EventReader::read_all(&store, 0, 10)
+        .await
+        .expect("read");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "ServiceAccountCreated");
+    assert!(events[0].stream.starts_with("service-account-"));
+    assert!(!events[0].payload.contains(token));
+    assert!(events[0].payload.contains("\"role\":\"auditor\""));
+    assert_eq!(
+        events[0].metadata().expect("metadata").actor.as_deref(),
+        Some("operator")
+    );
+    store.shutdown().await;
+
+    let bad = yuekang(
+        &db,
+        &dir,
+        &[
+            "service-account",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "x",
+        ],
+    );
+    assert_eq!(bad.code, 2, "an unknown role is a usage error");
+    let blank = yuekang(
+        &db,
+        &dir,
+        &[
+            "service-account",
+            "create",
+            "--role",
+            "feed",
+            "--name",
+            "  ",
+        ],
+    );
+    assert_eq!(blank.code, 1);
+    assert!(
+        blank.stderr.contains("1 to 100 characters"),
+        "{}",
+        blank.stderr
+    );
 }
 
 #[test]

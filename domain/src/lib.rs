@@ -7,6 +7,7 @@
 
 pub mod decider;
 pub mod event;
+pub mod service_account;
 
 pub use decider::{Decider, Given};
 pub use event::{DomainEvent, EncodedEvent, EventDecodeError};

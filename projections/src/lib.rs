@@ -11,6 +11,7 @@
 
 pub mod event_counts;
 mod runner;
+pub mod service_accounts;
 mod tx;
 
 use std::sync::Arc;
@@ -23,7 +24,10 @@ pub use tx::Tx;
 
 /// Every projection the server runs. Add new ones here.
 pub fn registry() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(event_counts::EventCounts)]
+    vec![
+        Arc::new(event_counts::EventCounts),
+        Arc::new(service_accounts::ServiceAccounts),
+    ]
 }
 
 /// Why a projection could not apply events.

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use event_store::{Backend, EventReader, EventStore, StoreError};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use sqlx::Row;
 use tokio::sync::watch;
@@ -31,6 +32,8 @@ pub enum RunnerError {
     Database(#[from] sqlx::Error),
     #[error("another process took over the rebuild of {0}")]
     RebuildTakenOver(String),
+    #[error("projection {0} is already being rebuilt")]
+    AlreadyRebuilding(String),
     #[error("projection {0} has not applied position {1} in time")]
     Lagging(String, u64),
 }
@@ -136,7 +139,17 @@ fn sql(backend: Backend, file: &str) -> &'static str {
     )
 }
 
-async fn execute(tx: &mut Tx, file: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
+// Boxed (and so provably `Send`): spelled as plain `async fn`s, the borrows of sqlx
+// executors inside make the callers' futures fail the `Send` check of `tokio::spawn`.
+fn execute<'a>(
+    tx: &'a mut Tx,
+    file: &'a str,
+    args: &'a [Arg<'a>],
+) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+    Box::pin(execute_inner(tx, file, args))
+}
+
+async fn execute_inner(tx: &mut Tx, file: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
     macro_rules! run {
         ($tx:expr, $backend:expr) => {{
             let mut q = sqlx::query(sql($backend, file));
@@ -155,7 +168,15 @@ async fn execute(tx: &mut Tx, file: &str, args: &[Arg<'_>]) -> Result<u64, sqlx:
     })
 }
 
-async fn fetch_row(tx: &mut Tx, file: &str, name: &str) -> Result<Option<Row_>, sqlx::Error> {
+fn fetch_row<'a>(
+    tx: &'a mut Tx,
+    file: &'a str,
+    name: &'a str,
+) -> BoxFuture<'a, Result<Option<Row_>, sqlx::Error>> {
+    Box::pin(fetch_row_inner(tx, file, name))
+}
+
+async fn fetch_row_inner(tx: &mut Tx, file: &str, name: &str) -> Result<Option<Row_>, sqlx::Error> {
     macro_rules! get {
         ($tx:expr, $backend:expr) => {{
             match sqlx::query(sql($backend, file))
@@ -357,7 +378,9 @@ impl Runner {
                 let row = rows.get(name).copied();
                 let (phase, error) = m.phase.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 let position = row.map_or(0, |r| r.position).max(*m.applied.borrow());
-                let rebuild_position = row.and_then(|r| r.rebuild_position);
+                let rebuild_position = row
+                    .and_then(|r| r.rebuild_position)
+                    .or(*m.rebuilding.lock().unwrap_or_else(|p| p.into_inner()));
                 let status = if rebuild_position.is_some() {
                     "rebuilding".to_owned()
                 } else {
@@ -414,6 +437,36 @@ impl Runner {
         progress: impl Fn(RebuildProgress) + Send + Sync,
     ) -> Result<u64, RunnerError> {
         let m = self.find(name)?.clone();
+        {
+            let mut rebuilding = m.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
+            if rebuilding.is_some() {
+                return Err(RunnerError::AlreadyRebuilding(name.to_owned()));
+            }
+            *rebuilding = Some(0);
+        }
+        let result = self.rebuild_claimed(&m, name, progress).await;
+        *m.rebuilding.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        result
+    }
+
+    /// Whether this process is rebuilding projection `name` right now.
+    pub fn is_rebuilding(&self, name: &str) -> bool {
+        self.find(name)
+            .map(|m| {
+                m.rebuilding
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_some()
+            })
+            .unwrap_or(false)
+    }
+
+    async fn rebuild_claimed(
+        &self,
+        m: &Arc<Managed>,
+        name: &str,
+        progress: impl Fn(RebuildProgress) + Send + Sync,
+    ) -> Result<u64, RunnerError> {
         let projection = m.projection.clone();
         let db = self.store.database();
 
@@ -442,7 +495,6 @@ impl Runner {
         )
         .await?;
         tx.commit().await?;
-        *m.rebuilding.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
         tracing::info!(projection = name, generation, "rebuild started");
 
         // Fill it, batch by batch, each batch with its checkpoint.
@@ -519,7 +571,6 @@ impl Runner {
             position,
         };
         drop(serving);
-        *m.rebuilding.lock().unwrap_or_else(|p| p.into_inner()) = None;
         m.applied.send_replace(position);
         progress(RebuildProgress {
             position,

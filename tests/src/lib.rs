@@ -83,6 +83,39 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// Creates a service account with `role` and waits until the server knows it.
+    pub async fn service_token(&self, role: &str) -> String {
+        let created =
+            yuekang_api::service_accounts::create(&self.state.bus, role, &format!("test {role}"))
+                .await
+                .expect("create a service account");
+        self.state
+            .wait_for(Some(created.position))
+            .await
+            .expect("projections caught up");
+        created.token
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// POST without a body, with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// Stops the server gracefully and waits for its shutdown (writer flushed).
     pub async fn stop(mut self) {
         self.handle.stop(true).await;

@@ -15,6 +15,11 @@ event_store::backend_tests!(
     every_answer_carries_a_request_id,
     shutdown_commits_every_acknowledged_append,
     events_are_stamped_by_the_controlled_clock,
+    analysis_routes_need_a_token_and_the_right_role,
+    projections_answer_after_min_position_or_503,
+    analysts_rebuild_projections_while_they_serve,
+    auditors_verify_the_chain_and_find_tampering,
+    analysts_export_pseudonymised_ndjson,
 );
 
 async fn append(app: &TestApp, event_type: &str, n: usize) -> u64 {
@@ -139,16 +144,48 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         .expect("openapi");
     assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
     let paths = doc["paths"].as_object().expect("paths");
-    for route in ["/healthz", "/readyz", "/metrics"] {
-        assert!(paths.contains_key(route), "{route} documented");
+    let served = [
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/metrics"),
+        ("get", "/v1/projections"),
+        ("post", "/v1/projections/{name}/rebuild"),
+        ("post", "/v1/audit/verification"),
+        ("get", "/v1/exports/events.ndjson"),
+    ];
+    let documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .expect("operations")
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    // Exactly what runs is documented: every served route, and nothing else.
+    let mut expected: Vec<(String, String)> = served
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let mut documented_sorted = documented.clone();
+    expected.sort();
+    documented_sorted.sort();
+    assert_eq!(documented_sorted, expected);
+    for (method, path) in &documented {
+        let url = app.url(&path.replace("{name}", "event_counts"));
+        let status = app
+            .client
+            .request(method.to_uppercase().parse().expect("method"), url)
+            .send()
+            .await
+            .expect("send")
+            .status();
+        assert_ne!(status.as_u16(), 404, "{method} {path} is served");
     }
-    // Everything documented is served (no documented route answers 404).
-    for (path, ops) in paths {
-        for method in ops.as_object().expect("operations").keys() {
-            assert_eq!(method, "get", "only GET routes so far");
-            assert_ne!(app.get(path).await.status().as_u16(), 404, "{path} served");
-        }
-    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 
     let redirect = app.get("/docs").await;
@@ -246,5 +283,242 @@ async fn events_are_stamped_by_the_controlled_clock(db: TestDatabase) {
         events[0].recorded_at,
         time::macros::datetime!(2026-03-08 15:59:59 UTC)
     );
+    app.stop().await;
+}
+
+async fn analysis_routes_need_a_token_and_the_right_role(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let analyst = app.service_token("analyst").await;
+    let feed = app.service_token("feed").await;
+    problem(
+        app.get("/v1/projections").await,
+        401,
+        "auth.unauthenticated",
+    )
+    .await;
+    problem(
+        app.get_as("yk_sa_forged", "/v1/projections").await,
+        401,
+        "auth.unauthenticated",
+    )
+    .await;
+    problem(
+        app.get_as("not-even-a-service-token", "/v1/projections")
+            .await,
+        401,
+        "auth.unauthenticated",
+    )
+    .await;
+    let body = problem(
+        app.get_as(&feed, "/v1/projections").await,
+        403,
+        "auth.forbidden",
+    )
+    .await;
+    assert!(body["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("auditor or analyst"));
+    problem(
+        app.post_as(&analyst, "/v1/audit/verification").await,
+        403,
+        "auth.forbidden",
+    )
+    .await;
+    problem(
+        app.post_as(&feed, "/v1/projections/event_counts/rebuild")
+            .await,
+        403,
+        "auth.forbidden",
+    )
+    .await;
+    problem(
+        app.get_as(&feed, "/v1/exports/events.ndjson").await,
+        403,
+        "auth.forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.get_as(&analyst, "/v1/projections")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    // The token itself is stored nowhere: only its hash.
+    let log = app.state.store.read_all(0, 100).await.expect("read");
+    assert!(log
+        .iter()
+        .all(|e| !e.payload.contains(&analyst) && !e.payload.contains(&feed)));
+    app.stop().await;
+}
+
+async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
+    let app = TestApp::spawn_with(db, |s| s.min_position_wait = Duration::from_millis(300)).await;
+    let auditor = app.service_token("auditor").await;
+    let position = append(&app, "Seen", 3).await;
+    let response = app
+        .get_as(
+            &auditor,
+            &format!("/v1/projections?min_position={position}"),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let list: Vec<serde_json::Value> = response.json().await.expect("json");
+    let names: Vec<&str> = list
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["event_counts", "service_accounts"]);
+    for p in &list {
+        assert!(p["position"].as_u64().expect("position") >= position);
+        assert_eq!(p["lag"], 0);
+        assert_eq!(p["status"], "live");
+    }
+    // A position the log has not reached: the read model cannot be that fresh.
+    problem(
+        app.get_as(
+            &auditor,
+            &format!("/v1/projections?min_position={}", position + 100),
+        )
+        .await,
+        503,
+        "projection.lagging",
+    )
+    .await;
+    problem(
+        app.get_as(&auditor, "/v1/projections?min_position=minus-one")
+            .await,
+        400,
+        "request.malformed_query",
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn analysts_rebuild_projections_while_they_serve(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let analyst = app.service_token("analyst").await;
+    let position = append(&app, "Rebuilt", 500).await;
+    app.state.wait_for(Some(position)).await.expect("caught up");
+    let response = app
+        .post_as(&analyst, "/v1/projections/event_counts/rebuild")
+        .await;
+    assert_eq!(response.status().as_u16(), 202);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({"name": "event_counts", "status": "rebuilding"})
+    );
+    // Progress is visible; when done, the new generation serves the same counts.
+    let mut done = false;
+    for _ in 0..200 {
+        let list: Vec<serde_json::Value> = app
+            .get_as(&analyst, "/v1/projections")
+            .await
+            .json()
+            .await
+            .expect("json");
+        let counts = list
+            .iter()
+            .find(|p| p["name"] == "event_counts")
+            .expect("event_counts");
+        if counts["generation"] == 2 && counts["status"] == "live" {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(done, "rebuild finished");
+    let counts = projections::event_counts::counts(&app.state.db)
+        .await
+        .expect("counts");
+    assert!(counts.contains(&("Rebuilt".to_owned(), 500)));
+    problem(
+        app.post_as(&analyst, "/v1/projections/nope/rebuild").await,
+        404,
+        "projection.unknown",
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn auditors_verify_the_chain_and_find_tampering(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let auditor = app.service_token("auditor").await;
+    append(&app, "Kept", 4).await;
+    let ok: serde_json::Value = app
+        .post_as(&auditor, "/v1/audit/verification")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ok["ok"], true);
+    assert_eq!(ok["checked"], 5);
+    assert_eq!(ok["first_bad_position"], serde_json::Value::Null);
+
+    let tamper = match &app.state.db {
+        event_store::Database::Sqlite(_) => "DROP TRIGGER events_refuse_update; UPDATE events SET payload = '99' WHERE position = 3",
+        event_store::Database::Postgres(_) => "DROP TRIGGER events_refuse_update_delete ON events; UPDATE events SET payload = '99' WHERE position = 3",
+    };
+    match &app.state.db {
+        event_store::Database::Sqlite(pool) => sqlx::raw_sql(tamper).execute(pool).await.map(drop),
+        event_store::Database::Postgres(pool) => {
+            sqlx::raw_sql(tamper).execute(pool).await.map(drop)
+        }
+    }
+    .expect("test-only tampering");
+    let bad: serde_json::Value = app
+        .post_as(&auditor, "/v1/audit/verification")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(bad["ok"], false);
+    assert_eq!(bad["first_bad_position"], 3);
+    assert_eq!(bad["problem"], "hash mismatch");
+    app.stop().await;
+}
+
+async fn analysts_export_pseudonymised_ndjson(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let analyst = app.service_token("analyst").await;
+    let events = (0..3)
+        .map(|i| NewEvent::new("Visited", 1, &serde_json::json!({ "n": i })).expect("json"))
+        .collect();
+    app.state
+        .store
+        .append(AppendRequest::single(
+            StreamId::parse("person-0192f0c4-7e57").expect("id"),
+            ExpectedVersion::Any,
+            events,
+        ))
+        .await
+        .expect("append");
+    let response = app
+        .get_as(&analyst, "/v1/exports/events.ndjson?after=1")
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/x-ndjson")
+    );
+    let text = response.text().await.expect("text");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["position"], 2);
+    assert_eq!(lines[0]["type"], "Visited");
+    assert_eq!(lines[2]["data"], serde_json::json!({ "n": 2 }));
+    assert!(!text.contains("0192f0c4"), "ids are pseudonymised");
+    assert!(lines[0]["stream"]
+        .as_str()
+        .expect("stream")
+        .starts_with("person-p"));
     app.stop().await;
 }

@@ -1,5 +1,6 @@
 //! Route registration and the request-parsing error handlers.
 
+pub(crate) mod analysis;
 pub(crate) mod ops;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
@@ -33,6 +34,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(ops::healthz))
     .route("/readyz", web::get().to(ops::readyz))
     .route("/metrics", web::get().to(ops::metrics))
+    .route("/v1/projections", web::get().to(analysis::list_projections))
+    .route(
+        "/v1/projections/{name}/rebuild",
+        web::post().to(analysis::rebuild_projection),
+    )
+    .route("/v1/audit/verification", web::post().to(analysis::verify))
+    .route(
+        "/v1/exports/events.ndjson",
+        web::get().to(analysis::export_events),
+    )
     .route("/docs", web::get().to(docs_redirect))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));

@@ -26,7 +26,7 @@ pub trait Decider {
 
 /// Given these past events, when this command, then these events or this error:
 ///
-/// ```ignore
+/// ```text
 /// Given::<Counter>::events(vec![Incremented]).when(&Increment).then(vec![Incremented]);
 /// ```
 #[derive(Debug)]

@@ -19,6 +19,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the event store is shut down")]
     Closed,
+    /// COMMIT failed: the append may or may not be in the log.
+    #[error("the append's commit failed and its outcome is unknown: {0}")]
+    CommitUnknown(String),
 }
 
 impl StoreError {

@@ -253,3 +253,43 @@ mod tests {
         assert_eq!(plan.keys.len(), 1);
     }
 }
+
+/// What the writer knows of the log from its own last commit: the head and the versions of
+/// recently appended streams. With it, a batch touching only known streams skips the read
+/// round trip. It cannot go stale silently: positions are dense, so if any other process
+/// appended meanwhile, our next position already exists and the insert fails on the primary
+/// key; the writer then clears the cache and retries the batch with a fresh read.
+#[derive(Debug, Default)]
+pub(crate) struct AppendCache {
+    head: Option<Head>,
+    versions: HashMap<String, u64>,
+}
+
+impl AppendCache {
+    /// Streams remembered at most; past this the cache starts afresh.
+    const MAX_STREAMS: usize = 100_000;
+
+    /// The head and these streams' versions, if every one of them is known.
+    pub(crate) fn lookup(&self, streams: &[&str]) -> Option<(HashMap<String, u64>, Head)> {
+        let head = self.head?;
+        let mut versions = HashMap::with_capacity(streams.len());
+        for stream in streams {
+            versions.insert((*stream).to_owned(), *self.versions.get(*stream)?);
+        }
+        Some((versions, head))
+    }
+
+    /// Remembers the state after a committed batch.
+    pub(crate) fn remember(&mut self, head: Head, versions: HashMap<String, u64>) {
+        if self.versions.len() + versions.len() > Self::MAX_STREAMS {
+            self.versions.clear();
+        }
+        self.head = Some(head);
+        self.versions.extend(versions);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.head = None;
+        self.versions.clear();
+    }
+}

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
-use crate::plan::{self, PendingAppend};
-use crate::store::{decode_append_state, decode_event, decode_key, Adapter};
+use crate::plan::{self, AppendCache, Head, PendingAppend};
+use crate::store::{decode_append_state, decode_event, decode_key, Adapter, COMMIT_CONTEXT};
 
 /// The NOTIFY channel carrying the last committed position.
 pub(crate) const CHANNEL: &str = "yuekang_events";
@@ -44,6 +44,7 @@ impl Adapter for PgAdapter {
         &self,
         batch: &[PendingAppend<'_>],
         now: OffsetDateTime,
+        cache: &mut AppendCache,
     ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError> {
         // BEGIN and the advisory lock in one round trip.
         let mut tx = self
@@ -60,12 +61,17 @@ impl Adapter for PgAdapter {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let rows = sqlx::query(include_str!("sql/postgres/read_for_append.sql"))
-            .bind(&streams)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::db("reading stream versions and the log head"))?;
-        let (mut versions, head) = decode_append_state(&rows)?;
+        let (mut versions, head) = match cache.lookup(&streams) {
+            Some(known) => known,
+            None => {
+                let rows = sqlx::query(include_str!("sql/postgres/read_for_append.sql"))
+                    .bind(&streams)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("reading stream versions and the log head"))?;
+                decode_append_state(&rows)?
+            }
+        };
 
         let wanted: Vec<&str> = batch
             .iter()
@@ -140,9 +146,12 @@ impl Adapter for PgAdapter {
                 .await
                 .map_err(StoreError::db("inserting idempotency keys"))?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("committing the append transaction"))?;
+        tx.commit().await.map_err(StoreError::db(COMMIT_CONTEXT))?;
+        let head = plan.rows.last().map_or(head, |r| Head {
+            position: r.position,
+            hash: r.hash,
+        });
+        cache.remember(head, versions);
         Ok(plan.outcomes)
     }
 

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
-use crate::plan::{self, PendingAppend};
-use crate::store::{decode_append_state, decode_event, decode_key, Adapter};
+use crate::plan::{self, AppendCache, Head, PendingAppend};
+use crate::store::{decode_append_state, decode_event, decode_key, Adapter, COMMIT_CONTEXT};
 
 #[derive(Debug)]
 pub(crate) struct SqliteAdapter {
@@ -70,6 +70,7 @@ impl Adapter for SqliteAdapter {
         &self,
         batch: &[PendingAppend<'_>],
         now: OffsetDateTime,
+        cache: &mut AppendCache,
     ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError> {
         let mut tx = self
             .writer
@@ -77,16 +78,23 @@ impl Adapter for SqliteAdapter {
             .await
             .map_err(StoreError::db("beginning the append transaction"))?;
 
-        let streams: HashSet<&str> = batch
+        let streams: Vec<&str> = batch
             .iter()
             .flat_map(|p| p.request.streams.iter().map(|s| s.stream.as_str()))
+            .collect::<HashSet<_>>()
+            .into_iter()
             .collect();
-        let rows = sqlx::query(include_str!("sql/sqlite/read_for_append.sql"))
-            .bind(json(&streams)?)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::db("reading stream versions and the log head"))?;
-        let (mut versions, head) = decode_append_state(&rows)?;
+        let (mut versions, head) = match cache.lookup(&streams) {
+            Some(known) => known,
+            None => {
+                let rows = sqlx::query(include_str!("sql/sqlite/read_for_append.sql"))
+                    .bind(json(&streams)?)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("reading stream versions and the log head"))?;
+                decode_append_state(&rows)?
+            }
+        };
 
         let wanted: Vec<&str> = batch
             .iter()
@@ -144,9 +152,12 @@ impl Adapter for SqliteAdapter {
                 .await
                 .map_err(StoreError::db("inserting idempotency keys"))?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("committing the append transaction"))?;
+        tx.commit().await.map_err(StoreError::db(COMMIT_CONTEXT))?;
+        let head = plan.rows.last().map_or(head, |r| Head {
+            position: r.position,
+            hash: r.hash,
+        });
+        cache.remember(head, versions);
         Ok(plan.outcomes)
     }
 

@@ -19,7 +19,7 @@ use crate::hash::{self, HashInput};
 use crate::model::{
     AppendOutcome, AppendRequest, RecordedEvent, StoredIdempotency, StreamId, VerifyReport,
 };
-use crate::plan::{micros, Head, PendingAppend};
+use crate::plan::{micros, AppendCache, Head, PendingAppend};
 use crate::postgres::{PgAdapter, CHANNEL};
 use crate::sqlite::SqliteAdapter;
 use crate::writer::{self, Job, WriterStats};
@@ -28,10 +28,12 @@ use crate::writer::{self, Job, WriterStats};
 #[async_trait]
 pub(crate) trait Adapter: Send + Sync + std::fmt::Debug + 'static {
     /// Commits one batch in one transaction under the append lock; answers each request.
+    /// `cache` holds what the previous commit left; see [`AppendCache`].
     async fn commit(
         &self,
         batch: &[PendingAppend<'_>],
         now: OffsetDateTime,
+        cache: &mut AppendCache,
     ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError>;
     async fn read_stream(
         &self,
@@ -111,6 +113,9 @@ impl Drop for Inner {
 }
 
 const PAGE_MAX: u32 = 10_000;
+
+/// The error context of a failed COMMIT of an append (its outcome is unknown).
+pub(crate) const COMMIT_CONTEXT: &str = "committing the append transaction";
 
 impl EventStore {
     /// Opens the store on a migrated database and starts its writer task (and, on

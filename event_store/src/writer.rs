@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::clock::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, AppendRequest};
-use crate::plan::PendingAppend;
-use crate::store::{advance, Adapter};
+use crate::plan::{AppendCache, PendingAppend};
+use crate::store::{advance, Adapter, COMMIT_CONTEXT};
 
 #[allow(clippy::large_enum_variant)] // Shutdown is sent once; boxing every append would cost more.
 pub(crate) enum Job {
@@ -64,6 +64,7 @@ pub(crate) async fn run(
     // How many requests the previous batch had: under steady concurrent load the same
     // appenders come back as soon as they are answered, so wait briefly for them.
     let mut expected = 1usize;
+    let mut cache = AppendCache::default();
     while stop.is_none() {
         let Some(first) = jobs.recv().await else {
             break;
@@ -110,7 +111,14 @@ pub(crate) async fn run(
             stats
                 .requests
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            commit_batch(adapter.as_ref(), &mut batch, &head, clock.as_ref()).await;
+            commit_batch(
+                adapter.as_ref(),
+                &mut batch,
+                &head,
+                clock.as_ref(),
+                &mut cache,
+            )
+            .await;
         }
     }
     jobs.close();
@@ -124,6 +132,7 @@ async fn commit_batch(
     batch: &mut Vec<Queued>,
     head: &watch::Sender<u64>,
     clock: &dyn Clock,
+    cache: &mut AppendCache,
 ) {
     let now = clock.now();
     let pending: Vec<PendingAppend<'_>> = batch
@@ -133,19 +142,41 @@ async fn commit_batch(
             metadata_json: &q.metadata_json,
         })
         .collect();
-    let result = adapter.commit(&pending, now).await;
+    let mut result = adapter.commit(&pending, now, cache).await;
+    if result.as_ref().is_err_and(|e| !is_ambiguous(e)) {
+        // Perhaps another process appended since our last commit (our next position was
+        // taken): forget what we knew and try once more from a fresh read.
+        cache.clear();
+        result = adapter.commit(&pending, now, cache).await;
+    }
     let outcomes = match result {
         Ok(outcomes) => outcomes,
+        Err(error) if is_ambiguous(&error) => {
+            // COMMIT itself failed: the batch may or may not be in the log. Retrying could
+            // append it twice, so every request gets the error (idempotency keys make the
+            // client's own retry safe).
+            cache.clear();
+            tracing::error!(%error, requests = pending.len(), "commit outcome unknown");
+            pending
+                .iter()
+                .map(|_| {
+                    Err(AppendError::Store(StoreError::CommitUnknown(
+                        error.to_string(),
+                    )))
+                })
+                .collect()
+        }
         Err(error) if pending.len() == 1 => {
             vec![explain_failure(adapter, &pending[0], error).await]
         }
         Err(error) => {
-            // Something failed the whole transaction; commit each request alone so that one
-            // bad request cannot fail the others.
+            // Something failed the whole transaction before COMMIT; commit each request
+            // alone so that one bad request cannot fail the others.
             tracing::warn!(%error, requests = pending.len(), "group commit failed; retrying one by one");
             let mut outcomes = Vec::with_capacity(pending.len());
             for one in &pending {
-                let outcome = match adapter.commit(std::slice::from_ref(one), now).await {
+                cache.clear();
+                let outcome = match adapter.commit(std::slice::from_ref(one), now, cache).await {
                     Ok(mut single) => single
                         .pop()
                         .unwrap_or(Err(AppendError::Store(StoreError::Closed))),
@@ -202,4 +233,9 @@ async fn explain_failure(
         }
     }
     Err(error.into())
+}
+
+/// Whether `error` came from COMMIT itself, after which the outcome is unknown.
+fn is_ambiguous(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database { context, .. } if *context == COMMIT_CONTEXT)
 }

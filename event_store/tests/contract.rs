@@ -26,6 +26,7 @@ event_store::backend_tests!(
     idempotency_record_commits_with_the_events,
     global_log_reads_in_pages_and_as_a_stream,
     subscribers_learn_of_new_appends,
+    another_process_appending_is_never_overlooked,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -613,4 +614,67 @@ async fn subscribers_learn_of_new_appends(db: TestDatabase) {
             .expect("open");
     }
     assert_eq!(other.last_position().await.expect("head"), 2);
+}
+
+async fn another_process_appending_is_never_overlooked(db: TestDatabase) {
+    // Two stores on one database stand for two processes, each with its own writer and its
+    // own memory of the log.
+    let a = open(&db).await;
+    let b = open(&db).await;
+    let s = stream("shared-1");
+    let t = stream("other-1");
+    a.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(0),
+        vec![event(1)],
+    ))
+    .await
+    .expect("a1");
+    a.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(1),
+        vec![event(2)],
+    ))
+    .await
+    .expect("a2");
+    // B moves the stream on behind A's back.
+    b.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(2),
+        vec![event(3)],
+    ))
+    .await
+    .expect("b3");
+    match a
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(2),
+            vec![event(4)],
+        ))
+        .await
+    {
+        Err(AppendError::Conflict { actual: 3, .. }) => {}
+        other => panic!("A must see B's append as a conflict, got {other:?}"),
+    }
+    // B appends elsewhere; A's next append still lands after it, chained to it.
+    b.append(AppendRequest::single(
+        t.clone(),
+        ExpectedVersion::Exact(0),
+        vec![event(5)],
+    ))
+    .await
+    .expect("b on t");
+    let outcome = a
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(3),
+            vec![event(6)],
+        ))
+        .await
+        .expect("a after b");
+    assert_eq!(outcome.last_position, 5);
+    assert_eq!(outcome.versions, vec![(s.clone(), 4)]);
+    let report = a.verify().await.expect("verify");
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, 5);
 }

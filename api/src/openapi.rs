@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{analysis, ops};
+use crate::routes::{analysis, audit, ops};
 
 /// `GET /openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -16,11 +16,12 @@ use crate::routes::{analysis, ops};
     paths(
         ops::healthz, ops::readyz, ops::metrics,
         analysis::list_projections, analysis::rebuild_projection, analysis::verify,
-        analysis::export_events,
+        analysis::export_events, audit::events, audit::stream,
     ),
     components(schemas(
         Problem, FieldError, ops::Health, ops::Readiness, ops::ProjectionLag,
         analysis::ProjectionInfo, analysis::RebuildAccepted, analysis::Verification,
+        audit::AuditEvent, audit::AuditPage, audit::StreamHistory,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -136,7 +136,8 @@ pub enum ServiceAccountEvent {
 
 impl crate::DomainEvent for ServiceAccountEvent {}
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
 pub enum ServiceAccountState {
     Absent,
     Active { role: ServiceRole },

@@ -189,6 +189,26 @@ impl Adapter for SqliteAdapter {
             .collect()
     }
 
+    async fn read_filtered(
+        &self,
+        after: u64,
+        limit: u32,
+        stream: Option<&str>,
+        event_type: Option<&str>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(include_str!("sql/sqlite/read_filtered.sql"))
+            .bind(after as i64)
+            .bind(stream)
+            .bind(event_type)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::db("reading the log"))?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
     async fn last_position(&self) -> Result<u64, StoreError> {
         let position: i64 = sqlx::query_scalar(include_str!("sql/sqlite/last_position.sql"))
             .fetch_one(&self.readers)

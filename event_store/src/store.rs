@@ -41,6 +41,13 @@ pub(crate) trait Adapter: Send + Sync + std::fmt::Debug + 'static {
         until_micros: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_filtered(
+        &self,
+        after: u64,
+        limit: u32,
+        stream: Option<&str>,
+        event_type: Option<&str>,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
     async fn last_position(&self) -> Result<u64, StoreError>;
     async fn stream_version(&self, stream: &str) -> Result<u64, StoreError>;
     async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError>;
@@ -235,6 +242,21 @@ impl EventStore {
                 }
             },
         )
+    }
+
+    /// Up to `limit` events after `after`, optionally only of one stream and/or one type,
+    /// in position order (for auditors paging through the log).
+    pub async fn read_filtered(
+        &self,
+        after: u64,
+        limit: u32,
+        stream: Option<&str>,
+        event_type: Option<&str>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner
+            .adapter
+            .read_filtered(after, limit.clamp(1, PAGE_MAX), stream, event_type)
+            .await
     }
 
     /// Walks the whole chain: every position present, every hash recomputed.

@@ -27,6 +27,7 @@ event_store::backend_tests!(
     global_log_reads_in_pages_and_as_a_stream,
     subscribers_learn_of_new_appends,
     another_process_appending_is_never_overlooked,
+    filtered_reads_select_by_stream_and_type,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -677,4 +678,64 @@ async fn another_process_appending_is_never_overlooked(db: TestDatabase) {
     let report = a.verify().await.expect("verify");
     assert!(report.ok, "{report:?}");
     assert_eq!(report.checked, 5);
+}
+
+async fn filtered_reads_select_by_stream_and_type(db: TestDatabase) {
+    let store = open(&db).await;
+    for (name, event_type) in [
+        ("a-1", "Opened"),
+        ("b-1", "Opened"),
+        ("a-1", "Closed"),
+        ("b-1", "Closed"),
+        ("a-1", "Opened"),
+    ] {
+        let e = NewEvent::new(event_type, 1, &name).expect("json");
+        store
+            .append(AppendRequest::single(
+                stream(name),
+                ExpectedVersion::Any,
+                vec![e],
+            ))
+            .await
+            .expect("append");
+    }
+    let positions = |events: Vec<event_store::RecordedEvent>| {
+        events.iter().map(|e| e.position).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        positions(store.read_filtered(0, 100, None, None).await.expect("all")),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        positions(
+            store
+                .read_filtered(0, 100, Some("a-1"), None)
+                .await
+                .expect("stream")
+        ),
+        [1, 3, 5]
+    );
+    assert_eq!(
+        positions(
+            store
+                .read_filtered(0, 100, None, Some("Closed"))
+                .await
+                .expect("type")
+        ),
+        [3, 4]
+    );
+    assert_eq!(
+        positions(
+            store
+                .read_filtered(1, 1, Some("a-1"), Some("Opened"))
+                .await
+                .expect("both")
+        ),
+        [5]
+    );
+    assert!(store
+        .read_filtered(5, 100, None, None)
+        .await
+        .expect("past the end")
+        .is_empty());
 }

@@ -20,6 +20,8 @@ event_store::backend_tests!(
     analysts_rebuild_projections_while_they_serve,
     auditors_verify_the_chain_and_find_tampering,
     analysts_export_pseudonymised_ndjson,
+    auditors_page_through_the_log_with_filters,
+    auditors_read_a_stream_as_of_an_instant,
 );
 
 async fn append(app: &TestApp, event_type: &str, n: usize) -> u64 {
@@ -152,6 +154,8 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/projections/{name}/rebuild"),
         ("post", "/v1/audit/verification"),
         ("get", "/v1/exports/events.ndjson"),
+        ("get", "/v1/audit/events"),
+        ("get", "/v1/audit/streams/{stream}"),
     ];
     let documented: Vec<(String, String)> = paths
         .iter()
@@ -172,7 +176,11 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
     documented_sorted.sort();
     assert_eq!(documented_sorted, expected);
     for (method, path) in &documented {
-        let url = app.url(&path.replace("{name}", "event_counts"));
+        let url = app.url(
+            &path
+                .replace("{name}", "event_counts")
+                .replace("{stream}", "s-1"),
+        );
         let status = app
             .client
             .request(method.to_uppercase().parse().expect("method"), url)
@@ -520,5 +528,149 @@ async fn analysts_export_pseudonymised_ndjson(db: TestDatabase) {
         .as_str()
         .expect("stream")
         .starts_with("person-p"));
+    app.stop().await;
+}
+
+async fn auditors_page_through_the_log_with_filters(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let auditor = app.service_token("auditor").await;
+    let analyst = app.service_token("analyst").await;
+    append(&app, "Paged", 5).await; // positions 3..=7 after the two accounts
+    problem(
+        app.get_as(&analyst, "/v1/audit/events").await,
+        403,
+        "auth.forbidden",
+    )
+    .await;
+
+    let first: serde_json::Value = app
+        .get_as(&auditor, "/v1/audit/events?limit=4")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let positions = |page: &serde_json::Value| {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["position"].as_u64().expect("position"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(positions(&first), [1, 2, 3, 4]);
+    assert_eq!(first["next"], "4");
+    let item = &first["items"][0];
+    assert_eq!(item["type"], "ServiceAccountCreated");
+    assert_eq!(item["actor"], "operator");
+    assert_eq!(item["version"], 1);
+    assert_eq!(item["data"]["role"], "auditor");
+    assert!(item["data"]["token_hash"].is_string());
+    assert!(item["recorded_at"].as_str().expect("time").ends_with('Z'));
+
+    let second: serde_json::Value = app
+        .get_as(&auditor, "/v1/audit/events?after=4&limit=4")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(positions(&second), [5, 6, 7]);
+    assert_eq!(second["next"], serde_json::Value::Null);
+
+    let typed: serde_json::Value = app
+        .get_as(&auditor, "/v1/audit/events?type=Paged&limit=500")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(positions(&typed), [3, 4, 5, 6, 7]);
+    let streamed: serde_json::Value = app
+        .get_as(&auditor, "/v1/audit/events?stream=test-1&after=5")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(positions(&streamed), [6, 7]);
+
+    let body = problem(
+        app.get_as(&auditor, "/v1/audit/events?limit=0").await,
+        422,
+        "validation.failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "limit");
+    assert_eq!(body["errors"][0]["code"], "page.limit");
+    problem(
+        app.get_as(&auditor, "/v1/audit/events?limit=501").await,
+        422,
+        "validation.failed",
+    )
+    .await;
+    let body = problem(
+        app.get_as(&auditor, "/v1/audit/events?after=abc").await,
+        422,
+        "validation.failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "after");
+    app.stop().await;
+}
+
+async fn auditors_read_a_stream_as_of_an_instant(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let auditor = app.service_token("auditor").await; // recorded at 2026-03-02 09:00 CST
+    let page: serde_json::Value = app
+        .get_as(&auditor, "/v1/audit/events?limit=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let stream = page["items"][0]["stream"]
+        .as_str()
+        .expect("stream")
+        .to_owned();
+    assert!(stream.starts_with("service-account-"));
+
+    let now: serde_json::Value = app
+        .get_as(&auditor, &format!("/v1/audit/streams/{stream}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(now["version"], 1);
+    assert_eq!(now["events"].as_array().expect("events").len(), 1);
+    assert_eq!(
+        now["state"],
+        serde_json::json!({"stage": "active", "role": "auditor"})
+    );
+
+    let at = app
+        .get_as(
+            &auditor,
+            &format!("/v1/audit/streams/{stream}?as_of=2026-03-02T01:00:00Z"),
+        )
+        .await;
+    assert_eq!(
+        at.status().as_u16(),
+        200,
+        "recorded at exactly that instant"
+    );
+    let before = app
+        .get_as(
+            &auditor,
+            &format!("/v1/audit/streams/{stream}?as_of=2026-03-02T08:59:59%2B08:00"),
+        )
+        .await;
+    problem(before, 404, "stream.unknown").await;
+    let body = problem(
+        app.get_as(
+            &auditor,
+            &format!("/v1/audit/streams/{stream}?as_of=yesterday"),
+        )
+        .await,
+        422,
+        "validation.failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "as_of");
     app.stop().await;
 }

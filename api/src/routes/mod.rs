@@ -1,6 +1,7 @@
 //! Route registration and the request-parsing error handlers.
 
 pub(crate) mod analysis;
+pub(crate) mod audit;
 pub(crate) mod ops;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
@@ -40,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(analysis::rebuild_projection),
     )
     .route("/v1/audit/verification", web::post().to(analysis::verify))
+    .route("/v1/audit/events", web::get().to(audit::events))
+    .route("/v1/audit/streams/{stream}", web::get().to(audit::stream))
     .route(
         "/v1/exports/events.ndjson",
         web::get().to(analysis::export_events),

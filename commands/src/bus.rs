@@ -226,6 +226,10 @@ impl CommandBus {
                     expected,
                     actual,
                 }) => {
+                    // Our own earlier attempt (same key) may be what moved the stream.
+                    if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
+                        return Ok(replay);
+                    }
                     if attempt >= self.retries {
                         return Err(CommandError::Conflict {
                             stream,

@@ -56,6 +56,15 @@ pub(crate) struct Plan<'a> {
     pub outcomes: Vec<Result<AppendOutcome, AppendError>>,
 }
 
+impl Plan<'_> {
+    /// Whether any request was refused for a stale expected version.
+    pub(crate) fn has_conflicts(&self) -> bool {
+        self.outcomes
+            .iter()
+            .any(|o| matches!(o, Err(AppendError::Conflict { .. })))
+    }
+}
+
 /// Unix time in microseconds, as stored in `recorded_at`.
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000) as i64
@@ -141,6 +150,15 @@ fn check(
     if request.event_count() == 0 {
         return Err(AppendError::Invalid("an append needs at least one event"));
     }
+    // The key first: a retry racing its own first attempt must be answered with the first
+    // attempt's answer, not with the conflict that attempt caused.
+    if let Some(record) = &request.idempotency {
+        if taken_keys.contains(&record.key) || used_keys.contains(record.key.as_str()) {
+            return Err(AppendError::IdempotencyKeyExists {
+                key: record.key.clone(),
+            });
+        }
+    }
     let mut seen: HashSet<&StreamId> = HashSet::new();
     for append in &request.streams {
         if !seen.insert(&append.stream) {
@@ -152,13 +170,6 @@ fn check(
                 stream: append.stream.clone(),
                 expected: append.expected,
                 actual,
-            });
-        }
-    }
-    if let Some(record) = &request.idempotency {
-        if taken_keys.contains(&record.key) || used_keys.contains(record.key.as_str()) {
-            return Err(AppendError::IdempotencyKeyExists {
-                key: record.key.clone(),
             });
         }
     }

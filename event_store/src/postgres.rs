@@ -23,6 +23,20 @@ pub(crate) struct PgAdapter {
 }
 
 impl PgAdapter {
+    /// The versions of `streams` and the log head, read inside the append transaction.
+    async fn read_state(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        streams: &[&str],
+    ) -> Result<(std::collections::HashMap<String, u64>, Head), StoreError> {
+        let rows = sqlx::query(include_str!("sql/postgres/read_for_append.sql"))
+            .bind(&streams)
+            .fetch_all(conn)
+            .await
+            .map_err(StoreError::db("reading stream versions and the log head"))?;
+        decode_append_state(&rows)
+    }
+
     pub(crate) async fn new(readers: PgPool) -> Result<Self, StoreError> {
         let options = (*readers.connect_options()).clone();
         let writer = PgPoolOptions::new()
@@ -61,16 +75,11 @@ impl Adapter for PgAdapter {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let (mut versions, head) = match cache.lookup(&streams) {
+        let cached = cache.lookup(&streams);
+        let from_cache = cached.is_some();
+        let (mut versions, mut head) = match cached {
             Some(known) => known,
-            None => {
-                let rows = sqlx::query(include_str!("sql/postgres/read_for_append.sql"))
-                    .bind(&streams)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("reading stream versions and the log head"))?;
-                decode_append_state(&rows)?
-            }
+            None => self.read_state(&mut tx, &streams).await?,
         };
 
         let wanted: Vec<&str> = batch
@@ -89,7 +98,13 @@ impl Adapter for PgAdapter {
             }
         }
 
-        let plan = plan::plan(batch, head, &mut versions, &taken, now);
+        let mut plan = plan::plan(batch, head, &mut versions, &taken, now);
+        if from_cache && plan.has_conflicts() {
+            // A conflict decided from memory may only mean another process moved the
+            // stream: decide again from what the database says.
+            (versions, head) = self.read_state(&mut tx, &streams).await?;
+            plan = plan::plan(batch, head, &mut versions, &taken, now);
+        }
         if !plan.rows.is_empty() {
             let n = plan.rows.len();
             let mut position = Vec::with_capacity(n);

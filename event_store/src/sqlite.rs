@@ -20,6 +20,20 @@ pub(crate) struct SqliteAdapter {
 }
 
 impl SqliteAdapter {
+    /// The versions of `streams` and the log head, read inside the append transaction.
+    async fn read_state(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        streams: &[&str],
+    ) -> Result<(std::collections::HashMap<String, u64>, Head), StoreError> {
+        let rows = sqlx::query(include_str!("sql/sqlite/read_for_append.sql"))
+            .bind(json(&streams)?)
+            .fetch_all(conn)
+            .await
+            .map_err(StoreError::db("reading stream versions and the log head"))?;
+        decode_append_state(&rows)
+    }
+
     pub(crate) async fn new(readers: SqlitePool) -> Result<Self, StoreError> {
         let options = (*readers.connect_options()).clone();
         let writer = SqlitePoolOptions::new()
@@ -84,16 +98,11 @@ impl Adapter for SqliteAdapter {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let (mut versions, head) = match cache.lookup(&streams) {
+        let cached = cache.lookup(&streams);
+        let from_cache = cached.is_some();
+        let (mut versions, mut head) = match cached {
             Some(known) => known,
-            None => {
-                let rows = sqlx::query(include_str!("sql/sqlite/read_for_append.sql"))
-                    .bind(json(&streams)?)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("reading stream versions and the log head"))?;
-                decode_append_state(&rows)?
-            }
+            None => self.read_state(&mut tx, &streams).await?,
         };
 
         let wanted: Vec<&str> = batch
@@ -112,7 +121,13 @@ impl Adapter for SqliteAdapter {
             }
         }
 
-        let plan = plan::plan(batch, head, &mut versions, &taken, now);
+        let mut plan = plan::plan(batch, head, &mut versions, &taken, now);
+        if from_cache && plan.has_conflicts() {
+            // A conflict decided from memory may only mean another process moved the
+            // stream: decide again from what the database says.
+            (versions, head) = self.read_state(&mut tx, &streams).await?;
+            plan = plan::plan(batch, head, &mut versions, &taken, now);
+        }
         let mut rest = &plan.rows[..];
         while !rest.is_empty() {
             let size = CHUNKS

@@ -136,8 +136,24 @@ impl EventStore {
                 (Arc::new(adapter), Some(readers))
             }
         };
+        let listening = match listener {
+            // LISTEN before answering, so no append made after `open` returns is missed.
+            Some(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+                    .await
+                    .map_err(StoreError::db("opening the LISTEN connection"))?;
+                listener
+                    .listen(CHANNEL)
+                    .await
+                    .map_err(StoreError::db("listening for new events"))?;
+                Some((pool, listener))
+            }
+            None => None,
+        };
         let last = adapter.last_position().await?;
         let (head, _) = watch::channel(last);
+        let listener =
+            listening.map(|(pool, listener)| tokio::spawn(listen(pool, listener, head.clone())));
         let (jobs, rx) = mpsc::channel(8_192);
         let stats = Arc::new(WriterStats::default());
         let writer = tokio::spawn(writer::run(
@@ -148,20 +164,6 @@ impl EventStore {
             options.max_batch_events.max(1),
             stats.clone(),
         ));
-        let listener = match listener {
-            // LISTEN before answering, so no append made after `open` returns is missed.
-            Some(pool) => {
-                let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
-                    .await
-                    .map_err(StoreError::db("opening the LISTEN connection"))?;
-                listener
-                    .listen(CHANNEL)
-                    .await
-                    .map_err(StoreError::db("listening for new events"))?;
-                Some(tokio::spawn(listen(pool, listener, head.clone())))
-            }
-            None => None,
-        };
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -316,6 +318,9 @@ impl EventStore {
         if let Some(writer) = writer {
             let _ = writer.await;
         }
+        if let Some(listener) = &self.inner.listener {
+            listener.abort();
+        }
         self.inner.adapter.close().await;
     }
 }
@@ -402,6 +407,14 @@ async fn listen(
             Err(error) => {
                 tracing::warn!(%error, "LISTEN failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
+                // Whatever was announced meanwhile is lost: read the head instead.
+                let last: Result<i64, _> =
+                    sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
+                        .fetch_one(&pool)
+                        .await;
+                if let Ok(position) = last {
+                    advance(&head, position as u64);
+                }
             }
         }
     }

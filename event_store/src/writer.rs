@@ -180,6 +180,9 @@ async fn commit_batch(
                     Ok(mut single) => single
                         .pop()
                         .unwrap_or(Err(AppendError::Store(StoreError::Closed))),
+                    Err(error) if is_ambiguous(&error) => Err(AppendError::Store(
+                        StoreError::CommitUnknown(error.to_string()),
+                    )),
                     Err(error) => explain_failure(adapter, one, error).await,
                 };
                 outcomes.push(outcome);

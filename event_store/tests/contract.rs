@@ -28,6 +28,8 @@ event_store::backend_tests!(
     subscribers_learn_of_new_appends,
     another_process_appending_is_never_overlooked,
     filtered_reads_select_by_stream_and_type,
+    a_stale_memory_never_refuses_a_correct_append,
+    a_retry_racing_its_first_attempt_gets_the_key_answer,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -738,4 +740,65 @@ async fn filtered_reads_select_by_stream_and_type(db: TestDatabase) {
         .await
         .expect("past the end")
         .is_empty());
+}
+
+async fn a_stale_memory_never_refuses_a_correct_append(db: TestDatabase) {
+    let a = open(&db).await;
+    let b = open(&db).await;
+    let s = stream("shared-2");
+    a.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(0),
+        vec![event(1)],
+    ))
+    .await
+    .expect("a1");
+    a.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(1),
+        vec![event(2)],
+    ))
+    .await
+    .expect("a2");
+    b.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(2),
+        vec![event(3)],
+    ))
+    .await
+    .expect("b3");
+    // A's writer last saw version 2; the caller, having read the stream, rightly expects 3.
+    let outcome = a
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(3),
+            vec![event(4)],
+        ))
+        .await
+        .expect("a correct expectation is honoured whatever the writer remembered");
+    assert_eq!(
+        (outcome.last_position, outcome.versions),
+        (4, vec![(s.clone(), 4)])
+    );
+    assert!(a.verify().await.expect("verify").ok);
+}
+
+async fn a_retry_racing_its_first_attempt_gets_the_key_answer(db: TestDatabase) {
+    let store = open(&db).await;
+    let record = IdempotencyRecord {
+        key: "actor:k".into(),
+        request_hash: "h".into(),
+        response: "{}".into(),
+    };
+    let attempt = || AppendRequest {
+        idempotency: Some(record.clone()),
+        ..AppendRequest::single(stream("race-1"), ExpectedVersion::Exact(0), vec![event(1)])
+    };
+    store.append(attempt()).await.expect("first attempt");
+    // The retry loaded the stream before the first attempt committed: its version is stale
+    // too, but what it must learn is that its key already answered.
+    assert!(matches!(
+        store.append(attempt()).await,
+        Err(AppendError::IdempotencyKeyExists { .. })
+    ));
 }

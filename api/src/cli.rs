@@ -127,7 +127,21 @@ async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
 
 async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let report = store.verify().await.context("walking the hash chain")?;
+    // Projection checkpoints witness how far the log once reached.
+    let anchor = Runner::new(store.clone(), projections::registry())
+        .await
+        .context("reading projection checkpoints")?
+        .status()
+        .await
+        .context("reading projection checkpoints")?
+        .iter()
+        .map(|s| s.position)
+        .max()
+        .unwrap_or(0);
+    let report = store
+        .verify_reaching(anchor)
+        .await
+        .context("walking the hash chain")?;
     store.shutdown().await;
     match report.first_bad_position {
         None => {

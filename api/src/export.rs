@@ -11,18 +11,45 @@ use sha2::Sha256;
 /// Exports made with one key can be joined with each other, never with the live ids.
 pub fn pseudonym_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join("pseudonym.key");
-    if let Ok(hexed) = std::fs::read_to_string(&path) {
-        return hex::decode(hexed.trim()).with_context(|| format!("reading {}", path.display()));
-    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let key: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
         .iter()
         .flat_map(|u| u.into_bytes())
         .collect();
-    std::fs::write(&path, hex::encode(&key))
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(key)
+    // Written to a private temporary file, then linked into place only if no key exists:
+    // two first exports racing agree on one key, and no reader sees a half-written file.
+    let temporary = data_dir.join(format!(".pseudonym.key.{}", uuid::Uuid::new_v4()));
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&temporary)
+            .with_context(|| format!("writing {}", temporary.display()))?;
+        std::io::Write::write_all(&mut file, hex::encode(&key).as_bytes())?;
+        file.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&temporary, &path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let hexed = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let key =
+                hex::decode(hexed.trim()).with_context(|| format!("reading {}", path.display()))?;
+            anyhow::ensure!(
+                key.len() >= 16,
+                "{} holds a key of {} bytes; at least 16 are needed",
+                path.display(),
+                key.len()
+            );
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
+    }
 }
 
 /// `category-id` with the id replaced by a keyed hash; no category: the whole value.
@@ -68,7 +95,27 @@ pub fn line(key: &[u8], event: &RecordedEvent) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::pseudonym;
+    use super::{pseudonym, pseudonym_key};
+
+    #[test]
+    fn the_key_is_made_once_and_kept_private() {
+        let dir = std::env::temp_dir().join(format!("yk-key-{}", uuid::Uuid::new_v4()));
+        let first = pseudonym_key(&dir).expect("key");
+        assert_eq!(first.len(), 32);
+        assert_eq!(pseudonym_key(&dir).expect("again"), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("pseudonym.key"))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(dir.join("pseudonym.key"), "").expect("truncate");
+        assert!(pseudonym_key(&dir).is_err(), "an empty key is refused");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn pseudonyms_keep_the_category_and_hide_the_id() {

@@ -36,7 +36,12 @@ pub(crate) async fn log_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let request_id = uuid::Uuid::now_v7();
-    let method = req.method().to_string();
+    // Only standard methods become metric labels: arbitrary extension methods sent by
+    // anyone must not grow the metrics without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let mut res = next.call(req).await?;
     let route = res

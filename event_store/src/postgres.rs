@@ -30,7 +30,7 @@ impl PgAdapter {
         streams: &[&str],
     ) -> Result<(std::collections::HashMap<String, u64>, Head), StoreError> {
         let rows = sqlx::query(include_str!("sql/postgres/read_for_append.sql"))
-            .bind(&streams)
+            .bind(streams)
             .fetch_all(conn)
             .await
             .map_err(StoreError::db("reading stream versions and the log head"))?;
@@ -216,6 +216,14 @@ impl Adapter for PgAdapter {
             .iter()
             .map(decode_event)
             .collect()
+    }
+
+    async fn max_key_position(&self) -> Result<u64, StoreError> {
+        let position: i64 = sqlx::query_scalar(include_str!("sql/postgres/max_key_position.sql"))
+            .fetch_one(&self.readers)
+            .await
+            .map_err(StoreError::db("reading idempotency positions"))?;
+        Ok(position as u64)
     }
 
     async fn last_position(&self) -> Result<u64, StoreError> {

@@ -224,6 +224,14 @@ impl Adapter for SqliteAdapter {
             .collect()
     }
 
+    async fn max_key_position(&self) -> Result<u64, StoreError> {
+        let position: i64 = sqlx::query_scalar(include_str!("sql/sqlite/max_key_position.sql"))
+            .fetch_one(&self.readers)
+            .await
+            .map_err(StoreError::db("reading idempotency positions"))?;
+        Ok(position as u64)
+    }
+
     async fn last_position(&self) -> Result<u64, StoreError> {
         let position: i64 = sqlx::query_scalar(include_str!("sql/sqlite/last_position.sql"))
             .fetch_one(&self.readers)

@@ -49,6 +49,9 @@ pub(crate) trait Adapter: Send + Sync + std::fmt::Debug + 'static {
         event_type: Option<&str>,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
     async fn last_position(&self) -> Result<u64, StoreError>;
+    /// The highest position any idempotency record points at (a witness that the log once
+    /// reached that far).
+    async fn max_key_position(&self) -> Result<u64, StoreError>;
     async fn stream_version(&self, stream: &str) -> Result<u64, StoreError>;
     async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError>;
     async fn close(&self);
@@ -261,8 +264,18 @@ impl EventStore {
             .await
     }
 
-    /// Walks the whole chain: every position present, every hash recomputed.
+    /// Walks the whole chain: every position present, every hash recomputed, and the log
+    /// reaching as far as this process has seen it and as far as the idempotency records
+    /// say it once did (so removing the newest events is found too).
     pub async fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_reaching(0).await
+    }
+
+    /// As [`EventStore::verify`], with `anchor` a position the caller knows the log reached
+    /// (for example the highest projection checkpoint).
+    pub async fn verify_reaching(&self, anchor: u64) -> Result<VerifyReport, StoreError> {
+        let witness = self.inner.adapter.max_key_position().await?;
+        let anchor = anchor.max(witness).max(self.known_head());
         let mut prev = hash::GENESIS;
         let mut expected = 1u64;
         let mut checked = 0u64;
@@ -294,6 +307,16 @@ impl EventStore {
             if last + 1 != expected {
                 break;
             }
+        }
+        if expected <= anchor {
+            // The chain is intact as far as it goes, but it stops short of a position that
+            // was once committed: its newest events were removed.
+            return Ok(VerifyReport {
+                ok: false,
+                checked,
+                first_bad_position: Some(expected),
+                problem: Some("missing".to_owned()),
+            });
         }
         Ok(VerifyReport {
             ok: true,

@@ -30,6 +30,7 @@ event_store::backend_tests!(
     filtered_reads_select_by_stream_and_type,
     a_stale_memory_never_refuses_a_correct_append,
     a_retry_racing_its_first_attempt_gets_the_key_answer,
+    verify_finds_the_newest_events_removed,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -801,4 +802,55 @@ async fn a_retry_racing_its_first_attempt_gets_the_key_answer(db: TestDatabase) 
         store.append(attempt()).await,
         Err(AppendError::IdempotencyKeyExists { .. })
     ));
+}
+
+async fn verify_finds_the_newest_events_removed(db: TestDatabase) {
+    let store = open(&db).await;
+    append_five(&store).await;
+    let keyed = AppendRequest {
+        idempotency: Some(IdempotencyRecord {
+            key: "a:k".into(),
+            request_hash: "h".into(),
+            response: "{}".into(),
+        }),
+        ..AppendRequest::single(stream("s-2"), ExpectedVersion::Any, vec![event(9)])
+    };
+    store.append(keyed).await.expect("append at 6");
+    drop_triggers(&db.db).await;
+    exec(&db.db, "DELETE FROM events WHERE position >= 5")
+        .await
+        .expect("tamper");
+    // This process saw position 6 committed.
+    let report = store.verify().await.expect("verify");
+    assert_eq!(
+        (
+            report.ok,
+            report.first_bad_position,
+            report.problem.as_deref()
+        ),
+        (false, Some(5), Some("missing"))
+    );
+    // A process that never saw it still has the idempotency record as a witness.
+    let fresh = open(&db).await;
+    assert_eq!(
+        fresh.verify().await.expect("verify").first_bad_position,
+        Some(5)
+    );
+    // And a caller's own anchor counts too.
+    exec(&db.db, "DELETE FROM idempotency_keys")
+        .await
+        .expect("tamper");
+    let fresher = open(&db).await;
+    assert!(
+        fresher.verify().await.expect("verify").ok,
+        "no witness left: the chain itself is intact"
+    );
+    assert_eq!(
+        fresher
+            .verify_reaching(6)
+            .await
+            .expect("verify")
+            .first_bad_position,
+        Some(5)
+    );
 }

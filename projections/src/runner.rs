@@ -86,6 +86,8 @@ struct Managed {
     applied: watch::Sender<u64>,
     phase: Mutex<(Phase, Option<String>)>,
     rebuilding: Mutex<Option<u64>>,
+    /// Set by [`Runner::stop`]: the live task applies no further batch.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Managed {
@@ -135,7 +137,8 @@ fn sql(backend: Backend, file: &str) -> &'static str {
         "advance",
         "begin_rebuild",
         "advance_rebuild",
-        "swap"
+        "swap",
+        "abandon_rebuild"
     )
 }
 
@@ -244,6 +247,7 @@ impl Runner {
                 applied,
                 phase: Mutex::new((Phase::Idle, None)),
                 rebuilding: Mutex::new(None),
+                stopped: std::sync::atomic::AtomicBool::new(false),
             }));
         }
         Ok(Self {
@@ -286,6 +290,7 @@ impl Runner {
     pub fn start(&self) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         for m in self.managed.iter() {
+            m.stopped.store(false, std::sync::atomic::Ordering::SeqCst);
             m.set_phase(Phase::CatchingUp, None);
             tasks.push(tokio::spawn(follow(self.store.clone(), m.clone())));
         }
@@ -300,7 +305,8 @@ impl Runner {
             .drain(..)
             .collect();
         for m in self.managed.iter() {
-            // Wait for any batch in flight to finish before aborting.
+            m.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+            // Wait for any batch in flight to finish; no new one starts after this.
             let _serving = m.serving.lock().await;
         }
         for t in tasks {
@@ -444,9 +450,43 @@ impl Runner {
             }
             *rebuilding = Some(0);
         }
-        let result = self.rebuild_claimed(&m, name, progress).await;
+        let mut claimed = None;
+        let result = self.rebuild_claimed(&m, name, progress, &mut claimed).await;
+        if let (Err(error), Some(generation)) = (&result, claimed) {
+            if !matches!(error, RunnerError::RebuildTakenOver(_)) {
+                tracing::error!(projection = name, generation, %error, "rebuild failed; abandoning its generation");
+                if let Err(cleanup) = self.abandon(&m, generation).await {
+                    tracing::error!(projection = name, error = %cleanup, "could not abandon the failed rebuild");
+                }
+            }
+        }
         *m.rebuilding.lock().unwrap_or_else(|p| p.into_inner()) = None;
         result
+    }
+
+    /// Drops a failed rebuild's tables and clears its bookkeeping (if it is still ours).
+    async fn abandon(&self, m: &Managed, generation: u64) -> Result<(), RunnerError> {
+        let name = m.projection.name();
+        let mut tx = Tx::begin(self.store.database()).await?;
+        let cleared = execute(
+            &mut tx,
+            "abandon_rebuild",
+            &[
+                Arg::Text(name),
+                Arg::Int(generation as i64),
+                Arg::Int(now_micros()),
+            ],
+        )
+        .await?;
+        if cleared == 1 {
+            tx.run_script(&drop_script(
+                m.projection.as_ref(),
+                std::iter::once(generation),
+            ))
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Whether this process is rebuilding projection `name` right now.
@@ -466,6 +506,7 @@ impl Runner {
         m: &Arc<Managed>,
         name: &str,
         progress: impl Fn(RebuildProgress) + Send + Sync,
+        claimed: &mut Option<u64>,
     ) -> Result<u64, RunnerError> {
         let projection = m.projection.clone();
         let db = self.store.database();
@@ -495,6 +536,7 @@ impl Runner {
         )
         .await?;
         tx.commit().await?;
+        *claimed = Some(generation);
         tracing::info!(projection = name, generation, "rebuild started");
 
         // Fill it, batch by batch, each batch with its checkpoint.
@@ -617,6 +659,9 @@ async fn follow(store: EventStore, m: Arc<Managed>) {
 /// Applies one batch. `Ok(false)`: nothing to apply.
 async fn step(store: &EventStore, m: &Managed, force: bool) -> Result<bool, RunnerError> {
     let mut serving = m.serving.lock().await;
+    if m.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(false);
+    }
     if !force && serving.position >= store.known_head() {
         return Ok(false);
     }

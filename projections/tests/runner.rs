@@ -122,7 +122,55 @@ event_store::backend_tests!(
     two_runners_apply_each_event_once,
     status_reports_lag_and_waiting_times_out,
     event_counts_counts_by_type,
+    a_failed_rebuild_is_abandoned_cleanly,
 );
+
+/// Counts events, but fails while `broken` is set (to make a rebuild fail part-way).
+#[derive(Debug)]
+struct Flaky {
+    broken: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait]
+impl Projection for Flaky {
+    fn name(&self) -> &'static str {
+        "flaky"
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &["flaky"]
+    }
+    fn schema(&self, _: Backend) -> &'static str {
+        "CREATE TABLE {flaky} (position BIGINT PRIMARY KEY);"
+    }
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        tables: &Tables,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ProjectionError::Decode {
+                position: events[0].position,
+                detail: "broken on purpose".into(),
+            });
+        }
+        for e in events {
+            match tx {
+                Tx::Sqlite(tx) => sqlx::query(&tables.sql("INSERT INTO {flaky} VALUES (?1)"))
+                    .bind(e.position as i64)
+                    .execute(&mut **tx)
+                    .await
+                    .map(drop)?,
+                Tx::Postgres(tx) => sqlx::query(&tables.sql("INSERT INTO {flaky} VALUES ($1)"))
+                    .bind(e.position as i64)
+                    .execute(&mut **tx)
+                    .await
+                    .map(drop)?,
+            };
+        }
+        Ok(())
+    }
+}
 
 async fn catches_up_then_follows_live(db: TestDatabase) {
     let store = open(&db).await;
@@ -308,4 +356,52 @@ async fn event_counts_counts_by_type(db: TestDatabase) {
         counts
     );
     runner.stop().await;
+}
+
+async fn a_failed_rebuild_is_abandoned_cleanly(db: TestDatabase) {
+    let store = open(&db).await;
+    let head = append(&store, 50).await;
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runner = Runner::new(
+        store.clone(),
+        vec![Arc::new(Flaky {
+            broken: broken.clone(),
+        }) as Arc<dyn Projection>],
+    )
+    .await
+    .expect("runner");
+    runner.start();
+    runner.wait_for(head, WAIT).await.expect("caught up");
+    runner.stop().await;
+
+    broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(runner.rebuild("flaky", |_| {}).await.is_err());
+    let status = runner.status().await.expect("status");
+    assert_eq!(
+        (
+            status[0].generation,
+            status[0].rebuild_position,
+            status[0].position
+        ),
+        (1, None, 50)
+    );
+    assert!(!runner.is_rebuilding("flaky"));
+    let leftover = match &db.db {
+        Database::Sqlite(_) => "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flaky_g2'",
+        Database::Postgres(_) => "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'flaky_g2'",
+    };
+    assert_eq!(
+        scalar(&db.db, leftover).await,
+        0,
+        "the failed generation's tables are dropped"
+    );
+    assert_eq!(
+        scalar(&db.db, "SELECT COUNT(*) FROM flaky").await,
+        50,
+        "the serving model is untouched"
+    );
+
+    broken.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(runner.rebuild("flaky", |_| {}).await.expect("rebuild"), 50);
+    assert_eq!(runner.status().await.expect("status")[0].generation, 2);
 }

@@ -146,7 +146,21 @@ pub async fn verify(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Verification>, ApiError> {
     auth::require(&req, &state, &["auditor"]).await?;
-    let report = state.store.verify().await.map_err(ApiError::internal)?;
+    // Projection checkpoints witness how far the log once reached.
+    let anchor = state
+        .runner
+        .status()
+        .await
+        .map_err(ApiError::internal)?
+        .iter()
+        .map(|s| s.position)
+        .max()
+        .unwrap_or(0);
+    let report = state
+        .store
+        .verify_reaching(anchor)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(web::Json(Verification {
         ok: report.ok,
         checked: report.checked,

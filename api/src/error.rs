@@ -53,6 +53,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{detail}")]
     NotFound { code: &'static str, detail: String },
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{detail}")]
     Conflict {
         code: &'static str,
@@ -94,6 +96,7 @@ impl ApiError {
             | ApiError::Gone { code, .. } => code,
             ApiError::Unauthenticated => "auth.unauthenticated",
             ApiError::Forbidden(_) => "auth.forbidden",
+            ApiError::MethodNotAllowed(_) => "request.method_not_allowed",
             ApiError::Lagging { .. } => "projection.lagging",
             ApiError::NotReady(_) => "service.not_ready",
             ApiError::Internal(_) => "internal",
@@ -107,6 +110,7 @@ impl ApiError {
             ApiError::Unauthenticated => "Unauthenticated",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound { .. } => "Not found",
+            ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
             ApiError::Lagging { .. } => "Read model lagging",
@@ -164,6 +168,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Lagging { .. } | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,

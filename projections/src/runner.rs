@@ -442,14 +442,43 @@ impl Runner {
         name: &str,
         progress: impl Fn(RebuildProgress) + Send + Sync,
     ) -> Result<u64, RunnerError> {
-        let m = self.find(name)?.clone();
-        {
-            let mut rebuilding = m.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
-            if rebuilding.is_some() {
-                return Err(RunnerError::AlreadyRebuilding(name.to_owned()));
+        let m = self.claim(name)?;
+        self.run_claimed(m, name, progress).await
+    }
+
+    /// Starts a rebuild in the background (the claim is taken before this returns, so a
+    /// second call answers [`RunnerError::AlreadyRebuilding`] at once).
+    pub fn spawn_rebuild(&self, name: &str) -> Result<(), RunnerError> {
+        let m = self.claim(name)?;
+        let runner = self.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            match runner.run_claimed(m, &name, |_| {}).await {
+                Ok(position) => tracing::info!(projection = name, position, "rebuild finished"),
+                Err(error) => tracing::error!(projection = name, %error, "rebuild failed"),
             }
-            *rebuilding = Some(0);
+        });
+        Ok(())
+    }
+
+    /// Marks projection `name` as being rebuilt by this process.
+    fn claim(&self, name: &str) -> Result<Arc<Managed>, RunnerError> {
+        let m = self.find(name)?.clone();
+        let mut rebuilding = m.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
+        if rebuilding.is_some() {
+            return Err(RunnerError::AlreadyRebuilding(name.to_owned()));
         }
+        *rebuilding = Some(0);
+        drop(rebuilding);
+        Ok(m)
+    }
+
+    async fn run_claimed(
+        &self,
+        m: Arc<Managed>,
+        name: &str,
+        progress: impl Fn(RebuildProgress) + Send + Sync,
+    ) -> Result<u64, RunnerError> {
         let mut claimed = None;
         let result = self.rebuild_claimed(&m, name, progress, &mut claimed).await;
         if let (Err(error), Some(generation)) = (&result, claimed) {
@@ -462,6 +491,18 @@ impl Runner {
         }
         *m.rebuilding.lock().unwrap_or_else(|p| p.into_inner()) = None;
         result
+    }
+
+    /// Whether this process is rebuilding projection `name` right now.
+    pub fn is_rebuilding(&self, name: &str) -> bool {
+        self.find(name)
+            .map(|m| {
+                m.rebuilding
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_some()
+            })
+            .unwrap_or(false)
     }
 
     /// Drops a failed rebuild's tables and clears its bookkeeping (if it is still ours).
@@ -487,18 +528,6 @@ impl Runner {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Whether this process is rebuilding projection `name` right now.
-    pub fn is_rebuilding(&self, name: &str) -> bool {
-        self.find(name)
-            .map(|m| {
-                m.rebuilding
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .is_some()
-            })
-            .unwrap_or(false)
     }
 
     async fn rebuild_claimed(

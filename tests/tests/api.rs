@@ -407,7 +407,10 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
 async fn analysts_rebuild_projections_while_they_serve(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let analyst = app.service_token("analyst").await;
-    let position = append(&app, "Rebuilt", 500).await;
+    let mut position = 0;
+    for _ in 0..10 {
+        position = append(&app, "Rebuilt", 500).await;
+    }
     app.state.wait_for(Some(position)).await.expect("caught up");
     let response = app
         .post_as(&analyst, "/v1/projections/event_counts/rebuild")
@@ -418,6 +421,14 @@ async fn analysts_rebuild_projections_while_they_serve(db: TestDatabase) {
         body,
         serde_json::json!({"name": "event_counts", "status": "rebuilding"})
     );
+    // The claim is taken before the 202: a second request meanwhile is refused.
+    problem(
+        app.post_as(&analyst, "/v1/projections/event_counts/rebuild")
+            .await,
+        409,
+        "projection.rebuilding",
+    )
+    .await;
     // Progress is visible; when done, the new generation serves the same counts.
     let mut done = false;
     for _ in 0..200 {
@@ -441,7 +452,7 @@ async fn analysts_rebuild_projections_while_they_serve(db: TestDatabase) {
     let counts = projections::event_counts::counts(&app.state.db)
         .await
         .expect("counts");
-    assert!(counts.contains(&("Rebuilt".to_owned(), 500)));
+    assert!(counts.contains(&("Rebuilt".to_owned(), 5_000)));
     problem(
         app.post_as(&analyst, "/v1/projections/nope/rebuild").await,
         404,

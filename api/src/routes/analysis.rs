@@ -103,20 +103,16 @@ pub async fn rebuild_projection(
             ),
         });
     }
-    if state.runner.is_rebuilding(&name) {
-        return Err(ApiError::conflict(
-            "projection.rebuilding",
-            format!("projection {name} is already being rebuilt"),
-        ));
-    }
-    let runner = state.runner.clone();
-    let projection = name.clone();
-    tokio::spawn(async move {
-        match runner.rebuild(&projection, |_| {}).await {
-            Ok(position) => tracing::info!(projection, position, "rebuild finished"),
-            Err(error) => tracing::error!(projection, %error, "rebuild failed"),
+    match state.runner.spawn_rebuild(&name) {
+        Ok(()) => {}
+        Err(projections::RunnerError::AlreadyRebuilding(_)) => {
+            return Err(ApiError::conflict(
+                "projection.rebuilding",
+                format!("projection {name} is already being rebuilt"),
+            ))
         }
-    });
+        Err(error) => return Err(ApiError::internal(error)),
+    }
     Ok(HttpResponse::Accepted().json(RebuildAccepted {
         name,
         status: "rebuilding",

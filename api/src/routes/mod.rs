@@ -32,24 +32,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         .into()
     }))
-    .route("/healthz", web::get().to(ops::healthz))
-    .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics))
-    .route("/v1/projections", web::get().to(analysis::list_projections))
-    .route(
-        "/v1/projections/{name}/rebuild",
-        web::post().to(analysis::rebuild_projection),
+    .service(resource("/healthz").route(web::get().to(ops::healthz)))
+    .service(resource("/readyz").route(web::get().to(ops::readyz)))
+    .service(resource("/metrics").route(web::get().to(ops::metrics)))
+    .service(resource("/v1/projections").route(web::get().to(analysis::list_projections)))
+    .service(
+        resource("/v1/projections/{name}/rebuild")
+            .route(web::post().to(analysis::rebuild_projection)),
     )
-    .route("/v1/audit/verification", web::post().to(analysis::verify))
-    .route("/v1/audit/events", web::get().to(audit::events))
-    .route("/v1/audit/streams/{stream}", web::get().to(audit::stream))
-    .route(
-        "/v1/exports/events.ndjson",
-        web::get().to(analysis::export_events),
-    )
+    .service(resource("/v1/audit/verification").route(web::post().to(analysis::verify)))
+    .service(resource("/v1/audit/events").route(web::get().to(audit::events)))
+    .service(resource("/v1/audit/streams/{stream}").route(web::get().to(audit::stream)))
+    .service(resource("/v1/exports/events.ndjson").route(web::get().to(analysis::export_events)))
     .route("/docs", web::get().to(docs_redirect))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));
+}
+
+/// A resource whose other methods answer `405 request.method_not_allowed`.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        req.method(),
+        req.path()
+    )))
 }
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

@@ -6,6 +6,7 @@
 //! version ([`DomainEvent`]); old versions are read through [`DomainEvent::upcast`].
 
 pub mod decider;
+pub mod document;
 pub mod event;
 pub mod service_account;
 

@@ -177,7 +177,7 @@ async fn run(backend: &str, db: TestDatabase, events: u64) {
     report(
         "replay",
         backend,
-        serde_json::json!({"decode": "typed"}),
+        serde_json::json!({"decode": "typed", "reader": "stream"}),
         replayed,
         started,
     );

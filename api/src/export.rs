@@ -11,6 +11,9 @@ use sha2::Sha256;
 /// Exports made with one key can be joined with each other, never with the live ids.
 pub fn pseudonym_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join("pseudonym.key");
+    if path.exists() {
+        return read_key(&path);
+    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let key: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
@@ -35,21 +38,23 @@ pub fn pseudonym_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let _ = std::fs::remove_file(&temporary);
     match linked {
         Ok(()) => Ok(key),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let hexed = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let key =
-                hex::decode(hexed.trim()).with_context(|| format!("reading {}", path.display()))?;
-            anyhow::ensure!(
-                key.len() >= 16,
-                "{} holds a key of {} bytes; at least 16 are needed",
-                path.display(),
-                key.len()
-            );
-            Ok(key)
-        }
+        // Another export made it first: use that one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(&path),
         Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
     }
+}
+
+fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let hexed =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let key = hex::decode(hexed.trim()).with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        key.len() >= 16,
+        "{} holds a key of {} bytes; at least 16 are needed",
+        path.display(),
+        key.len()
+    );
+    Ok(key)
 }
 
 /// `category-id` with the id replaced by a keyed hash; no category: the whole value.

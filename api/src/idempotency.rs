@@ -1,6 +1,6 @@
 //! The `Idempotency-Key` header of command routes, turned into the command pipeline's
 //! [`IdempotencyKey`]: the key, and a digest of the request it came with (method, route
-//! pattern and body), so a retry must repeat the same request to get the first answer.
+//! and body), so a retry must repeat the same request to get the first answer.
 
 use actix_web::HttpRequest;
 use commands::IdempotencyKey;
@@ -50,19 +50,27 @@ mod tests {
         let none = TestRequest::post().uri("/v1/x").to_http_request();
         assert!(from_request(&none, b"{}").expect("ok").is_none());
 
-        let with = |key: &str, body: &[u8]| {
+        let with_uri = |uri: &str, key: &str, body: &[u8]| {
             let req = TestRequest::post()
-                .uri("/v1/x")
+                .uri(uri)
                 .insert_header((HEADER, key))
                 .to_http_request();
             from_request(&req, body)
         };
+        let with = |key: &str, body: &[u8]| with_uri("/v1/x", key, body);
         let a = with("retry-1", b"{\"a\":1}").expect("ok").expect("key");
         let again = with("retry-1", b"{\"a\":1}").expect("ok").expect("key");
         let other_body = with("retry-1", b"{\"a\":2}").expect("ok").expect("key");
         assert_eq!(a, again);
         assert_eq!(a.key, "retry-1");
         assert_ne!(a.request_hash, other_body.request_hash);
+        let other_resource = with_uri("/v1/y", "retry-1", b"{\"a\":1}")
+            .expect("ok")
+            .expect("key");
+        assert_ne!(
+            a.request_hash, other_resource.request_hash,
+            "the path counts"
+        );
 
         for bad in ["", "has space", &"k".repeat(MAX_LEN + 1)] {
             match with(bad, b"{}") {

@@ -19,6 +19,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the event store is shut down")]
     Closed,
+    /// The database could not be reached, or stayed locked past the busy timeout.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// COMMIT failed: the append may or may not be in the log.
     #[error("the append's commit failed and its outcome is unknown: {0}")]
     CommitUnknown(String),

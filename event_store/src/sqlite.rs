@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
 use crate::plan::{self, AppendCache, Head, PendingAppend};
-use crate::store::{decode_append_state, decode_event, decode_key, Adapter, COMMIT_CONTEXT};
+use crate::store::{
+    decode_append_state, decode_event, decode_key, position_param, Adapter, COMMIT_CONTEXT,
+};
 
 #[derive(Debug)]
 pub(crate) struct SqliteAdapter {
@@ -20,6 +22,22 @@ pub(crate) struct SqliteAdapter {
 }
 
 impl SqliteAdapter {
+    async fn read_all_from(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(include_str!("sql/sqlite/read_all.sql"))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::db("reading the log"))?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
     /// The versions of `streams` and the log head, read inside the append transaction.
     async fn read_state(
         &self,
@@ -176,14 +194,9 @@ impl Adapter for SqliteAdapter {
         Ok(plan.outcomes)
     }
 
-    async fn read_stream(
-        &self,
-        stream: &str,
-        until_micros: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         sqlx::query(include_str!("sql/sqlite/read_stream.sql"))
             .bind(stream)
-            .bind(until_micros)
             .fetch_all(&self.readers)
             .await
             .map_err(StoreError::db("reading a stream"))?
@@ -193,15 +206,8 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(include_str!("sql/sqlite/read_all.sql"))
-            .bind(after as i64)
-            .bind(i64::from(limit))
-            .fetch_all(&self.readers)
+        self.read_all_from(position_param(after), i64::from(limit))
             .await
-            .map_err(StoreError::db("reading the log"))?
-            .iter()
-            .map(decode_event)
-            .collect()
     }
 
     async fn read_filtered(
@@ -211,11 +217,28 @@ impl Adapter for SqliteAdapter {
         stream: Option<&str>,
         event_type: Option<&str>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(include_str!("sql/sqlite/read_filtered.sql"))
-            .bind(after as i64)
-            .bind(stream)
-            .bind(event_type)
-            .bind(i64::from(limit))
+        let after = position_param(after);
+        let limit = i64::from(limit);
+        // One statement per combination, so each filter can use its index.
+        let query = match (stream, event_type) {
+            (None, None) => return self.read_all_from(after, limit).await,
+            (Some(stream), None) => sqlx::query(include_str!("sql/sqlite/read_by_stream.sql"))
+                .bind(after)
+                .bind(stream)
+                .bind(limit),
+            (None, Some(event_type)) => sqlx::query(include_str!("sql/sqlite/read_by_type.sql"))
+                .bind(after)
+                .bind(event_type)
+                .bind(limit),
+            (Some(stream), Some(event_type)) => {
+                sqlx::query(include_str!("sql/sqlite/read_by_stream_and_type.sql"))
+                    .bind(after)
+                    .bind(stream)
+                    .bind(event_type)
+                    .bind(limit)
+            }
+        };
+        query
             .fetch_all(&self.readers)
             .await
             .map_err(StoreError::db("reading the log"))?

@@ -35,11 +35,8 @@ pub(crate) trait Adapter: Send + Sync + std::fmt::Debug + 'static {
         now: OffsetDateTime,
         cache: &mut AppendCache,
     ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError>;
-    async fn read_stream(
-        &self,
-        stream: &str,
-        until_micros: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// A stream's events in version order.
+    async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError>;
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
     async fn read_filtered(
         &self,
@@ -340,8 +337,17 @@ impl EventReader for EventStore {
         stream: &StreamId,
         as_of: Option<OffsetDateTime>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let until = as_of.map(micros).unwrap_or(i64::MAX);
-        self.inner.adapter.read_stream(stream.as_str(), until).await
+        let mut events = self.inner.adapter.read_stream(stream.as_str()).await?;
+        if let Some(as_of) = as_of {
+            // The unbroken run of versions recorded by then: with several writers' clocks a
+            // later version could carry an earlier time, and history has no holes.
+            let cut = events
+                .iter()
+                .position(|e| e.recorded_at > as_of)
+                .unwrap_or(events.len());
+            events.truncate(cut);
+        }
+        Ok(events)
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -445,14 +451,21 @@ async fn listen(
                 }
             }
             Ok(None) => {
+                // The listener reconnects (and LISTENs again) on the next call; whatever was
+                // committed until then is announced to nobody, so read the head once the
+                // new connection has had time to come up.
                 tracing::warn!("lost the LISTEN connection; reconnecting");
-                let last: Result<i64, _> =
-                    sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
-                        .fetch_one(&pool)
-                        .await;
-                if let Ok(position) = last {
-                    advance(&head, position as u64);
-                }
+                let (pool, head) = (pool.clone(), head.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let last: Result<i64, _> =
+                        sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
+                            .fetch_one(&pool)
+                            .await;
+                    if let Ok(position) = last {
+                        advance(&head, position as u64);
+                    }
+                });
             }
             Err(error) => {
                 tracing::warn!(%error, "LISTEN failed; retrying");
@@ -490,6 +503,12 @@ where
 {
     row.try_get(index)
         .map_err(StoreError::db("decoding an event row"))
+}
+
+/// A position as a database parameter; positions past `i64::MAX` do not exist, so they are
+/// clamped (reading after them finds nothing).
+pub(crate) fn position_param(position: u64) -> i64 {
+    i64::try_from(position).unwrap_or(i64::MAX)
 }
 
 /// A stored `recorded_at` (Unix microseconds) as a time.

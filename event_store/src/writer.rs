@@ -143,7 +143,7 @@ async fn commit_batch(
         })
         .collect();
     let mut result = adapter.commit(&pending, now, cache).await;
-    if result.as_ref().is_err_and(|e| !is_ambiguous(e)) {
+    if result.as_ref().is_err_and(is_unique_violation) {
         // Perhaps another process appended since our last commit (our next position was
         // taken): forget what we knew and try once more from a fresh read.
         cache.clear();
@@ -168,6 +168,20 @@ async fn commit_batch(
         }
         Err(error) if pending.len() == 1 => {
             vec![explain_failure(adapter, &pending[0], error).await]
+        }
+        Err(error) if is_unavailable(&error) => {
+            // The database is down or locked: trying the requests one by one would only
+            // make every caller wait once per request.
+            cache.clear();
+            tracing::error!(%error, requests = pending.len(), "database unavailable");
+            pending
+                .iter()
+                .map(|_| {
+                    Err(AppendError::Store(StoreError::Unavailable(
+                        error.to_string(),
+                    )))
+                })
+                .collect()
         }
         Err(error) => {
             // Something failed the whole transaction before COMMIT; commit each request
@@ -211,9 +225,7 @@ async fn explain_failure(
     pending: &PendingAppend<'_>,
     error: StoreError,
 ) -> Result<AppendOutcome, AppendError> {
-    let unique = matches!(&error, StoreError::Database { source, .. }
-        if source.as_database_error().is_some_and(|d| d.is_unique_violation()));
-    if unique {
+    if is_unique_violation(&error) {
         for append in &pending.request.streams {
             match adapter.stream_version(append.stream.as_str()).await {
                 Ok(actual) if !append.expected.admits(actual) => {
@@ -236,6 +248,31 @@ async fn explain_failure(
         }
     }
     Err(error.into())
+}
+
+/// A unique-constraint violation: another writer took our next position or version.
+fn is_unique_violation(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database { source, .. }
+        if source.as_database_error().is_some_and(|d| d.is_unique_violation()))
+}
+
+/// The database cannot be reached or is locked: nothing about one request caused it.
+fn is_unavailable(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database { source, .. } => match source {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), past the busy timeout.
+            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6")),
+            _ => false,
+        },
+        StoreError::Closed => true,
+        _ => false,
+    }
 }
 
 /// Whether `error` came from COMMIT itself, after which the outcome is unknown.

@@ -31,6 +31,7 @@ event_store::backend_tests!(
     a_stale_memory_never_refuses_a_correct_append,
     a_retry_racing_its_first_attempt_gets_the_key_answer,
     verify_finds_the_newest_events_removed,
+    as_of_never_skips_a_version,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -852,5 +853,51 @@ async fn verify_finds_the_newest_events_removed(db: TestDatabase) {
             .expect("verify")
             .first_bad_position,
         Some(5)
+    );
+}
+
+async fn as_of_never_skips_a_version(db: TestDatabase) {
+    // Writers' clocks may disagree: a later version can carry an earlier time. The history
+    // as of an instant is the unbroken run of versions recorded by then.
+    let clock = ManualClock::new(datetime!(2026-03-01 10:00:01 UTC));
+    let store = EventStore::open(
+        db.db.clone(),
+        StoreOptions {
+            clock: Arc::new(clock.clone()),
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .expect("open");
+    let s = stream("skewed-1");
+    store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(0),
+            vec![event(1)],
+        ))
+        .await
+        .expect("v1");
+    clock.set(datetime!(2026-03-01 10:00:00 UTC));
+    store
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(1),
+            vec![event(2)],
+        ))
+        .await
+        .expect("v2");
+    assert!(store
+        .read_stream(&s, Some(datetime!(2026-03-01 10:00:00.5 UTC)))
+        .await
+        .expect("read")
+        .is_empty());
+    assert_eq!(
+        store
+            .read_stream(&s, Some(datetime!(2026-03-01 10:00:01 UTC)))
+            .await
+            .expect("read")
+            .len(),
+        2
     );
 }

@@ -133,6 +133,25 @@ async fn unknown_routes_are_problem_documents(db: TestDatabase) {
         .as_str()
         .expect("detail")
         .contains("/v1/nowhere"));
+    // A known path with another method is 405 with `Allow`, not 404.
+    let wrong = app
+        .client
+        .delete(app.url("/healthz"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(
+        wrong.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET")
+    );
+    let body = problem(wrong, 405, "request.method_not_allowed").await;
+    assert!(body["detail"].as_str().expect("detail").contains("DELETE"));
+    let wrong = app.get("/v1/audit/verification").await;
+    assert_eq!(
+        wrong.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    problem(wrong, 405, "request.method_not_allowed").await;
     app.stop().await;
 }
 

@@ -32,34 +32,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         .into()
     }))
-    .service(resource("/healthz").route(web::get().to(ops::healthz)))
-    .service(resource("/readyz").route(web::get().to(ops::readyz)))
-    .service(resource("/metrics").route(web::get().to(ops::metrics)))
-    .service(resource("/v1/projections").route(web::get().to(analysis::list_projections)))
+    .service(resource("/healthz", "GET").route(web::get().to(ops::healthz)))
+    .service(resource("/readyz", "GET").route(web::get().to(ops::readyz)))
+    .service(resource("/metrics", "GET").route(web::get().to(ops::metrics)))
+    .service(resource("/v1/projections", "GET").route(web::get().to(analysis::list_projections)))
     .service(
-        resource("/v1/projections/{name}/rebuild")
+        resource("/v1/projections/{name}/rebuild", "POST")
             .route(web::post().to(analysis::rebuild_projection)),
     )
-    .service(resource("/v1/audit/verification").route(web::post().to(analysis::verify)))
-    .service(resource("/v1/audit/events").route(web::get().to(audit::events)))
-    .service(resource("/v1/audit/streams/{stream}").route(web::get().to(audit::stream)))
-    .service(resource("/v1/exports/events.ndjson").route(web::get().to(analysis::export_events)))
+    .service(resource("/v1/audit/verification", "POST").route(web::post().to(analysis::verify)))
+    .service(resource("/v1/audit/events", "GET").route(web::get().to(audit::events)))
+    .service(resource("/v1/audit/streams/{stream}", "GET").route(web::get().to(audit::stream)))
+    .service(
+        resource("/v1/exports/events.ndjson", "GET").route(web::get().to(analysis::export_events)),
+    )
     .route("/docs", web::get().to(docs_redirect))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));
 }
 
-/// A resource whose other methods answer `405 request.method_not_allowed`.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(format!(
-        "{} is not allowed on {}",
-        req.method(),
-        req.path()
-    )))
+/// A resource whose other methods answer `405 request.method_not_allowed` with `Allow`.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        let mut response =
+            actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed(format!(
+                "{} is not allowed on {}; use {allow}",
+                req.method(),
+                req.path()
+            )));
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static(allow),
+        );
+        response
+    }))
 }
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

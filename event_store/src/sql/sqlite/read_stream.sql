@@ -1,2 +1,2 @@
 SELECT position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash
-FROM events WHERE stream = ?1 AND recorded_at <= ?2 ORDER BY version
+FROM events WHERE stream = ?1 ORDER BY version

@@ -117,45 +117,61 @@ enum Arg<'a> {
     Text(&'a str),
 }
 
-fn sql(backend: Backend, file: &str) -> &'static str {
-    macro_rules! files {
-        ($($name:literal),*) => {
-            match (backend, file) {
-                $(
-                    (Backend::Sqlite, $name) => include_str!(concat!("sql/sqlite/", $name, ".sql")),
-                    (Backend::Postgres, $name) => include_str!(concat!("sql/postgres/", $name, ".sql")),
-                )*
-                _ => unreachable!("no SQL file {file}"),
-            }
-        };
+/// The runner's bookkeeping statements, one `.sql` file per backend each. A statement
+/// without its files does not compile.
+#[derive(Debug, Clone, Copy)]
+enum Statement {
+    GetForUpdate,
+    All,
+    Insert,
+    Advance,
+    BeginRebuild,
+    AdvanceRebuild,
+    Swap,
+    AbandonRebuild,
+}
+
+impl Statement {
+    fn sql(self, backend: Backend) -> &'static str {
+        macro_rules! pick {
+            ($file:literal) => {
+                match backend {
+                    Backend::Sqlite => include_str!(concat!("sql/sqlite/", $file, ".sql")),
+                    Backend::Postgres => include_str!(concat!("sql/postgres/", $file, ".sql")),
+                }
+            };
+        }
+        match self {
+            Statement::GetForUpdate => pick!("get_for_update"),
+            Statement::All => pick!("all"),
+            Statement::Insert => pick!("insert"),
+            Statement::Advance => pick!("advance"),
+            Statement::BeginRebuild => pick!("begin_rebuild"),
+            Statement::AdvanceRebuild => pick!("advance_rebuild"),
+            Statement::Swap => pick!("swap"),
+            Statement::AbandonRebuild => pick!("abandon_rebuild"),
+        }
     }
-    files!(
-        "get",
-        "get_for_update",
-        "all",
-        "insert",
-        "advance",
-        "begin_rebuild",
-        "advance_rebuild",
-        "swap",
-        "abandon_rebuild"
-    )
 }
 
 // Boxed (and so provably `Send`): spelled as plain `async fn`s, the borrows of sqlx
 // executors inside make the callers' futures fail the `Send` check of `tokio::spawn`.
 fn execute<'a>(
     tx: &'a mut Tx,
-    file: &'a str,
+    statement: Statement,
     args: &'a [Arg<'a>],
 ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-    Box::pin(execute_inner(tx, file, args))
+    Box::pin(execute_inner(tx, statement, args))
 }
 
-async fn execute_inner(tx: &mut Tx, file: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
+async fn execute_inner(
+    tx: &mut Tx,
+    statement: Statement,
+    args: &[Arg<'_>],
+) -> Result<u64, sqlx::Error> {
     macro_rules! run {
         ($tx:expr, $backend:expr) => {{
-            let mut q = sqlx::query(sql($backend, file));
+            let mut q = sqlx::query(statement.sql($backend));
             for a in args {
                 q = match a {
                     Arg::Int(i) => q.bind(*i),
@@ -173,16 +189,20 @@ async fn execute_inner(tx: &mut Tx, file: &str, args: &[Arg<'_>]) -> Result<u64,
 
 fn fetch_row<'a>(
     tx: &'a mut Tx,
-    file: &'a str,
+    statement: Statement,
     name: &'a str,
 ) -> BoxFuture<'a, Result<Option<Row_>, sqlx::Error>> {
-    Box::pin(fetch_row_inner(tx, file, name))
+    Box::pin(fetch_row_inner(tx, statement, name))
 }
 
-async fn fetch_row_inner(tx: &mut Tx, file: &str, name: &str) -> Result<Option<Row_>, sqlx::Error> {
+async fn fetch_row_inner(
+    tx: &mut Tx,
+    statement: Statement,
+    name: &str,
+) -> Result<Option<Row_>, sqlx::Error> {
     macro_rules! get {
         ($tx:expr, $backend:expr) => {{
-            match sqlx::query(sql($backend, file))
+            match sqlx::query(statement.sql($backend))
                 .bind(name)
                 .fetch_optional(&mut **$tx)
                 .await?
@@ -260,7 +280,7 @@ impl Runner {
     async fn install(store: &EventStore, projection: &dyn Projection) -> Result<Row_, RunnerError> {
         let db = store.database();
         let mut tx = Tx::begin(db).await?;
-        let row = match fetch_row(&mut tx, "get_for_update", projection.name()).await? {
+        let row = match fetch_row(&mut tx, Statement::GetForUpdate, projection.name()).await? {
             Some(row) => row,
             None => {
                 let tables = Tables::new(projection.tables(), 1);
@@ -269,7 +289,7 @@ impl Runner {
                 tx.run_script(&views_script(&tables)).await?;
                 execute(
                     &mut tx,
-                    "insert",
+                    Statement::Insert,
                     &[Arg::Text(projection.name()), Arg::Int(now_micros())],
                 )
                 .await?;
@@ -413,7 +433,10 @@ impl Runner {
         let mut rows = HashMap::new();
         macro_rules! all {
             ($pool:expr) => {
-                for r in sqlx::query(sql(backend, "all")).fetch_all($pool).await? {
+                for r in sqlx::query(Statement::All.sql(backend))
+                    .fetch_all($pool)
+                    .await?
+                {
                     rows.insert(
                         r.try_get::<String, _>(0)?,
                         Row_ {
@@ -511,7 +534,7 @@ impl Runner {
         let mut tx = Tx::begin(self.store.database()).await?;
         let cleared = execute(
             &mut tx,
-            "abandon_rebuild",
+            Statement::AbandonRebuild,
             &[
                 Arg::Text(name),
                 Arg::Int(generation as i64),
@@ -542,7 +565,7 @@ impl Runner {
 
         // Claim a new generation and create its tables.
         let mut tx = Tx::begin(db).await?;
-        let row = fetch_row(&mut tx, "get_for_update", name)
+        let row = fetch_row(&mut tx, Statement::GetForUpdate, name)
             .await?
             .ok_or_else(|| RunnerError::Unknown(name.to_owned()))?;
         let generation = row.generation.max(row.rebuilding_generation.unwrap_or(0)) + 1;
@@ -556,7 +579,7 @@ impl Runner {
             .await?;
         execute(
             &mut tx,
-            "begin_rebuild",
+            Statement::BeginRebuild,
             &[
                 Arg::Text(name),
                 Arg::Int(generation as i64),
@@ -580,7 +603,7 @@ impl Runner {
             projection.apply(&mut tx, &tables, &events).await?;
             let moved = execute(
                 &mut tx,
-                "advance_rebuild",
+                Statement::AdvanceRebuild,
                 &[
                     Arg::Text(name),
                     Arg::Int(generation as i64),
@@ -607,7 +630,7 @@ impl Runner {
         // views and the checkpoint, drop the old generation, all in one transaction.
         let mut serving = m.serving.lock().await;
         let mut tx = Tx::begin(db).await?;
-        let row = fetch_row(&mut tx, "get_for_update", name)
+        let row = fetch_row(&mut tx, Statement::GetForUpdate, name)
             .await?
             .ok_or_else(|| RunnerError::Unknown(name.to_owned()))?;
         if row.rebuilding_generation != Some(generation) {
@@ -625,7 +648,7 @@ impl Runner {
         tx.run_script(&views_script(&tables)).await?;
         execute(
             &mut tx,
-            "swap",
+            Statement::Swap,
             &[
                 Arg::Text(name),
                 Arg::Int(generation as i64),
@@ -702,7 +725,7 @@ async fn step(store: &EventStore, m: &Managed, force: bool) -> Result<bool, Runn
     let mut tx = Tx::begin(store.database()).await?;
     // The checkpoint row, locked: another process may have moved it (or swapped a rebuild
     // in) since we last looked. If so, take its word and read again from there.
-    let row = fetch_row(&mut tx, "get_for_update", name)
+    let row = fetch_row(&mut tx, Statement::GetForUpdate, name)
         .await?
         .ok_or_else(|| RunnerError::Unknown(name.to_owned()))?;
     if (row.generation, row.position) != (serving.generation, serving.position) {
@@ -716,7 +739,7 @@ async fn step(store: &EventStore, m: &Managed, force: bool) -> Result<bool, Runn
         m.projection.apply(&mut tx, &tables, &events).await?;
         execute(
             &mut tx,
-            "advance",
+            Statement::Advance,
             &[
                 Arg::Text(name),
                 Arg::Int(serving.generation as i64),

@@ -1,1 +1,0 @@
-SELECT generation, position, rebuilding_generation, rebuild_position FROM projections WHERE name = $1

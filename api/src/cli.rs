@@ -14,9 +14,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use projections::Runner;
 
 use crate::config::{
-    AuditCommand, Cli, Command, ExportCommand, GlobalArgs, LogFormat, ProjectionsCommand,
-    ServiceAccountCommand, Settings,
+    AuditCommand, Cli, Command, DevCommand, ExportCommand, GlobalArgs, LogFormat,
+    ProjectionsCommand, ServiceAccountCommand, Settings,
 };
+use crate::crypto::assertion::{self, IdentityClaims};
+use crate::crypto::keys::DevProvider;
 use crate::server::{connect, Application};
 use crate::{export, service_accounts, telemetry};
 
@@ -89,6 +91,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ServiceAccount {
             command: ServiceAccountCommand::Create { role, name },
         } => create_service_account(&quiet_settings(&cli.global)?, &role, &name).await,
+        Command::Dev {
+            command:
+                DevCommand::Assert {
+                    doc_type,
+                    doc_number,
+                    name,
+                    phone,
+                    method,
+                },
+        } => {
+            let settings = Settings::resolve(&cli.global, None, false)?;
+            let provider = DevProvider::load(&settings.data_dir)?;
+            let iat = time::OffsetDateTime::now_utc().unix_timestamp();
+            let claims = IdentityClaims {
+                iss: provider.issuer.clone(),
+                jti: uuid::Uuid::new_v4().to_string(),
+                iat,
+                exp: iat + assertion::DEFAULT_LIFETIME_SECS,
+                doc_type,
+                doc_number,
+                name,
+                phone,
+                method,
+            };
+            println!("{}", assertion::mint(&provider, &claims));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

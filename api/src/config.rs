@@ -78,6 +78,38 @@ pub enum Command {
         #[command(subcommand)]
         command: ServiceAccountCommand,
     },
+    /// Development helpers (use the development identity provider made by `serve --dev`).
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Mint an identity assertion from the development provider; prints it on stdout alone.
+    /// The document is not checked here: the server checks it when the assertion is used.
+    Assert {
+        /// Document type, e.g. resident_id.
+        #[arg(long)]
+        doc_type: String,
+        /// Document number.
+        #[arg(long)]
+        doc_number: String,
+        /// The person's name.
+        #[arg(long)]
+        name: String,
+        /// The person's mobile phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// How the provider verified the person.
+        #[arg(
+            long,
+            default_value = "face",
+            value_parser = ["face", "payment_password", "household", "birth_certificate"]
+        )]
+        method: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +162,7 @@ struct FileConfig {
     dev: Option<bool>,
     log_format: Option<LogFormat>,
     readiness_max_lag: Option<u64>,
+    keys_file: Option<PathBuf>,
 }
 
 /// Everything the server and the CLI need, resolved.
@@ -144,6 +177,9 @@ pub struct Settings {
     pub readiness_max_lag: u64,
     /// How long a query with `min_position` waits for the projections before answering 503.
     pub min_position_wait: std::time::Duration,
+    /// The keys file (secrets, code-signing keys, trusted identity providers; see
+    /// docs/keys.md). Default `DATA_DIR/keys.toml`; `--dev` creates it when missing.
+    pub keys_file: PathBuf,
 }
 
 /// Why the configuration could not be read.
@@ -209,13 +245,16 @@ impl Settings {
             LogFormat::Json
         });
         Ok(Self {
-            data_dir,
             database_url,
             listen,
             dev,
             log_format,
             readiness_max_lag: file.readiness_max_lag.unwrap_or(10_000),
             min_position_wait: std::time::Duration::from_secs(5),
+            keys_file: file
+                .keys_file
+                .unwrap_or_else(|| data_dir.join(crate::crypto::keys::DEV_KEYS_FILE)),
+            data_dir,
         })
     }
 
@@ -229,6 +268,7 @@ impl Settings {
             log_format: LogFormat::Pretty,
             readiness_max_lag: 10_000,
             min_position_wait: std::time::Duration::from_secs(5),
+            keys_file: data_dir.as_ref().join(crate::crypto::keys::DEV_KEYS_FILE),
         }
     }
 }

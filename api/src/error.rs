@@ -49,6 +49,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, detail: String },
     #[error("authentication required: send a valid bearer token")]
     Unauthenticated,
+    /// 401 with a reason: a refused identity assertion or an expired session.
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
     #[error("{0}")]
     Forbidden(String),
     #[error("{detail}")]
@@ -77,6 +80,23 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
+    /// A 422 naming one field and the rule it broke.
+    pub fn invalid(field: impl Into<String>, code: &str, detail: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.into(),
+            code: code.into(),
+            detail: detail.into(),
+        }])
+    }
+
+    /// A 404 for an unknown resource.
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     /// A 409 for a broken business rule.
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::Conflict {
@@ -95,6 +115,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::Gone { code, .. } => code,
             ApiError::Unauthenticated => "auth.unauthenticated",
+            ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden(_) => "auth.forbidden",
             ApiError::MethodNotAllowed(_) => "request.method_not_allowed",
             ApiError::Lagging { .. } => "projection.lagging",
@@ -107,7 +128,7 @@ impl ApiError {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => "Bad request",
             ApiError::Validation(_) => "Invalid request",
-            ApiError::Unauthenticated => "Unauthenticated",
+            ApiError::Unauthenticated | ApiError::Unauthorized { .. } => "Unauthenticated",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound { .. } => "Not found",
             ApiError::MethodNotAllowed(_) => "Method not allowed",
@@ -165,7 +186,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -179,13 +200,37 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if matches!(self, ApiError::Unauthenticated) {
+        if matches!(
+            self,
+            ApiError::Unauthenticated | ApiError::Unauthorized { .. }
+        ) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         if matches!(self, ApiError::Lagging { .. } | ApiError::NotReady(_)) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.json(self.problem())
+    }
+}
+
+impl From<domain::document::DocumentError> for ApiError {
+    fn from(e: domain::document::DocumentError) -> Self {
+        ApiError::invalid(e.field, e.code, e.detail)
+    }
+}
+
+impl From<Vec<domain::document::DocumentError>> for ApiError {
+    fn from(errors: Vec<domain::document::DocumentError>) -> Self {
+        ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: e.field.into(),
+                    code: e.code.into(),
+                    detail: e.detail,
+                })
+                .collect(),
+        )
     }
 }
 

@@ -30,7 +30,12 @@ pub fn from_request(req: &HttpRequest, body: &[u8]) -> Result<Option<Idempotency
                 detail: format!("an idempotency key is 1 to {MAX_LEN} visible ASCII characters"),
             }])
         })?;
-    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    // The concrete path and query, not the route pattern: the same key on another resource
+    // (`/v1/orgs/A` and `/v1/orgs/B`) is another request.
+    let route = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), ToString::to_string);
     let mut request = Vec::with_capacity(route.len() + body.len() + 16);
     request.extend_from_slice(req.method().as_str().as_bytes());
     request.push(b' ');

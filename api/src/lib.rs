@@ -2,8 +2,10 @@
 //! one mapping from errors to RFC 9457 problem documents.
 
 pub mod auth;
+pub mod citizens;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod export;
 pub mod idempotency;

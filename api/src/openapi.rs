@@ -3,8 +3,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::citizens::{BatchOutcome, DocumentInput, FeedRecordInput, RefusedRecord};
 use crate::error::{FieldError, Problem};
-use crate::routes::{analysis, audit, ops};
+use crate::routes::{analysis, audit, citizens, feed, ops, PositionView};
 
 /// `GET /openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -17,15 +18,34 @@ use crate::routes::{analysis, audit, ops};
         ops::healthz, ops::readyz, ops::metrics,
         analysis::list_projections, analysis::rebuild_projection, analysis::verify,
         analysis::export_events, audit::events, audit::stream,
+        citizens::create_session, citizens::me, citizens::my_code, citizens::my_code_svg,
+        citizens::add_family_member, citizens::list_family, citizens::remove_family_member,
+        citizens::family_member_code, citizens::file_declaration, citizens::register_entry,
+        citizens::my_declarations, citizens::my_entries, citizens::my_checks,
+        citizens::my_notices, citizens::my_access_log, citizens::file_appeal,
+        feed::post_batch, feed::open_appeals, feed::decide_appeal,
     ),
     components(schemas(
         Problem, FieldError, ops::Health, ops::Readiness, ops::ProjectionLag,
         analysis::ProjectionInfo, analysis::RebuildAccepted, analysis::Verification,
-        audit::AuditEvent, audit::AuditPage, audit::StreamHistory,
+        audit::AuditEvent, audit::AuditPage, audit::StreamHistory, PositionView,
+        citizens::SessionRequest, citizens::SessionCreated, citizens::Me, citizens::DocumentView,
+        citizens::RoleView, citizens::CodeView, citizens::ReasonView, citizens::AddMemberRequest,
+        citizens::MemberAddedView, citizens::FamilyMemberView, citizens::FamilyList,
+        citizens::DeclarationRequest, citizens::DeclarationCreated, citizens::EntryRequest,
+        citizens::EntryCreated, citizens::HistoryPage, citizens::AppealRequest,
+        citizens::AppealCreated, feed::BatchRequest, feed::BatchAnswer, feed::AppealView,
+        feed::AppealsPage, feed::DecisionRequest, FeedRecordInput, DocumentInput, RefusedRecord,
+        BatchOutcome,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Liveness, readiness and metrics"),
+        (name = "citizens", description = "Sessions, own data, code and appeals (logged-in citizens)"),
+        (name = "family", description = "Family members: add, list, remove, show their code"),
+        (name = "declarations", description = "Health declarations and entry registrations"),
+        (name = "histories", description = "The citizen's own histories, newest first"),
+        (name = "feed", description = "Red-code feed: hits, releases, appeal decisions (feed role)"),
         (name = "audit", description = "Integrity of the event log (auditor role)"),
         (name = "analysis", description = "Projections and exports (analyst role; auditors may read projection status)"),
     ),

@@ -13,6 +13,8 @@ use projections::Runner;
 use time::OffsetDateTime;
 
 use crate::config::Settings;
+use crate::crypto::keys::Keys;
+use crate::crypto::vault::Vault;
 use crate::error::ApiError;
 use crate::metrics::HttpMetrics;
 use crate::{routes, telemetry};
@@ -26,6 +28,8 @@ pub struct AppState {
     pub bus: CommandBus,
     pub runner: Runner,
     pub clock: Arc<dyn Clock>,
+    pub keys: Arc<Keys>,
+    pub vault: Vault,
     pub started_at: OffsetDateTime,
     pub(crate) http_metrics: HttpMetrics,
 }
@@ -34,7 +38,9 @@ impl AppState {
     /// Opens the database (migrating it), the store and the projections, and starts the
     /// projections following the log.
     pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let keys = Arc::new(load_keys(&settings)?);
         let db = connect(&settings).await?;
+        let vault = Vault::new(db.clone(), keys.master_key);
         let store = EventStore::open(
             db.clone(),
             StoreOptions {
@@ -51,6 +57,8 @@ impl AppState {
         Ok(Self {
             started_at: clock.now(),
             bus: CommandBus::new(store.clone()),
+            keys,
+            vault,
             settings,
             db,
             store,
@@ -82,6 +90,23 @@ impl AppState {
 
 /// Connects to the configured database (creating the data directory for the embedded
 /// default) and applies the migrations.
+/// The secrets and keys: with `--dev`, created in the data directory when missing and the
+/// development identity provider trusted; otherwise read from the keys file.
+pub fn load_keys(settings: &Settings) -> anyhow::Result<Keys> {
+    if settings.dev {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "creating the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let (keys, _provider) = Keys::load_or_create_dev(&settings.data_dir)?;
+        Ok(keys)
+    } else {
+        Ok(Keys::load(&settings.keys_file)?)
+    }
+}
+
 pub async fn connect(settings: &Settings) -> anyhow::Result<Database> {
     if settings.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {

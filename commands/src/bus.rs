@@ -161,6 +161,28 @@ pub enum CommandError<E> {
     Store(#[from] StoreError),
 }
 
+impl<E> CommandError<E> {
+    /// The same error with the refusal mapped by `f` (the other variants carried over).
+    pub fn map_rejected<F>(self, f: impl FnOnce(E) -> F) -> CommandError<F> {
+        match self {
+            CommandError::Rejected(e) => CommandError::Rejected(f(e)),
+            CommandError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => CommandError::Conflict {
+                stream,
+                expected,
+                actual,
+            },
+            CommandError::IdempotencyKeyReused => CommandError::IdempotencyKeyReused,
+            CommandError::Decode(e) => CommandError::Decode(e),
+            CommandError::Encode(e) => CommandError::Encode(e),
+            CommandError::Store(e) => CommandError::Store(e),
+        }
+    }
+}
+
 /// Runs commands against the store.
 #[derive(Debug, Clone)]
 pub struct CommandBus {

@@ -5,9 +5,16 @@
 //! anything looked up arrive inside the command. Events carry a stable wire name and a schema
 //! version ([`DomainEvent`]); old versions are read through [`DomainEvent::upcast`].
 
+pub mod access;
+pub mod assertion;
 pub mod decider;
 pub mod document;
 pub mod event;
+pub mod health;
+pub mod identity;
+pub mod person;
+pub mod region;
+pub mod sealed;
 pub mod service_account;
 
 pub use decider::{Decider, Given};

@@ -9,7 +9,12 @@
 //! Adding a projection: one module here (its schema, `apply`, its queries) and one line in
 //! [`registry`].
 
+pub mod appeals;
 pub mod event_counts;
+pub mod health_codes;
+pub mod histories;
+pub mod people;
+pub mod query;
 mod runner;
 pub mod service_accounts;
 mod tx;
@@ -27,6 +32,10 @@ pub fn registry() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(event_counts::EventCounts),
         Arc::new(service_accounts::ServiceAccounts),
+        Arc::new(people::People),
+        Arc::new(health_codes::HealthCodes),
+        Arc::new(histories::Histories),
+        Arc::new(appeals::Appeals),
     ]
 }
 

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use actix_web::web;
 use event_store::testing::TestDatabase;
-use event_store::ManualClock;
+use event_store::{Clock, ManualClock};
 use time::macros::datetime;
+use yuekang_api::crypto::assertion::{self, IdentityClaims};
+use yuekang_api::crypto::keys::DevProvider;
 use yuekang_api::{AppState, Application, Settings};
 
 pub use event_store::testing::TestDatabase as Db;
@@ -44,6 +46,10 @@ impl TestApp {
         let mut settings = Settings::for_database(db.url.clone(), &data_dir);
         let data_dir_kept = data_dir.clone();
         adjust(&mut settings);
+        // The keys a `serve --dev` would have made; without dev mode the server reads the
+        // keys file but does not trust the development provider.
+        yuekang_api::crypto::keys::Keys::load_or_create_dev(&data_dir_kept)
+            .expect("development keys");
         let app = Application::build_with(settings, Arc::new(clock.clone()), false)
             .await
             .expect("build the application");
@@ -114,6 +120,95 @@ impl TestApp {
             .send()
             .await
             .expect("POST")
+    }
+
+    /// An identity assertion from the development provider, issued now by the test clock.
+    pub fn assertion(&self, doc_type: &str, doc_number: &str, name: &str, method: &str) -> String {
+        self.assertion_with(doc_type, doc_number, name, Some("13912345678"), method)
+    }
+
+    /// An assertion with a chosen phone (or none).
+    pub fn assertion_with(
+        &self,
+        doc_type: &str,
+        doc_number: &str,
+        name: &str,
+        phone: Option<&str>,
+        method: &str,
+    ) -> String {
+        let provider = DevProvider::load(&self.data_dir).expect("the dev provider exists");
+        let iat = self.clock.now().unix_timestamp();
+        assertion::mint(
+            &provider,
+            &IdentityClaims {
+                iss: provider.issuer.clone(),
+                jti: uuid::Uuid::new_v4().to_string(),
+                iat,
+                exp: iat + assertion::DEFAULT_LIFETIME_SECS,
+                doc_type: doc_type.into(),
+                doc_number: doc_number.into(),
+                name: name.into(),
+                phone: phone.map(Into::into),
+                method: method.into(),
+            },
+        )
+    }
+
+    /// Logs in with a fresh face assertion for a resident ID; answers (token, person id).
+    pub async fn login(&self, resident_id: &str, name: &str) -> (String, String) {
+        let assertion = self.assertion("resident_id", resident_id, name, "face");
+        let response = self
+            .post_json(
+                "/v1/sessions",
+                &serde_json::json!({ "assertion": assertion }),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 201, "login");
+        let body: serde_json::Value = response.json().await.expect("json");
+        (
+            body["token"].as_str().expect("token").to_owned(),
+            body["person_id"].as_str().expect("person_id").to_owned(),
+        )
+    }
+
+    /// POST a JSON body with a bearer token.
+    pub async fn post_json_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// DELETE with a bearer token.
+    pub async fn delete_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// GET with a bearer token, answering the JSON body after asserting 200.
+    pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
+        let response = self.get_as(token, path).await;
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// The data directory (the SQLite file lives here for SQLite tests' keys).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     /// Stops the server gracefully and waits for its shutdown (writer flushed).

@@ -175,6 +175,25 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("get", "/v1/exports/events.ndjson"),
         ("get", "/v1/audit/events"),
         ("get", "/v1/audit/streams/{stream}"),
+        ("post", "/v1/sessions"),
+        ("get", "/v1/me"),
+        ("get", "/v1/me/code"),
+        ("get", "/v1/me/code.svg"),
+        ("get", "/v1/me/family"),
+        ("post", "/v1/me/family"),
+        ("delete", "/v1/me/family/{person_id}"),
+        ("get", "/v1/me/family/{person_id}/code"),
+        ("post", "/v1/declarations"),
+        ("post", "/v1/entries"),
+        ("get", "/v1/me/declarations"),
+        ("get", "/v1/me/entries"),
+        ("get", "/v1/me/checks"),
+        ("get", "/v1/me/notices"),
+        ("get", "/v1/me/access-log"),
+        ("post", "/v1/appeals"),
+        ("post", "/v1/feed/batches"),
+        ("get", "/v1/feed/appeals"),
+        ("post", "/v1/feed/appeals/{appeal_id}/decision"),
     ];
     let documented: Vec<(String, String)> = paths
         .iter()
@@ -396,7 +415,17 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
         .iter()
         .map(|p| p["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names, ["event_counts", "service_accounts"]);
+    assert_eq!(
+        names,
+        [
+            "event_counts",
+            "service_accounts",
+            "people",
+            "health_codes",
+            "histories",
+            "appeals"
+        ]
+    );
     for p in &list {
         assert!(p["position"].as_u64().expect("position") >= position);
         assert_eq!(p["lag"], 0);

@@ -2,9 +2,14 @@
 
 pub(crate) mod analysis;
 pub(crate) mod audit;
+pub(crate) mod citizens;
+pub(crate) mod feed;
 pub(crate) mod ops;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
+use commands::{CommandContext, Outcome};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -46,6 +51,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/exports/events.ndjson", "GET").route(web::get().to(analysis::export_events)),
     )
+    .service(resource("/v1/sessions", "POST").route(web::post().to(citizens::create_session)))
+    .service(resource("/v1/me", "GET").route(web::get().to(citizens::me)))
+    .service(resource("/v1/me/code", "GET").route(web::get().to(citizens::my_code)))
+    .service(resource("/v1/me/code.svg", "GET").route(web::get().to(citizens::my_code_svg)))
+    .service(
+        resource("/v1/me/family", "GET, POST")
+            .route(web::get().to(citizens::list_family))
+            .route(web::post().to(citizens::add_family_member)),
+    )
+    .service(
+        resource("/v1/me/family/{person_id}", "DELETE")
+            .route(web::delete().to(citizens::remove_family_member)),
+    )
+    .service(
+        resource("/v1/me/family/{person_id}/code", "GET")
+            .route(web::get().to(citizens::family_member_code)),
+    )
+    .service(resource("/v1/declarations", "POST").route(web::post().to(citizens::file_declaration)))
+    .service(resource("/v1/entries", "POST").route(web::post().to(citizens::register_entry)))
+    .service(resource("/v1/me/declarations", "GET").route(web::get().to(citizens::my_declarations)))
+    .service(resource("/v1/me/entries", "GET").route(web::get().to(citizens::my_entries)))
+    .service(resource("/v1/me/checks", "GET").route(web::get().to(citizens::my_checks)))
+    .service(resource("/v1/me/notices", "GET").route(web::get().to(citizens::my_notices)))
+    .service(resource("/v1/me/access-log", "GET").route(web::get().to(citizens::my_access_log)))
+    .service(resource("/v1/appeals", "POST").route(web::post().to(citizens::file_appeal)))
+    .service(resource("/v1/feed/batches", "POST").route(web::post().to(feed::post_batch)))
+    .service(resource("/v1/feed/appeals", "GET").route(web::get().to(feed::open_appeals)))
+    .service(
+        resource("/v1/feed/appeals/{appeal_id}/decision", "POST")
+            .route(web::post().to(feed::decide_appeal)),
+    )
     .route("/docs", web::get().to(docs_redirect))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));
@@ -66,6 +102,62 @@ fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
         );
         response
     }))
+}
+
+/// `{"position"}`: what a command without other answer returns.
+// The documented answer shape (the handler builds it from the command outcome).
+#[allow(dead_code)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PositionView {
+    /// Log position of the command's last event (or of the event that already recorded it).
+    pub position: u64,
+}
+
+/// Parses a JSON body read as bytes (command routes keep the bytes for the idempotency
+/// digest), with the same errors as actix's JSON extractor.
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Validation(vec![crate::error::FieldError {
+                field: "body".into(),
+                code: "body.shape".into(),
+                detail: e.to_string(),
+            }])
+        } else {
+            ApiError::MalformedJson(e.to_string())
+        }
+    })
+}
+
+/// The command's context: the actor, and the `Idempotency-Key` with a digest of the request.
+pub(crate) fn command_context(
+    req: &HttpRequest,
+    body: &[u8],
+    actor: String,
+) -> Result<CommandContext, ApiError> {
+    let key = crate::idempotency::from_request(req, body)?;
+    Ok(CommandContext::new(actor).with_idempotency(key))
+}
+
+fn with_position<R: Serialize>(outcome: &Outcome<R>) -> Result<serde_json::Value, ApiError> {
+    let mut body = serde_json::to_value(outcome.response()).map_err(ApiError::internal)?;
+    match body.as_object_mut() {
+        Some(map) => {
+            map.insert("position".into(), outcome.position().into());
+        }
+        None => body = serde_json::json!({ "position": outcome.position() }),
+    }
+    Ok(body)
+}
+
+/// `201 Created` with the answer and its position.
+pub(crate) fn created<R: Serialize>(outcome: &Outcome<R>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created().json(with_position(outcome)?))
+}
+
+/// `200 OK` with the answer and its position.
+pub(crate) fn ok<R: Serialize>(outcome: &Outcome<R>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(with_position(outcome)?))
 }
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

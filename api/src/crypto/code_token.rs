@@ -1,0 +1,281 @@
+//! The health-code QR payload: a long-lived token naming one person, signed with the
+//! platform's Ed25519 code key (`YK1.<kid>.<person>.<signature>`), verifiable across key
+//! rotation.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use uuid::Uuid;
+
+/// The first field of every code token: the format's version.
+pub const VERSION: &str = "YK1";
+
+/// Why a code token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeTokenError {
+    #[error("the code is not a Yuekang health code: {0}")]
+    Malformed(&'static str),
+    #[error("the code was signed with a key this platform does not hold (unknown or withdrawn)")]
+    UnknownKey,
+    #[error("the code's signature does not match its contents; it was forged or altered")]
+    BadSignature,
+}
+
+impl CodeTokenError {
+    /// A stable machine-readable code for the problem document.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CodeTokenError::Malformed(_) => "code_token.malformed",
+            CodeTokenError::UnknownKey => "code_token.unknown_key",
+            CodeTokenError::BadSignature => "code_token.bad_signature",
+        }
+    }
+}
+
+/// Why a keyring could not be put together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeKeyringError {
+    #[error(
+        "code key id {0:?} is invalid: a key id is 1 to 32 letters, digits, '-' or '_' \
+         (it is printed inside every QR code)"
+    )]
+    BadKid(String),
+    #[error("code key id {0:?} appears twice; every code key needs its own id")]
+    DuplicateKid(String),
+}
+
+/// True when `kid` may name a code key: 1–32 of `[A-Za-z0-9_-]`, so it never holds the
+/// token's `.` separator.
+pub fn is_valid_kid(kid: &str) -> bool {
+    (1..=32).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The platform's code keys: one active key that signs, and retired keys that still verify
+/// the codes they signed. A withdrawn key is simply absent.
+#[derive(Clone)]
+pub struct CodeKeyring {
+    active: (String, SigningKey),
+    retired: Vec<(String, VerifyingKey)>,
+}
+
+impl fmt::Debug for CodeKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeKeyring")
+            .field("active_kid", &self.active.0)
+            .field("active_key", &"[redacted]")
+            .field(
+                "retired_kids",
+                &self.retired.iter().map(|(kid, _)| kid).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl CodeKeyring {
+    /// A keyring signing with `active` and still accepting codes of `retired`.
+    pub fn new(
+        active_kid: impl Into<String>,
+        active: SigningKey,
+        retired: Vec<(String, VerifyingKey)>,
+    ) -> Result<Self, CodeKeyringError> {
+        let active_kid = active_kid.into();
+        let mut seen: Vec<&str> = Vec::with_capacity(retired.len() + 1);
+        for kid in std::iter::once(&active_kid).chain(retired.iter().map(|(kid, _)| kid)) {
+            if !is_valid_kid(kid) {
+                return Err(CodeKeyringError::BadKid(kid.clone()));
+            }
+            if seen.contains(&kid.as_str()) {
+                return Err(CodeKeyringError::DuplicateKid(kid.clone()));
+            }
+            seen.push(kid);
+        }
+        Ok(Self {
+            active: (active_kid, active),
+            retired,
+        })
+    }
+
+    /// The id of the key signing new codes.
+    pub fn active_kid(&self) -> &str {
+        &self.active.0
+    }
+
+    /// The ids of the keys that only verify.
+    pub fn retired_kids(&self) -> impl Iterator<Item = &str> {
+        self.retired.iter().map(|(kid, _)| kid.as_str())
+    }
+
+    /// The token for `person_id` under the active key. Deterministic: one person, one key,
+    /// one token. It does not expire: the colour is resolved when it is scanned.
+    pub fn sign(&self, person_id: Uuid) -> String {
+        let (kid, key) = &self.active;
+        let signed = format!(
+            "{VERSION}.{kid}.{}",
+            URL_SAFE_NO_PAD.encode(person_id.as_bytes())
+        );
+        let signature = key.sign(signed.as_bytes());
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    }
+
+    /// The person a token names, when the token was signed by a key of this ring and not
+    /// altered by a single character.
+    pub fn verify(&self, token: &str) -> Result<Uuid, CodeTokenError> {
+        let mut parts = token.split('.');
+        let (Some(version), Some(kid), Some(person), Some(signature), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(CodeTokenError::Malformed(
+                "a code has four dot-separated parts",
+            ));
+        };
+        if version != VERSION {
+            return Err(CodeTokenError::Malformed("the code's version is not YK1"));
+        }
+        let key = self.verifying_key(kid).ok_or(CodeTokenError::UnknownKey)?;
+        let person: [u8; 16] = URL_SAFE_NO_PAD
+            .decode(person)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(CodeTokenError::Malformed(
+                "the person part is not 16 bytes of base64url",
+            ))?;
+        let signature: [u8; 64] = URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(CodeTokenError::Malformed(
+                "the signature part is not 64 bytes of base64url",
+            ))?;
+        let signed_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
+        key.verify_strict(
+            &token.as_bytes()[..signed_len],
+            &Signature::from_bytes(&signature),
+        )
+        .map_err(|_| CodeTokenError::BadSignature)?;
+        Ok(Uuid::from_bytes(person))
+    }
+
+    fn verifying_key(&self, kid: &str) -> Option<VerifyingKey> {
+        if kid == self.active.0 {
+            return Some(self.active.1.verifying_key());
+        }
+        self.retired
+            .iter()
+            .find(|(retired, _)| retired == kid)
+            .map(|(_, key)| *key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> SigningKey {
+        SigningKey::from_bytes(&[byte; 32])
+    }
+
+    fn ring() -> CodeKeyring {
+        CodeKeyring::new("c1", key(1), Vec::new()).expect("ring")
+    }
+
+    #[test]
+    fn a_signed_code_verifies_to_its_person_and_is_deterministic() {
+        let ring = ring();
+        let person = Uuid::new_v4();
+        let token = ring.sign(person);
+        assert!(token.starts_with("YK1.c1."));
+        assert_eq!(token, ring.sign(person));
+        assert_eq!(ring.verify(&token), Ok(person));
+        assert_ne!(token, ring.sign(Uuid::new_v4()));
+    }
+
+    #[test]
+    fn a_retired_key_still_verifies_and_a_withdrawn_one_does_not() {
+        let person = Uuid::new_v4();
+        let old = ring();
+        let token = old.sign(person);
+        let rotated = CodeKeyring::new("c2", key(2), vec![("c1".into(), key(1).verifying_key())])
+            .expect("rotated");
+        assert_eq!(rotated.active_kid(), "c2");
+        assert_eq!(rotated.retired_kids().collect::<Vec<_>>(), vec!["c1"]);
+        assert_eq!(rotated.verify(&token), Ok(person));
+        assert!(rotated.sign(person).starts_with("YK1.c2."));
+        let withdrawn = CodeKeyring::new("c2", key(2), Vec::new()).expect("withdrawn");
+        let refused = withdrawn.verify(&token).expect_err("withdrawn key");
+        assert_eq!(refused, CodeTokenError::UnknownKey);
+        assert_eq!(refused.code(), "code_token.unknown_key");
+    }
+
+    #[test]
+    fn every_single_changed_character_is_refused() {
+        let ring = ring();
+        let token = ring.sign(Uuid::new_v4());
+        for (i, original) in token.char_indices() {
+            for replacement in ['A', 'b', '0', '-', '_', '.'] {
+                if replacement == original {
+                    continue;
+                }
+                let mut altered = token.clone();
+                altered.replace_range(i..i + 1, &replacement.to_string());
+                assert!(
+                    ring.verify(&altered).is_err(),
+                    "changing position {i} to {replacement:?} was accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_code_signed_by_another_key_with_the_same_id_is_refused() {
+        let forger = CodeKeyring::new("c1", key(9), Vec::new()).expect("forger");
+        let forged = forger.sign(Uuid::new_v4());
+        assert_eq!(ring().verify(&forged), Err(CodeTokenError::BadSignature));
+        assert_eq!(
+            CodeTokenError::BadSignature.code(),
+            "code_token.bad_signature"
+        );
+    }
+
+    #[test]
+    fn malformed_codes_are_refused_as_malformed() {
+        let ring = ring();
+        for bad in [
+            "",
+            "YK1",
+            "YK1.c1.x",
+            "YK2.c1.AAAA.AAAA",
+            "YK1.c1.AAAA.AAAA.x",
+        ] {
+            let error = ring.verify(bad).expect_err(bad);
+            assert_eq!(error.code(), "code_token.malformed", "{bad}");
+        }
+        assert_eq!(
+            ring.verify("YK1.c1.AAAA.AAAA"),
+            Err(CodeTokenError::Malformed(
+                "the person part is not 16 bytes of base64url"
+            ))
+        );
+    }
+
+    #[test]
+    fn key_ids_are_checked() {
+        assert!(matches!(
+            CodeKeyring::new("c.1", key(1), Vec::new()),
+            Err(CodeKeyringError::BadKid(_))
+        ));
+        assert!(matches!(
+            CodeKeyring::new("c1", key(1), vec![("c1".into(), key(2).verifying_key())]),
+            Err(CodeKeyringError::DuplicateKid(_))
+        ));
+        assert!(!format!("{:?}", ring()).contains(&format!("{:?}", key(1).to_bytes())));
+    }
+}

@@ -1,0 +1,1095 @@
+//! A real-name identity, keyed by the keyed hash of its document: who registered with it, the
+//! red-code reasons the feed recorded against it (even before registration), and appeals.
+//!
+//! The stream is `identity-<digest>`. Registration appends here, so one document maps to
+//! exactly one person; feed hits for people not yet registered wait here and apply the
+//! moment they register.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::document::Sex;
+use crate::sealed::Sealed;
+use crate::Decider;
+
+/// A registered person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonId(Uuid);
+
+impl PersonId {
+    pub fn new(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+
+    /// Parses a UUID.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Uuid::parse_str(raw).ok().map(Self)
+    }
+}
+
+impl std::fmt::Display for PersonId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The keyed hash (HMAC-SHA256, lowercase hex) of `kind:number`: how a person is found by
+/// document without the document being stored in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DocumentDigest(String);
+
+impl DocumentDigest {
+    /// Accepts 64 lowercase hex characters.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
+        let raw = raw.into();
+        if raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(Self(raw))
+        } else {
+            Err("a document digest is 64 lowercase hex characters".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DocumentDigest {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+}
+
+impl From<DocumentDigest> for String {
+    fn from(d: DocumentDigest) -> String {
+        d.0
+    }
+}
+
+impl std::fmt::Display for DocumentDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a code is red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedReason {
+    Confirmed,
+    Suspected,
+    CloseContact,
+    HighRiskArrival,
+    CentralisedQuarantine,
+    HomeQuarantine,
+}
+
+impl RedReason {
+    pub const ALL: [RedReason; 6] = [
+        RedReason::Confirmed,
+        RedReason::Suspected,
+        RedReason::CloseContact,
+        RedReason::HighRiskArrival,
+        RedReason::CentralisedQuarantine,
+        RedReason::HomeQuarantine,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedReason::Confirmed => "confirmed",
+            RedReason::Suspected => "suspected",
+            RedReason::CloseContact => "close_contact",
+            RedReason::HighRiskArrival => "high_risk_arrival",
+            RedReason::CentralisedQuarantine => "centralised_quarantine",
+            RedReason::HomeQuarantine => "home_quarantine",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    /// The label shown on the code and to a scanner (the guide's own wording).
+    pub fn label(self) -> &'static str {
+        match self {
+            RedReason::Confirmed => "确诊或诊断阳性",
+            RedReason::Suspected => "疑似病例",
+            RedReason::CloseContact => "密切接触者",
+            RedReason::HighRiskArrival => "疫情地高风险来粤人员",
+            RedReason::CentralisedQuarantine => "集中隔离人员",
+            RedReason::HomeQuarantine => "居家隔离人员",
+        }
+    }
+
+    /// How this reason is released, for the citizen.
+    pub fn guidance(self) -> &'static str {
+        match self {
+            RedReason::Confirmed => "Follow the treatment of the designated hospital. The code turns green when the health authority reports your recovery and release through the feed.",
+            RedReason::Suspected => "Stay where you are and follow the instructions of the local health authority. The code turns green when the suspicion is ruled out and reported through the feed.",
+            RedReason::CloseContact => "Complete the medical observation you were assigned. At its end, medical staff issue a release-from-medical-observation notice, which turns the code green.",
+            RedReason::HighRiskArrival => "Report to your community and complete the required health monitoring and tests. The code turns green on a release notice or when the feed reports the release.",
+            RedReason::CentralisedQuarantine => "Complete the centralised quarantine. On leaving, medical staff issue a release notice, which turns the code green.",
+            RedReason::HomeQuarantine => "Stay at home for the period you were given. At its end, medical staff issue a release notice, which turns the code green.",
+        }
+    }
+
+    /// Whether a medical staff release notice may release this reason (SPEC §8).
+    pub fn released_by_notice(self) -> bool {
+        match self {
+            RedReason::CloseContact
+            | RedReason::HighRiskArrival
+            | RedReason::CentralisedQuarantine
+            | RedReason::HomeQuarantine => true,
+            RedReason::Confirmed | RedReason::Suspected => false,
+        }
+    }
+}
+
+/// A feed record's id, unique across all records the feed ever sends: 1 to 64 characters of
+/// letters, digits, `.`, `_`, `:` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FeedRecordId(String);
+
+impl FeedRecordId {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, &'static str> {
+        let raw = raw.into();
+        if raw.is_empty() || raw.len() > 64 {
+            return Err("a record id has 1 to 64 characters");
+        }
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        {
+            return Err("a record id uses only letters, digits, '.', '_', ':' and '-'");
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FeedRecordId {
+    type Error = &'static str;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(raw)
+    }
+}
+
+impl From<FeedRecordId> for String {
+    fn from(id: FeedRecordId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for FeedRecordId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An appeal against a red reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AppealId(Uuid);
+
+impl AppealId {
+    pub fn new(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl std::fmt::Display for AppealId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What ended a red reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Release {
+    /// A release record of the feed.
+    Feed { record_id: FeedRecordId },
+    /// A granted appeal.
+    Appeal { appeal_id: AppealId },
+    /// A medical staff release-from-observation notice.
+    Notice { notice_id: Uuid },
+}
+
+/// Who registered with the document and what they asserted, all personal fields sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub person_id: PersonId,
+    pub document_kind: String,
+    /// Name, phone and document number, encrypted with the subject's key.
+    pub profile: Sealed,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityCommand {
+    Register {
+        registration: Registration,
+        at: OffsetDateTime,
+    },
+    RecordHit {
+        record_id: FeedRecordId,
+        reason: RedReason,
+        effective_at: OffsetDateTime,
+        region: Option<String>,
+        name: Sealed,
+        at: OffsetDateTime,
+    },
+    RecordRelease {
+        record_id: FeedRecordId,
+        reason: RedReason,
+        effective_at: OffsetDateTime,
+        at: OffsetDateTime,
+    },
+    FileAppeal {
+        appeal_id: AppealId,
+        person_id: PersonId,
+        reason: RedReason,
+        at: OffsetDateTime,
+    },
+    DecideAppeal {
+        appeal_id: AppealId,
+        granted: bool,
+        detail: String,
+        at: OffsetDateTime,
+    },
+    /// A release-from-medical-observation notice: releases the reasons it names that a notice
+    /// may release and that are active.
+    ReleaseByNotice {
+        notice_id: Uuid,
+        reasons: Vec<RedReason>,
+        at: OffsetDateTime,
+    },
+    /// Destroys the subject's data key (the caller deletes it after this is recorded).
+    Shred { at: OffsetDateTime },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum IdentityEvent {
+    PersonRegistered {
+        person_id: PersonId,
+        document_kind: String,
+        profile: Sealed,
+        sex: Option<Sex>,
+        birth_date: Option<Date>,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    RedReasonHit {
+        record_id: FeedRecordId,
+        reason: RedReason,
+        #[serde(with = "time::serde::rfc3339")]
+        effective_at: OffsetDateTime,
+        region: Option<String>,
+        name: Sealed,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    RedReasonReleased {
+        reason: RedReason,
+        release: Release,
+        #[serde(with = "time::serde::rfc3339")]
+        effective_at: OffsetDateTime,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    AppealFiled {
+        appeal_id: AppealId,
+        person_id: PersonId,
+        reason: RedReason,
+        /// The feed record the appealed reason came from.
+        record_id: FeedRecordId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    AppealDecided {
+        appeal_id: AppealId,
+        person_id: PersonId,
+        reason: RedReason,
+        granted: bool,
+        detail: String,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    PersonalDataShredded {
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+}
+
+impl crate::DomainEvent for IdentityEvent {}
+
+/// An active red reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveReason {
+    pub record_id: FeedRecordId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+}
+
+/// Where an appeal stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum AppealStage {
+    Open { reason: RedReason },
+    Decided { reason: RedReason, granted: bool },
+}
+
+/// The red-code side of an identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RedStatus {
+    pub reasons: BTreeMap<RedReason, ActiveReason>,
+    pub appeals: BTreeMap<AppealId, AppealStage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum IdentityState {
+    /// Nothing recorded.
+    Absent,
+    /// Feed records exist; nobody has registered with the document yet.
+    Unregistered {
+        red: RedStatus,
+    },
+    Registered {
+        person_id: PersonId,
+        red: RedStatus,
+    },
+}
+
+impl IdentityState {
+    pub fn person_id(&self) -> Option<PersonId> {
+        match self {
+            IdentityState::Registered { person_id, .. } => Some(*person_id),
+            IdentityState::Absent | IdentityState::Unregistered { .. } => None,
+        }
+    }
+
+    pub fn red(&self) -> Option<&RedStatus> {
+        match self {
+            IdentityState::Absent => None,
+            IdentityState::Unregistered { red } | IdentityState::Registered { red, .. } => {
+                Some(red)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("a person is already registered with this document")]
+    AlreadyRegistered(PersonId),
+    #[error("there is no active {} reason to release", .0.as_str())]
+    ReasonNotActive(RedReason),
+    #[error("only the registered person may appeal")]
+    NotRegistered,
+    #[error("an appeal against the {} reason is already open", .0.as_str())]
+    AppealAlreadyOpen(RedReason),
+    #[error("no such appeal")]
+    UnknownAppeal,
+    #[error("the appeal has already been decided")]
+    AppealAlreadyDecided,
+    #[error("a decision needs a detail of 1 to 500 characters")]
+    DecisionDetail,
+}
+
+/// The identity aggregate.
+#[derive(Debug)]
+pub struct Identity;
+
+fn red_of(state: &IdentityState) -> RedStatus {
+    state.red().cloned().unwrap_or_default()
+}
+
+impl Decider for Identity {
+    type Command = IdentityCommand;
+    type Event = IdentityEvent;
+    type State = IdentityState;
+    type Error = IdentityError;
+
+    fn initial() -> IdentityState {
+        IdentityState::Absent
+    }
+
+    fn decide(
+        command: &IdentityCommand,
+        state: &IdentityState,
+    ) -> Result<Vec<IdentityEvent>, IdentityError> {
+        match command {
+            IdentityCommand::Register { registration, at } => match state {
+                IdentityState::Registered { person_id, .. } => {
+                    Err(IdentityError::AlreadyRegistered(*person_id))
+                }
+                IdentityState::Absent | IdentityState::Unregistered { .. } => {
+                    Ok(vec![IdentityEvent::PersonRegistered {
+                        person_id: registration.person_id,
+                        document_kind: registration.document_kind.clone(),
+                        profile: registration.profile.clone(),
+                        sex: registration.sex,
+                        birth_date: registration.birth_date,
+                        at: *at,
+                    }])
+                }
+            },
+            IdentityCommand::RecordHit {
+                record_id,
+                reason,
+                effective_at,
+                region,
+                name,
+                at,
+            } => Ok(vec![IdentityEvent::RedReasonHit {
+                record_id: record_id.clone(),
+                reason: *reason,
+                effective_at: *effective_at,
+                region: region.clone(),
+                name: name.clone(),
+                at: *at,
+            }]),
+            IdentityCommand::RecordRelease {
+                record_id,
+                reason,
+                effective_at,
+                at,
+            } => {
+                if !red_of(state).reasons.contains_key(reason) {
+                    return Err(IdentityError::ReasonNotActive(*reason));
+                }
+                Ok(vec![IdentityEvent::RedReasonReleased {
+                    reason: *reason,
+                    release: Release::Feed {
+                        record_id: record_id.clone(),
+                    },
+                    effective_at: *effective_at,
+                    at: *at,
+                }])
+            }
+            IdentityCommand::FileAppeal {
+                appeal_id,
+                person_id,
+                reason,
+                at,
+            } => {
+                let (registered, red) = match state {
+                    IdentityState::Registered { person_id, red } => (*person_id, red),
+                    IdentityState::Absent | IdentityState::Unregistered { .. } => {
+                        return Err(IdentityError::NotRegistered)
+                    }
+                };
+                if registered != *person_id {
+                    return Err(IdentityError::NotRegistered);
+                }
+                let Some(active) = red.reasons.get(reason) else {
+                    return Err(IdentityError::ReasonNotActive(*reason));
+                };
+                let already_open = red.appeals.values().any(|stage| match stage {
+                    AppealStage::Open { reason: r } => r == reason,
+                    AppealStage::Decided { .. } => false,
+                });
+                if already_open {
+                    return Err(IdentityError::AppealAlreadyOpen(*reason));
+                }
+                Ok(vec![IdentityEvent::AppealFiled {
+                    appeal_id: *appeal_id,
+                    person_id: *person_id,
+                    reason: *reason,
+                    record_id: active.record_id.clone(),
+                    at: *at,
+                }])
+            }
+            IdentityCommand::DecideAppeal {
+                appeal_id,
+                granted,
+                detail,
+                at,
+            } => {
+                let detail = detail.trim();
+                if detail.is_empty() || detail.chars().count() > 500 {
+                    return Err(IdentityError::DecisionDetail);
+                }
+                let red = red_of(state);
+                let reason = match red.appeals.get(appeal_id) {
+                    None => return Err(IdentityError::UnknownAppeal),
+                    Some(AppealStage::Decided { .. }) => {
+                        return Err(IdentityError::AppealAlreadyDecided)
+                    }
+                    Some(AppealStage::Open { reason }) => *reason,
+                };
+                let Some(person_id) = state.person_id() else {
+                    return Err(IdentityError::NotRegistered);
+                };
+                let mut events = vec![IdentityEvent::AppealDecided {
+                    appeal_id: *appeal_id,
+                    person_id,
+                    reason,
+                    granted: *granted,
+                    detail: detail.to_owned(),
+                    at: *at,
+                }];
+                if *granted && red.reasons.contains_key(&reason) {
+                    events.push(IdentityEvent::RedReasonReleased {
+                        reason,
+                        release: Release::Appeal {
+                            appeal_id: *appeal_id,
+                        },
+                        effective_at: *at,
+                        at: *at,
+                    });
+                }
+                Ok(events)
+            }
+            IdentityCommand::ReleaseByNotice {
+                notice_id,
+                reasons,
+                at,
+            } => {
+                let red = red_of(state);
+                Ok(reasons
+                    .iter()
+                    .filter(|r| r.released_by_notice() && red.reasons.contains_key(r))
+                    .map(|reason| IdentityEvent::RedReasonReleased {
+                        reason: *reason,
+                        release: Release::Notice {
+                            notice_id: *notice_id,
+                        },
+                        effective_at: *at,
+                        at: *at,
+                    })
+                    .collect())
+            }
+            IdentityCommand::Shred { at } => {
+                Ok(vec![IdentityEvent::PersonalDataShredded { at: *at }])
+            }
+        }
+    }
+
+    fn evolve(state: IdentityState, event: &IdentityEvent) -> IdentityState {
+        let (person, mut red) = match state {
+            IdentityState::Absent => (None, RedStatus::default()),
+            IdentityState::Unregistered { red } => (None, red),
+            IdentityState::Registered { person_id, red } => (Some(person_id), red),
+        };
+        let mut person = person;
+        match event {
+            IdentityEvent::PersonRegistered { person_id, .. } => person = Some(*person_id),
+            IdentityEvent::RedReasonHit {
+                record_id,
+                reason,
+                effective_at,
+                ..
+            } => {
+                red.reasons.entry(*reason).or_insert(ActiveReason {
+                    record_id: record_id.clone(),
+                    since: *effective_at,
+                });
+            }
+            IdentityEvent::RedReasonReleased { reason, .. } => {
+                red.reasons.remove(reason);
+            }
+            IdentityEvent::AppealFiled {
+                appeal_id, reason, ..
+            } => {
+                red.appeals
+                    .insert(*appeal_id, AppealStage::Open { reason: *reason });
+            }
+            IdentityEvent::AppealDecided {
+                appeal_id,
+                reason,
+                granted,
+                ..
+            } => {
+                red.appeals.insert(
+                    *appeal_id,
+                    AppealStage::Decided {
+                        reason: *reason,
+                        granted: *granted,
+                    },
+                );
+            }
+            IdentityEvent::PersonalDataShredded { .. } => {}
+        }
+        match person {
+            Some(person_id) => IdentityState::Registered { person_id, red },
+            None => IdentityState::Unregistered { red },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Given;
+    use time::macros::{date, datetime};
+
+    const AT: OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);
+
+    fn person() -> PersonId {
+        PersonId::new(Uuid::from_u128(7))
+    }
+
+    fn record(id: &str) -> FeedRecordId {
+        FeedRecordId::parse(id).expect("record id")
+    }
+
+    fn sealed() -> Sealed {
+        Sealed::new("v1.x.y")
+    }
+
+    fn registration() -> Registration {
+        Registration {
+            person_id: person(),
+            document_kind: "resident_id".into(),
+            profile: sealed(),
+            sex: Some(Sex::Male),
+            birth_date: Some(date!(1990 - 03 - 07)),
+        }
+    }
+
+    fn registered() -> IdentityEvent {
+        IdentityEvent::PersonRegistered {
+            person_id: person(),
+            document_kind: "resident_id".into(),
+            profile: sealed(),
+            sex: Some(Sex::Male),
+            birth_date: Some(date!(1990 - 03 - 07)),
+            at: AT,
+        }
+    }
+
+    fn hit(id: &str, reason: RedReason) -> IdentityEvent {
+        IdentityEvent::RedReasonHit {
+            record_id: record(id),
+            reason,
+            effective_at: AT,
+            region: Some("440106".into()),
+            name: sealed(),
+            at: AT,
+        }
+    }
+
+    fn appeal(n: u128) -> AppealId {
+        AppealId::new(Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn first_registration_registers() {
+        Given::<Identity>::nothing()
+            .when(&IdentityCommand::Register {
+                registration: registration(),
+                at: AT,
+            })
+            .then(vec![registered()]);
+    }
+
+    #[test]
+    fn one_document_registers_one_person() {
+        Given::<Identity>::events(vec![registered()])
+            .when(&IdentityCommand::Register {
+                registration: Registration {
+                    person_id: PersonId::new(Uuid::from_u128(8)),
+                    ..registration()
+                },
+                at: AT,
+            })
+            .then_error(IdentityError::AlreadyRegistered(person()));
+    }
+
+    #[test]
+    fn a_hit_before_registration_is_active_after_it() {
+        let state = Identity::fold(&[hit("r1", RedReason::CloseContact), registered()]);
+        let IdentityState::Registered { person_id, red } = state else {
+            panic!("registered expected")
+        };
+        assert_eq!(person_id, person());
+        assert_eq!(
+            red.reasons.get(&RedReason::CloseContact),
+            Some(&ActiveReason {
+                record_id: record("r1"),
+                since: AT
+            })
+        );
+    }
+
+    #[test]
+    fn release_of_an_active_reason_releases_it() {
+        Given::<Identity>::events(vec![hit("r1", RedReason::HomeQuarantine)])
+            .when(&IdentityCommand::RecordRelease {
+                record_id: record("r2"),
+                reason: RedReason::HomeQuarantine,
+                effective_at: AT,
+                at: AT,
+            })
+            .then(vec![IdentityEvent::RedReasonReleased {
+                reason: RedReason::HomeQuarantine,
+                release: Release::Feed {
+                    record_id: record("r2"),
+                },
+                effective_at: AT,
+                at: AT,
+            }]);
+        let released = Identity::fold(&[
+            hit("r1", RedReason::HomeQuarantine),
+            IdentityEvent::RedReasonReleased {
+                reason: RedReason::HomeQuarantine,
+                release: Release::Feed {
+                    record_id: record("r2"),
+                },
+                effective_at: AT,
+                at: AT,
+            },
+        ]);
+        assert!(released.red().expect("red").reasons.is_empty());
+    }
+
+    #[test]
+    fn release_of_an_inactive_reason_is_refused() {
+        Given::<Identity>::events(vec![hit("r1", RedReason::HomeQuarantine)])
+            .when(&IdentityCommand::RecordRelease {
+                record_id: record("r2"),
+                reason: RedReason::Confirmed,
+                effective_at: AT,
+                at: AT,
+            })
+            .then_error(IdentityError::ReasonNotActive(RedReason::Confirmed));
+    }
+
+    #[test]
+    fn a_second_hit_keeps_the_first_source_and_since() {
+        let state = Identity::fold(&[
+            hit("r1", RedReason::Suspected),
+            IdentityEvent::RedReasonHit {
+                record_id: record("r9"),
+                reason: RedReason::Suspected,
+                effective_at: datetime!(2026-03-03 09:00 +08:00),
+                region: None,
+                name: sealed(),
+                at: AT,
+            },
+        ]);
+        let active = &state.red().expect("red").reasons[&RedReason::Suspected];
+        assert_eq!(active.record_id, record("r1"));
+        assert_eq!(active.since, AT);
+    }
+
+    #[test]
+    fn appeals_need_an_active_reason_and_the_registered_person() {
+        let given = || vec![registered(), hit("r1", RedReason::CloseContact)];
+        Given::<Identity>::events(given())
+            .when(&IdentityCommand::FileAppeal {
+                appeal_id: appeal(1),
+                person_id: person(),
+                reason: RedReason::CloseContact,
+                at: AT,
+            })
+            .then(vec![IdentityEvent::AppealFiled {
+                appeal_id: appeal(1),
+                person_id: person(),
+                reason: RedReason::CloseContact,
+                record_id: record("r1"),
+                at: AT,
+            }]);
+        Given::<Identity>::events(given())
+            .when(&IdentityCommand::FileAppeal {
+                appeal_id: appeal(1),
+                person_id: person(),
+                reason: RedReason::Confirmed,
+                at: AT,
+            })
+            .then_error(IdentityError::ReasonNotActive(RedReason::Confirmed));
+        Given::<Identity>::events(given())
+            .when(&IdentityCommand::FileAppeal {
+                appeal_id: appeal(1),
+                person_id: PersonId::new(Uuid::from_u128(99)),
+                reason: RedReason::CloseContact,
+                at: AT,
+            })
+            .then_error(IdentityError::NotRegistered);
+    }
+
+    fn filed(n: u128) -> IdentityEvent {
+        IdentityEvent::AppealFiled {
+            appeal_id: appeal(n),
+            person_id: person(),
+            reason: RedReason::CloseContact,
+            record_id: record("r1"),
+            at: AT,
+        }
+    }
+
+    #[test]
+    fn one_open_appeal_per_reason() {
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+        ])
+        .when(&IdentityCommand::FileAppeal {
+            appeal_id: appeal(2),
+            person_id: person(),
+            reason: RedReason::CloseContact,
+            at: AT,
+        })
+        .then_error(IdentityError::AppealAlreadyOpen(RedReason::CloseContact));
+    }
+
+    #[test]
+    fn a_granted_appeal_releases_the_reason() {
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+        ])
+        .when(&IdentityCommand::DecideAppeal {
+            appeal_id: appeal(1),
+            granted: true,
+            detail: "record was about another person".into(),
+            at: AT,
+        })
+        .then(vec![
+            IdentityEvent::AppealDecided {
+                appeal_id: appeal(1),
+                person_id: person(),
+                reason: RedReason::CloseContact,
+                granted: true,
+                detail: "record was about another person".into(),
+                at: AT,
+            },
+            IdentityEvent::RedReasonReleased {
+                reason: RedReason::CloseContact,
+                release: Release::Appeal {
+                    appeal_id: appeal(1),
+                },
+                effective_at: AT,
+                at: AT,
+            },
+        ]);
+    }
+
+    #[test]
+    fn a_refused_appeal_leaves_the_reason() {
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+        ])
+        .when(&IdentityCommand::DecideAppeal {
+            appeal_id: appeal(1),
+            granted: false,
+            detail: "the contact is confirmed".into(),
+            at: AT,
+        })
+        .then(vec![IdentityEvent::AppealDecided {
+            appeal_id: appeal(1),
+            person_id: person(),
+            reason: RedReason::CloseContact,
+            granted: false,
+            detail: "the contact is confirmed".into(),
+            at: AT,
+        }]);
+    }
+
+    #[test]
+    fn an_appeal_is_decided_once_and_needs_a_detail() {
+        let decided = IdentityEvent::AppealDecided {
+            appeal_id: appeal(1),
+            person_id: person(),
+            reason: RedReason::CloseContact,
+            granted: false,
+            detail: "no".into(),
+            at: AT,
+        };
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+            decided,
+        ])
+        .when(&IdentityCommand::DecideAppeal {
+            appeal_id: appeal(1),
+            granted: true,
+            detail: "changed my mind".into(),
+            at: AT,
+        })
+        .then_error(IdentityError::AppealAlreadyDecided);
+        Given::<Identity>::events(vec![registered()])
+            .when(&IdentityCommand::DecideAppeal {
+                appeal_id: appeal(5),
+                granted: true,
+                detail: "x".into(),
+                at: AT,
+            })
+            .then_error(IdentityError::UnknownAppeal);
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+        ])
+        .when(&IdentityCommand::DecideAppeal {
+            appeal_id: appeal(1),
+            granted: true,
+            detail: "  ".into(),
+            at: AT,
+        })
+        .then_error(IdentityError::DecisionDetail);
+    }
+
+    #[test]
+    fn a_notice_releases_only_what_notices_may_release() {
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::Confirmed),
+            hit("r2", RedReason::HomeQuarantine),
+        ])
+        .when(&IdentityCommand::ReleaseByNotice {
+            notice_id: Uuid::from_u128(3),
+            reasons: vec![
+                RedReason::Confirmed,
+                RedReason::HomeQuarantine,
+                RedReason::CloseContact,
+            ],
+            at: AT,
+        })
+        .then(vec![IdentityEvent::RedReasonReleased {
+            reason: RedReason::HomeQuarantine,
+            release: Release::Notice {
+                notice_id: Uuid::from_u128(3),
+            },
+            effective_at: AT,
+            at: AT,
+        }]);
+    }
+
+    #[test]
+    fn record_ids_and_digests_are_parsed() {
+        assert!(FeedRecordId::parse("PSB-2026:0001_a.b").is_ok());
+        assert!(FeedRecordId::parse("").is_err());
+        assert!(FeedRecordId::parse("has space").is_err());
+        assert!(FeedRecordId::parse("x".repeat(65)).is_err());
+        assert!(DocumentDigest::parse("a".repeat(64)).is_ok());
+        assert!(DocumentDigest::parse("A".repeat(64)).is_err());
+        assert!(DocumentDigest::parse("a".repeat(63)).is_err());
+    }
+
+    #[test]
+    fn reasons_round_trip_their_wire_names() {
+        for reason in RedReason::ALL {
+            assert_eq!(RedReason::parse(reason.as_str()), Some(reason));
+            assert!(!reason.guidance().is_empty());
+        }
+        assert_eq!(RedReason::parse("flu"), None);
+    }
+}
+
+/// The claim on a feed record id (stream `feed-record-<id>`): a record is applied once; the
+/// same id again is a duplicate, whatever it carries.
+#[derive(Debug)]
+pub struct FeedRecord;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimFeedRecord {
+    pub digest: DocumentDigest,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum FeedRecordEvent {
+    FeedRecordAccepted {
+        digest: DocumentDigest,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+}
+
+impl crate::DomainEvent for FeedRecordEvent {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum FeedRecordState {
+    New,
+    Accepted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedRecordError {
+    #[error("this record id was already accepted")]
+    Duplicate,
+}
+
+impl Decider for FeedRecord {
+    type Command = ClaimFeedRecord;
+    type Event = FeedRecordEvent;
+    type State = FeedRecordState;
+    type Error = FeedRecordError;
+
+    fn initial() -> FeedRecordState {
+        FeedRecordState::New
+    }
+
+    fn decide(
+        command: &ClaimFeedRecord,
+        state: &FeedRecordState,
+    ) -> Result<Vec<FeedRecordEvent>, FeedRecordError> {
+        match state {
+            FeedRecordState::Accepted => Err(FeedRecordError::Duplicate),
+            FeedRecordState::New => Ok(vec![FeedRecordEvent::FeedRecordAccepted {
+                digest: command.digest.clone(),
+                at: command.at,
+            }]),
+        }
+    }
+
+    fn evolve(_state: FeedRecordState, event: &FeedRecordEvent) -> FeedRecordState {
+        match event {
+            FeedRecordEvent::FeedRecordAccepted { .. } => FeedRecordState::Accepted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod feed_record_tests {
+    use super::*;
+    use crate::Given;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_record_id_is_accepted_once() {
+        let at = datetime!(2026-03-02 09:00 +08:00);
+        let digest = DocumentDigest::parse("e".repeat(64)).expect("digest");
+        let claim = ClaimFeedRecord {
+            digest: digest.clone(),
+            at,
+        };
+        let accepted = FeedRecordEvent::FeedRecordAccepted { digest, at };
+        Given::<FeedRecord>::nothing()
+            .when(&claim)
+            .then(vec![accepted.clone()]);
+        Given::<FeedRecord>::events(vec![accepted])
+            .when(&claim)
+            .then_error(FeedRecordError::Duplicate);
+    }
+}

@@ -1,0 +1,451 @@
+//! A registered person (stream `person-<uuid>`): their family members, the health
+//! declarations and entry registrations filed for them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::health::{Declaration, Entry};
+use crate::identity::{DocumentDigest, PersonId};
+use crate::Decider;
+
+/// How a family member relates to the guardian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Child,
+    Parent,
+    Spouse,
+    Grandparent,
+    Grandchild,
+    Sibling,
+    Other,
+}
+
+impl Relation {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "child" => Some(Relation::Child),
+            "parent" => Some(Relation::Parent),
+            "spouse" => Some(Relation::Spouse),
+            "grandparent" => Some(Relation::Grandparent),
+            "grandchild" => Some(Relation::Grandchild),
+            "sibling" => Some(Relation::Sibling),
+            "other" => Some(Relation::Other),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Child => "child",
+            Relation::Parent => "parent",
+            Relation::Spouse => "spouse",
+            Relation::Grandparent => "grandparent",
+            Relation::Grandchild => "grandchild",
+            Relation::Sibling => "sibling",
+            Relation::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonCommand {
+    /// Opens the person's stream at registration.
+    Create {
+        digest: DocumentDigest,
+        at: OffsetDateTime,
+    },
+    AddFamilyMember {
+        member: PersonId,
+        relation: Relation,
+        at: OffsetDateTime,
+    },
+    RemoveFamilyMember {
+        member: PersonId,
+        at: OffsetDateTime,
+    },
+    /// A declaration for this person, filed by `by` (the person or their guardian).
+    FileDeclaration {
+        declaration_id: Uuid,
+        by: PersonId,
+        org_id: Option<Uuid>,
+        declaration: Declaration,
+        at: OffsetDateTime,
+    },
+    RegisterEntry {
+        entry_id: Uuid,
+        entry: Entry,
+        at: OffsetDateTime,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum PersonEvent {
+    PersonCreated {
+        digest: DocumentDigest,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    FamilyMemberAdded {
+        member: PersonId,
+        relation: Relation,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    FamilyMemberRemoved {
+        member: PersonId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    DeclarationFiled {
+        declaration_id: Uuid,
+        by: PersonId,
+        org_id: Option<Uuid>,
+        declaration: Declaration,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    EntryRegistered {
+        entry_id: Uuid,
+        entry: Entry,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+}
+
+impl crate::DomainEvent for PersonEvent {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum PersonState {
+    Absent,
+    Active {
+        digest: DocumentDigest,
+        family: BTreeMap<PersonId, Relation>,
+    },
+}
+
+impl PersonState {
+    /// Whether `member` is in this person's family.
+    pub fn has_family_member(&self, member: PersonId) -> bool {
+        match self {
+            PersonState::Active { family, .. } => family.contains_key(&member),
+            PersonState::Absent => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PersonError {
+    #[error("the person is already registered")]
+    AlreadyCreated,
+    #[error("no such person")]
+    Unknown,
+    #[error("a person cannot add themselves as a family member")]
+    CannotAddSelf,
+    #[error("this person is already a family member")]
+    AlreadyFamilyMember,
+    #[error("this person is not a family member")]
+    NotFamilyMember,
+}
+
+/// The person aggregate.
+#[derive(Debug)]
+pub struct Person;
+
+impl Person {
+    /// Decides with the person's own id known (the stream's id), for the self-check.
+    pub fn decide_for(
+        me: PersonId,
+        command: &PersonCommand,
+        state: &PersonState,
+    ) -> Result<Vec<PersonEvent>, PersonError> {
+        if let PersonCommand::AddFamilyMember { member, .. } = command {
+            if *member == me {
+                return Err(PersonError::CannotAddSelf);
+            }
+        }
+        Self::decide(command, state)
+    }
+}
+
+impl Decider for Person {
+    type Command = PersonCommand;
+    type Event = PersonEvent;
+    type State = PersonState;
+    type Error = PersonError;
+
+    fn initial() -> PersonState {
+        PersonState::Absent
+    }
+
+    fn decide(
+        command: &PersonCommand,
+        state: &PersonState,
+    ) -> Result<Vec<PersonEvent>, PersonError> {
+        let family = match (command, state) {
+            (PersonCommand::Create { digest, at }, PersonState::Absent) => {
+                return Ok(vec![PersonEvent::PersonCreated {
+                    digest: digest.clone(),
+                    at: *at,
+                }])
+            }
+            (PersonCommand::Create { .. }, PersonState::Active { .. }) => {
+                return Err(PersonError::AlreadyCreated)
+            }
+            (
+                PersonCommand::AddFamilyMember { .. }
+                | PersonCommand::RemoveFamilyMember { .. }
+                | PersonCommand::FileDeclaration { .. }
+                | PersonCommand::RegisterEntry { .. },
+                PersonState::Absent,
+            ) => return Err(PersonError::Unknown),
+            (
+                PersonCommand::AddFamilyMember { .. }
+                | PersonCommand::RemoveFamilyMember { .. }
+                | PersonCommand::FileDeclaration { .. }
+                | PersonCommand::RegisterEntry { .. },
+                PersonState::Active { family, .. },
+            ) => family,
+        };
+        match command {
+            PersonCommand::Create { .. } => Err(PersonError::AlreadyCreated),
+            PersonCommand::AddFamilyMember {
+                member,
+                relation,
+                at,
+            } => {
+                if family.contains_key(member) {
+                    return Err(PersonError::AlreadyFamilyMember);
+                }
+                Ok(vec![PersonEvent::FamilyMemberAdded {
+                    member: *member,
+                    relation: *relation,
+                    at: *at,
+                }])
+            }
+            PersonCommand::RemoveFamilyMember { member, at } => {
+                if !family.contains_key(member) {
+                    return Err(PersonError::NotFamilyMember);
+                }
+                Ok(vec![PersonEvent::FamilyMemberRemoved {
+                    member: *member,
+                    at: *at,
+                }])
+            }
+            PersonCommand::FileDeclaration {
+                declaration_id,
+                by,
+                org_id,
+                declaration,
+                at,
+            } => Ok(vec![PersonEvent::DeclarationFiled {
+                declaration_id: *declaration_id,
+                by: *by,
+                org_id: *org_id,
+                declaration: declaration.clone(),
+                at: *at,
+            }]),
+            PersonCommand::RegisterEntry {
+                entry_id,
+                entry,
+                at,
+            } => Ok(vec![PersonEvent::EntryRegistered {
+                entry_id: *entry_id,
+                entry: entry.clone(),
+                at: *at,
+            }]),
+        }
+    }
+
+    fn evolve(state: PersonState, event: &PersonEvent) -> PersonState {
+        match (state, event) {
+            (PersonState::Absent, PersonEvent::PersonCreated { digest, .. }) => {
+                PersonState::Active {
+                    digest: digest.clone(),
+                    family: BTreeMap::new(),
+                }
+            }
+            (
+                PersonState::Active { digest, mut family },
+                PersonEvent::FamilyMemberAdded {
+                    member, relation, ..
+                },
+            ) => {
+                family.insert(*member, *relation);
+                PersonState::Active { digest, family }
+            }
+            (
+                PersonState::Active { digest, mut family },
+                PersonEvent::FamilyMemberRemoved { member, .. },
+            ) => {
+                family.remove(member);
+                PersonState::Active { digest, family }
+            }
+            (
+                state @ PersonState::Active { .. },
+                PersonEvent::PersonCreated { .. }
+                | PersonEvent::DeclarationFiled { .. }
+                | PersonEvent::EntryRegistered { .. },
+            ) => state,
+            (
+                PersonState::Absent,
+                PersonEvent::FamilyMemberAdded { .. }
+                | PersonEvent::FamilyMemberRemoved { .. }
+                | PersonEvent::DeclarationFiled { .. }
+                | PersonEvent::EntryRegistered { .. },
+            ) => PersonState::Absent,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::{DeclarationInput, EntryInput};
+    use crate::Given;
+    use time::macros::{date, datetime};
+
+    const AT: OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);
+
+    fn id(n: u128) -> PersonId {
+        PersonId::new(Uuid::from_u128(n))
+    }
+
+    fn created() -> PersonEvent {
+        PersonEvent::PersonCreated {
+            digest: DocumentDigest::parse("d".repeat(64)).expect("digest"),
+            at: AT,
+        }
+    }
+
+    fn added(n: u128) -> PersonEvent {
+        PersonEvent::FamilyMemberAdded {
+            member: id(n),
+            relation: Relation::Child,
+            at: AT,
+        }
+    }
+
+    #[test]
+    fn family_members_are_added_without_limit_and_once_each() {
+        let history: Vec<PersonEvent> = std::iter::once(created())
+            .chain((2..60).map(added))
+            .collect();
+        Given::<Person>::events(history.clone())
+            .when(&PersonCommand::AddFamilyMember {
+                member: id(60),
+                relation: Relation::Child,
+                at: AT,
+            })
+            .then(vec![added(60)]);
+        Given::<Person>::events(history)
+            .when(&PersonCommand::AddFamilyMember {
+                member: id(2),
+                relation: Relation::Parent,
+                at: AT,
+            })
+            .then_error(PersonError::AlreadyFamilyMember);
+    }
+
+    #[test]
+    fn nobody_adds_themselves() {
+        let state = Person::fold(&[created()]);
+        assert_eq!(
+            Person::decide_for(
+                id(1),
+                &PersonCommand::AddFamilyMember {
+                    member: id(1),
+                    relation: Relation::Other,
+                    at: AT
+                },
+                &state
+            ),
+            Err(PersonError::CannotAddSelf)
+        );
+    }
+
+    #[test]
+    fn removing_needs_a_member_and_ends_the_membership() {
+        Given::<Person>::events(vec![created()])
+            .when(&PersonCommand::RemoveFamilyMember {
+                member: id(2),
+                at: AT,
+            })
+            .then_error(PersonError::NotFamilyMember);
+        let removed = PersonEvent::FamilyMemberRemoved {
+            member: id(2),
+            at: AT,
+        };
+        Given::<Person>::events(vec![created(), added(2)])
+            .when(&PersonCommand::RemoveFamilyMember {
+                member: id(2),
+                at: AT,
+            })
+            .then(vec![removed.clone()]);
+        assert!(!Person::fold(&[created(), added(2), removed]).has_family_member(id(2)));
+    }
+
+    #[test]
+    fn declarations_and_entries_are_recorded_as_filed() {
+        let declaration = Declaration::parse(&DeclarationInput {
+            temperature_c: Some(36.6),
+            region: "440106",
+            ..DeclarationInput::default()
+        })
+        .expect("valid");
+        Given::<Person>::events(vec![created()])
+            .when(&PersonCommand::FileDeclaration {
+                declaration_id: Uuid::from_u128(9),
+                by: id(1),
+                org_id: None,
+                declaration: declaration.clone(),
+                at: AT,
+            })
+            .then(vec![PersonEvent::DeclarationFiled {
+                declaration_id: Uuid::from_u128(9),
+                by: id(1),
+                org_id: None,
+                declaration,
+                at: AT,
+            }]);
+        let entry = Entry::parse(
+            &EntryInput {
+                origin: "Wuhan",
+                transport: "car",
+                trip_number: None,
+                arrival_date: "2026-03-02",
+                destination: "440106",
+            },
+            date!(2026 - 03 - 02),
+        )
+        .expect("valid");
+        Given::<Person>::nothing()
+            .when(&PersonCommand::RegisterEntry {
+                entry_id: Uuid::from_u128(1),
+                entry,
+                at: AT,
+            })
+            .then_error(PersonError::Unknown);
+    }
+
+    #[test]
+    fn a_person_is_created_once() {
+        Given::<Person>::nothing()
+            .when(&PersonCommand::Create {
+                digest: DocumentDigest::parse("d".repeat(64)).expect("digest"),
+                at: AT,
+            })
+            .then(vec![created()]);
+        Given::<Person>::events(vec![created()])
+            .when(&PersonCommand::Create {
+                digest: DocumentDigest::parse("d".repeat(64)).expect("digest"),
+                at: AT,
+            })
+            .then_error(PersonError::AlreadyCreated);
+    }
+}

@@ -1,0 +1,240 @@
+//! A person's own histories, newest first: declarations, entry registrations, temperature
+//! checks, notices (appeal decisions, release notices) and the access log (who read their
+//! data). Items hold no personal data: they are shown to the person as they are.
+
+use async_trait::async_trait;
+use domain::access::AccessEvent;
+use domain::identity::IdentityEvent;
+use domain::person::PersonEvent;
+use event_store::{Backend, Database, RecordedEvent};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::query::{decode, fetch_all, stream_id, Arg};
+use crate::{Projection, ProjectionError, Tables, Tx};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Histories;
+
+/// The lists a person can page through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryKind {
+    Declarations,
+    Entries,
+    Checks,
+    Notices,
+    AccessLog,
+}
+
+impl HistoryKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            HistoryKind::Declarations => "declaration",
+            HistoryKind::Entries => "entry",
+            HistoryKind::Checks => "check",
+            HistoryKind::Notices => "notice",
+            HistoryKind::AccessLog => "access",
+        }
+    }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+async fn insert(
+    tx: &mut Tx,
+    tables: &Tables,
+    person_id: &str,
+    kind: HistoryKind,
+    position: u64,
+    body: serde_json::Value,
+) -> Result<(), ProjectionError> {
+    let body = body.to_string();
+    let position = i64::try_from(position).unwrap_or(i64::MAX);
+    tx.exec(
+        &tables.sql(include_str!("insert.sql")),
+        &[
+            Arg::Text(person_id),
+            Arg::Text(kind.as_str()),
+            Arg::Int(position),
+            Arg::Text(&body),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Projection for Histories {
+    fn name(&self) -> &'static str {
+        "histories"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["history"]
+    }
+
+    fn schema(&self, _backend: Backend) -> &'static str {
+        include_str!("schema.sql")
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        tables: &Tables,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for e in events {
+            if let Some(person) = stream_id(&e.stream, "person") {
+                match decode::<PersonEvent>(e)? {
+                    PersonEvent::DeclarationFiled {
+                        declaration_id,
+                        by,
+                        org_id,
+                        declaration,
+                        at,
+                    } => {
+                        let body = json!({
+                            "declaration_id": declaration_id,
+                            "subject_id": person,
+                            "filed_by": by,
+                            "org_id": org_id,
+                            "temperature_c": declaration.temperature_c.map(f64::from),
+                            "band": declaration.band,
+                            "symptoms": declaration.symptoms,
+                            "contact_14d": declaration.contact_14d,
+                            "visited": declaration.visited,
+                            "region": declaration.region,
+                            "filed_at": rfc3339(at),
+                        });
+                        insert(
+                            tx,
+                            tables,
+                            person,
+                            HistoryKind::Declarations,
+                            e.position,
+                            body,
+                        )
+                        .await?;
+                    }
+                    PersonEvent::EntryRegistered {
+                        entry_id,
+                        entry,
+                        at,
+                    } => {
+                        let body = json!({
+                            "entry_id": entry_id,
+                            "origin": entry.origin,
+                            "transport": entry.transport,
+                            "trip_number": entry.trip_number,
+                            "arrival_date": entry.arrival_date.to_string(),
+                            "destination": entry.destination,
+                            "registered_at": rfc3339(at),
+                        });
+                        insert(tx, tables, person, HistoryKind::Entries, e.position, body).await?;
+                    }
+                    PersonEvent::PersonCreated { .. }
+                    | PersonEvent::FamilyMemberAdded { .. }
+                    | PersonEvent::FamilyMemberRemoved { .. } => {}
+                }
+            } else if stream_id(&e.stream, "identity").is_some() {
+                match decode::<IdentityEvent>(e)? {
+                    IdentityEvent::AppealDecided {
+                        appeal_id,
+                        person_id,
+                        reason,
+                        granted,
+                        detail,
+                        at,
+                    } => {
+                        let body = json!({
+                            "kind": "appeal_decision",
+                            "appeal_id": appeal_id,
+                            "reason": reason,
+                            "granted": granted,
+                            "detail": detail,
+                            "issued_at": rfc3339(at),
+                        });
+                        insert(
+                            tx,
+                            tables,
+                            &person_id.to_string(),
+                            HistoryKind::Notices,
+                            e.position,
+                            body,
+                        )
+                        .await?;
+                    }
+                    IdentityEvent::PersonRegistered { .. }
+                    | IdentityEvent::RedReasonHit { .. }
+                    | IdentityEvent::RedReasonReleased { .. }
+                    | IdentityEvent::AppealFiled { .. }
+                    | IdentityEvent::PersonalDataShredded { .. } => {}
+                }
+            } else if let Some(person) = stream_id(&e.stream, "access") {
+                match decode::<AccessEvent>(e)? {
+                    AccessEvent::PersonalDataAccessed { accessor, data, at } => {
+                        let body = json!({
+                            "accessor": accessor,
+                            "data": data,
+                            "at": rfc3339(at),
+                        });
+                        insert(tx, tables, person, HistoryKind::AccessLog, e.position, body)
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct ItemRow {
+    position: i64,
+    body: String,
+}
+
+/// One page of a person's history, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<serde_json::Value>,
+    /// The cursor of the next page (a log position), when there is one.
+    pub next: Option<u64>,
+}
+
+/// Up to `limit` items of `kind` older than the cursor `before` (all when `None`).
+pub async fn page(
+    db: &Database,
+    person_id: &str,
+    kind: HistoryKind,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<Page, sqlx::Error> {
+    let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+    let rows: Vec<ItemRow> = fetch_all(
+        db,
+        include_str!("page.sql"),
+        &[
+            Arg::Text(person_id),
+            Arg::Text(kind.as_str()),
+            Arg::Int(before),
+            Arg::Int(i64::from(limit) + 1),
+        ],
+    )
+    .await?;
+    let more = rows.len() > limit as usize;
+    let rows: Vec<ItemRow> = rows.into_iter().take(limit as usize).collect();
+    let next = if more {
+        rows.last().and_then(|r| u64::try_from(r.position).ok())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| serde_json::from_str(&r.body).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next })
+}

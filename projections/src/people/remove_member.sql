@@ -1,0 +1,1 @@
+DELETE FROM {family} WHERE guardian = $1 AND member = $2

@@ -1,0 +1,1 @@
+UPDATE {people} SET profile = NULL WHERE digest = $1

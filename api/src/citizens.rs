@@ -13,9 +13,9 @@ use domain::assertion::{Assertion, AssertionPurpose, UseAssertion};
 use domain::document::{mask_name, Document, MobilePhone};
 use domain::identity::{
     ClaimFeedRecord, DocumentDigest, FeedRecord, FeedRecordId, Identity, IdentityCommand,
-    IdentityError, IdentityEvent, IdentityState, PersonId, RedReason, Registration,
+    IdentityError, IdentityState, PersonId, RedReason, Registration,
 };
-use domain::person::{Person, PersonCommand, PersonError, PersonEvent, Relation};
+use domain::person::{Person, PersonCommand, PersonError, Relation};
 use domain::region::{Appointer, Region, RegionCode, RegionCommand, RegionError};
 use domain::sealed::Sealed;
 use domain::{Decider, DomainEvent, EncodedEvent};
@@ -950,28 +950,6 @@ pub async fn apply_feed_batch(
             Ok::<_, ApiError>(appends.into_decision(outcome))
         })
         .await?)
-}
-
-/// The identity events a person's code depends on (for the audit fold).
-pub fn decode_identity(events: &[event_store::RecordedEvent]) -> Result<IdentityState, ApiError> {
-    let decoded = events
-        .iter()
-        .map(|e| IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
-    Ok(Identity::fold(&decoded))
-}
-
-/// Person events, decoded (used by the audit fold).
-pub fn decode_person(
-    events: &[event_store::RecordedEvent],
-) -> Result<domain::person::PersonState, ApiError> {
-    let decoded = events
-        .iter()
-        .map(|e| PersonEvent::decode(&e.event_type, e.schema_version, &e.payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
-    Ok(Person::fold(&decoded))
 }
 
 /// Crypto-shreds a subject: records `PersonalDataShredded` (projections drop what they hold),

@@ -2,6 +2,7 @@
 //! (0 success, 1 runtime failure, 2 usage error), errors on stderr in one sentence.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -13,12 +14,17 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use projections::Runner;
 
+use crate::citizens;
 use crate::config::{
-    AuditCommand, Cli, Command, DevCommand, ExportCommand, GlobalArgs, LogFormat,
-    ProjectionsCommand, ServiceAccountCommand, Settings,
+    AdminCommand, AuditCommand, Cli, Command, DevCommand, ExportCommand, FeedCommand, GlobalArgs,
+    LogFormat, ProjectionsCommand, ServiceAccountCommand, Settings,
 };
 use crate::crypto::assertion::{self, IdentityClaims};
 use crate::crypto::keys::DevProvider;
+use crate::crypto::keys::Keys;
+use crate::crypto::vault::Vault;
+use crate::error::ApiError;
+use crate::feed_import;
 use crate::server::{connect, Application};
 use crate::{export, service_accounts, telemetry};
 
@@ -91,6 +97,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ServiceAccount {
             command: ServiceAccountCommand::Create { role, name },
         } => create_service_account(&quiet_settings(&cli.global)?, &role, &name).await,
+        Command::Admin {
+            command:
+                AdminCommand::Bootstrap {
+                    doc_type,
+                    doc_number,
+                    name,
+                },
+        } => admin_bootstrap(&quiet_settings(&cli.global)?, &doc_type, &doc_number, &name).await,
+        Command::Feed {
+            command: FeedCommand::Import { file, batch },
+        } => feed_import(&quiet_settings(&cli.global)?, &file, batch).await,
         Command::Dev {
             command:
                 DevCommand::Assert {
@@ -262,6 +279,101 @@ async fn export_events(settings: &Settings, after: u64) -> anyhow::Result<ExitCo
     out.flush()?;
     store.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An API refusal as one sentence for the terminal.
+fn refusal(error: ApiError) -> anyhow::Error {
+    match error {
+        ApiError::Internal(cause) => cause,
+        other => anyhow::anyhow!(other.problem().detail),
+    }
+}
+
+async fn admin_bootstrap(
+    settings: &Settings,
+    doc_type: &str,
+    doc_number: &str,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
+    let keys = Keys::load(&settings.keys_file)?;
+    let store = open_store(settings).await?;
+    let vault = Vault::new(store.database().clone(), keys.master_key);
+    let result = citizens::bootstrap_province_admin(
+        &CommandBus::new(store.clone()),
+        &keys,
+        &vault,
+        doc_type,
+        doc_number,
+        name,
+    )
+    .await;
+    store.shutdown().await;
+    let position = result.map_err(refusal)?;
+    println!("province admin appointed (log position {position})");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn feed_import(settings: &Settings, file: &Path, batch: usize) -> anyhow::Result<ExitCode> {
+    if batch == 0 || batch > citizens::MAX_BATCH {
+        anyhow::bail!("--batch is 1 to {}", citizens::MAX_BATCH);
+    }
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let csv = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let lines = feed_import::parse(&text, csv);
+    let keys = Keys::load(&settings.keys_file)?;
+    let store = open_store(settings).await?;
+    let vault = Vault::new(store.database().clone(), keys.master_key);
+    let bus = CommandBus::new(store.clone());
+    let bar = ProgressBar::new(lines.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "feed import [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let mut total = citizens::BatchOutcome::default();
+    let mut failure = None;
+    for chunk in lines.chunks(batch) {
+        let mut records = Vec::with_capacity(chunk.len());
+        for line in chunk {
+            match line {
+                Ok(record) => records.push(record.clone()),
+                Err(refused) => total.refused.push(refused.clone()),
+            }
+        }
+        let ctx = commands::CommandContext::new("operator:feed-import");
+        match citizens::apply_feed_batch(&bus, &keys, &vault, &ctx, &records).await {
+            Ok(outcome) => {
+                let outcome = outcome.into_response();
+                total.accepted.extend(outcome.accepted);
+                total.duplicates.extend(outcome.duplicates);
+                total.refused.extend(outcome.refused);
+            }
+            Err(e) => {
+                failure = Some(refusal(e));
+                break;
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    store.shutdown().await;
+    for r in &total.refused {
+        eprintln!("refused {}: {} ({})", r.record_id, r.detail, r.code);
+    }
+    println!(
+        "accepted {}, duplicates {}, refused {}",
+        total.accepted.len(),
+        total.duplicates.len(),
+        total.refused.len()
+    );
+    match failure {
+        Some(e) => Err(e.context("the import stopped; the batches before it were applied")),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 async fn create_service_account(

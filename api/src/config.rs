@@ -78,10 +78,50 @@ pub enum Command {
         #[command(subcommand)]
         command: ServiceAccountCommand,
     },
+    /// Operator actions recorded as events.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The red-code feed.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
     /// Development helpers (use the development identity provider made by `serve --dev`).
     Dev {
         #[command(subcommand)]
         command: DevCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Appoint the province admin (region 44), recorded as an event by the operator.
+    Bootstrap {
+        /// Document type: resident_id, hk_macao_permit or passport.
+        #[arg(long)]
+        doc_type: String,
+        /// Document number.
+        #[arg(long)]
+        doc_number: String,
+        /// The admin's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Apply feed records from an NDJSON or CSV file; prints accepted, duplicate and
+    /// refused counts (refusals listed on stderr).
+    Import {
+        /// The file (`.csv` is read as CSV, anything else as NDJSON unless it starts with
+        /// the CSV header).
+        file: PathBuf,
+        /// Records per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
     },
 }
 

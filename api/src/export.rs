@@ -94,8 +94,33 @@ pub fn line(key: &[u8], event: &RecordedEvent) -> anyhow::Result<String> {
         "schema_version": event.schema_version,
         "recorded_at": event.recorded_at.format(&time::format_description::well_known::Rfc3339)?,
         "actor": metadata.actor.map(|a| pseudonym(key, &a)),
-        "data": data,
+        "data": scrub(key, data),
     }))?)
+}
+
+/// Pseudonymises the ids inside a payload and drops sealed personal data: a UUID or a
+/// document digest (64 hex) becomes its pseudonym, the same everywhere, so analysts can
+/// still join on it; a sealed value (`v1.…`, ciphertext under a subject key) becomes
+/// `"[sealed]"`.
+fn scrub(key: &[u8], value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let is_digest = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+            if s.starts_with("v1.") && s.matches('.').count() == 2 {
+                Value::String("[sealed]".into())
+            } else if uuid::Uuid::parse_str(&s).is_ok() || is_digest {
+                Value::String(pseudonym(key, &s))
+            } else {
+                Value::String(s)
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(key, v)).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, scrub(key, v))).collect())
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -120,6 +145,30 @@ mod tests {
         std::fs::write(dir.join("pseudonym.key"), "").expect("truncate");
         assert!(pseudonym_key(&dir).is_err(), "an empty key is refused");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn payload_ids_are_pseudonymised_and_sealed_values_dropped() {
+        let person = "0192f0c4-7e57-7000-8000-000000000001";
+        let digest = "ab".repeat(32);
+        let data = serde_json::json!({
+            "person_id": person,
+            "digest": digest,
+            "profile": "v1.bm9uY2U.Y2lwaGVy",
+            "nested": [{"member": person}],
+            "reason": "close_contact",
+            "temperature_c": 36.5,
+        });
+        let out = super::scrub(b"k1", data);
+        let text = out.to_string();
+        assert!(!text.contains(person) && !text.contains(&digest));
+        assert_eq!(out["profile"], "[sealed]");
+        assert_eq!(
+            out["person_id"], out["nested"][0]["member"],
+            "one id, one pseudonym"
+        );
+        assert_eq!(out["reason"], "close_contact");
+        assert_eq!(out["temperature_c"], 36.5);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod export;
+pub mod feed_import;
 pub mod idempotency;
 mod metrics;
 pub mod openapi;

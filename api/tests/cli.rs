@@ -61,7 +61,7 @@ async fn seed(db: &TestDatabase, n: u64) {
         store
             .append(
                 AppendRequest::single(
-                    StreamId::parse("person-0192f0c4-7e57").expect("id"),
+                    StreamId::parse("sample-0192f0c4-7e57").expect("id"),
                     ExpectedVersion::Exact(i),
                     vec![NewEvent::new(
                         if i % 2 == 0 { "Even" } else { "Odd" },
@@ -95,6 +95,8 @@ event_store::backend_tests!(
     projections_list_and_rebuild,
     export_events_is_pseudonymised_ndjson,
     service_account_create_prints_only_the_token,
+    admin_bootstrap_appoints_the_province_admin_once,
+    feed_import_reads_csv_and_ndjson_and_counts_outcomes,
 );
 
 async fn migrate_applies_and_reports(db: TestDatabase) {
@@ -186,7 +188,7 @@ async fn export_events_is_pseudonymised_ndjson(db: TestDatabase) {
     assert_eq!(lines[0]["data"], serde_json::json!({ "i": 1 }));
     assert!(!run.stdout.contains("0192f0c4"), "ids are pseudonymised");
     let stream = lines[0]["stream"].as_str().expect("stream");
-    assert!(stream.starts_with("person-p"));
+    assert!(stream.starts_with("sample-p"));
     assert!(
         lines.iter().all(|l| l["stream"] == stream),
         "one subject, one pseudonym"
@@ -287,4 +289,180 @@ fn usage_errors_exit_2() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("serve"));
+}
+
+async fn region_events(db: &TestDatabase) -> Vec<event_store::RecordedEvent> {
+    let store = EventStore::open(db.db.clone(), StoreOptions::default())
+        .await
+        .expect("open");
+    event_store::EventReader::read_stream(&store, &StreamId::parse("region-44").expect("id"), None)
+        .await
+        .expect("read")
+}
+
+async fn admin_bootstrap_appoints_the_province_admin_once(db: TestDatabase) {
+    let dir = temp_dir();
+    let args = [
+        "admin",
+        "bootstrap",
+        "--doc-type",
+        "resident_id",
+        "--doc-number",
+        "44010619900307001X",
+        "--name",
+        "张三强",
+    ];
+    let no_keys = yuekang(&db, &dir, &args);
+    assert_eq!(no_keys.code, 1);
+    assert!(no_keys.stderr.contains("keys"), "{}", no_keys.stderr);
+    yuekang_api::crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    let run = yuekang(&db, &dir, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .starts_with("province admin appointed (log position "));
+    let again = yuekang(&db, &dir, &args);
+    assert_eq!(again.code, 0, "the same appointment again changes nothing");
+    let events = region_events(&db).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "RegionAdminAppointed");
+    assert!(!events[0].payload.contains("张三强"), "the name is sealed");
+    assert!(!events[0].payload.contains("44010619900307001X"));
+    assert!(
+        events[0].metadata.contains("\"operator\""),
+        "{}",
+        events[0].metadata
+    );
+    let other = yuekang(
+        &db,
+        &dir,
+        &[
+            "admin",
+            "bootstrap",
+            "--doc-type",
+            "resident_id",
+            "--doc-number",
+            "440305198511200028",
+            "--name",
+            "李四",
+        ],
+    );
+    assert_eq!(other.code, 1);
+    assert!(
+        other.stderr.contains("already has an admin"),
+        "{}",
+        other.stderr
+    );
+    let bad = yuekang(
+        &db,
+        &dir,
+        &[
+            "admin",
+            "bootstrap",
+            "--doc-type",
+            "resident_id",
+            "--doc-number",
+            "440106199003070011",
+            "--name",
+            "张三强",
+        ],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("document.number"), "{}", bad.stderr);
+    assert_eq!(bad.stderr.trim().lines().count(), 1, "one sentence");
+    assert_eq!(region_events(&db).await.len(), 1);
+}
+
+async fn feed_import_reads_csv_and_ndjson_and_counts_outcomes(db: TestDatabase) {
+    let dir = temp_dir();
+    yuekang_api::crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    let csv = dir.join("records.csv");
+    std::fs::write(
+        &csv,
+        "record_id,doc_type,doc_number,name,reason,action,effective_at,region\n\
+         psb-1,resident_id,44010619900307001X,张三强,close_contact,hit,2026-03-01T10:00:00+08:00,440106\n\
+         psb-2,resident_id,440305198511200028,\"李, 四\",home_quarantine,hit,2026-03-01T10:00:00+08:00,440305\n\
+         psb-3,resident_id,440106199003070011,某人,confirmed,hit,2026-03-01T10:00:00+08:00,440106\n",
+    )
+    .expect("write");
+    let run = yuekang(&db, &dir, &["feed", "import", csv.to_str().expect("path")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "accepted 2, duplicates 0, refused 1");
+    assert!(run.stderr.contains("refused psb-3"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("resident_id.check_digit"),
+        "{}",
+        run.stderr
+    );
+    let replay = yuekang(&db, &dir, &["feed", "import", csv.to_str().expect("path")]);
+    assert_eq!(replay.stdout.trim(), "accepted 0, duplicates 2, refused 1");
+
+    let ndjson = dir.join("records.ndjson");
+    std::fs::write(
+        &ndjson,
+        concat!(
+            r#"{"record_id":"psb-4","document":{"type":"resident_id","number":"44010619900307001X"},"name":"张三强","reason":"close_contact","action":"release","effective_at":"2026-03-02T10:00:00+08:00","region":"440106"}"#,
+            "\n",
+            r#"{"record_id":"psb-1","document":{"type":"resident_id","number":"44010619900307001X"},"name":"张三强","reason":"close_contact","action":"hit","effective_at":"2026-03-01T10:00:00+08:00","region":"440106"}"#,
+            "\n{not json\n",
+        ),
+    )
+    .expect("write");
+    let run = yuekang(
+        &db,
+        &dir,
+        &[
+            "feed",
+            "import",
+            ndjson.to_str().expect("path"),
+            "--batch",
+            "1",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "accepted 1, duplicates 1, refused 1");
+    assert!(run.stderr.contains("refused line 3"), "{}", run.stderr);
+}
+
+#[test]
+fn dev_assert_needs_the_dev_provider_and_prints_a_verifiable_assertion() {
+    let dir = temp_dir();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_yuekang"))
+            .arg("--data-dir")
+            .arg(&*dir)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let args = [
+        "dev",
+        "assert",
+        "--doc-type",
+        "resident_id",
+        "--doc-number",
+        "44010619900307001X",
+        "--name",
+        "张三强",
+        "--phone",
+        "13912345678",
+    ];
+    let missing = run(&args);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("serve --dev"));
+    let (keys, _) = yuekang_api::crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(token.lines().count(), 1, "the assertion alone on stdout");
+    let claims = yuekang_api::crypto::assertion::verify(
+        &token,
+        &keys.providers,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("verifies with the dev provider");
+    assert_eq!(claims.doc_number, "44010619900307001X");
+    assert_eq!(claims.method, "face");
+    let bad_method = run(&[&args[..], &["--method", "sms"]].concat());
+    assert_eq!(bad_method.status.code(), Some(2));
 }

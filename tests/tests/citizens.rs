@@ -18,6 +18,7 @@ event_store::backend_tests!(
     the_code_image_is_an_svg_in_the_colour,
     feed_replay_gives_duplicates_only_and_refusals_name_the_rule,
     a_release_makes_the_person_green,
+    auditors_reconstruct_the_colour_at_a_past_instant,
     appeals_refused_leave_red_granted_make_green_and_the_citizen_sees_both,
     a_citizen_cannot_call_the_feed,
     family_members_are_added_listed_shown_and_removed,
@@ -1107,5 +1108,46 @@ async fn no_personal_data_is_stored_in_clear(db: TestDatabase) {
             }
         }
     }
+    app.stop().await;
+}
+
+async fn auditors_reconstruct_the_colour_at_a_past_instant(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let feed_token = app.service_token("feed").await;
+    feed(
+        &app,
+        &feed_token,
+        vec![hit("psb-1", ZHANG, "张三强", "close_contact")],
+    )
+    .await;
+    app.clock.advance(time::Duration::hours(2));
+    feed(
+        &app,
+        &feed_token,
+        vec![release("psb-2", ZHANG, "张三强", "close_contact")],
+    )
+    .await;
+    let auditor = app.service_token("auditor").await;
+    let stream = format!("identity-{}", domain_digest(&app, ZHANG));
+    // 2026-03-02 10:00 CST: after the hit (09:00), before the release (11:00).
+    let then = app
+        .get_json(
+            &auditor,
+            &format!("/v1/audit/streams/{stream}?as_of=2026-03-02T02:00:00Z"),
+        )
+        .await;
+    assert_eq!(then["state"]["stage"], "unregistered");
+    assert_eq!(
+        then["state"]["red"]["reasons"]["close_contact"]["record_id"],
+        "psb-1"
+    );
+    let now = app
+        .get_json(&auditor, &format!("/v1/audit/streams/{stream}"))
+        .await;
+    assert_eq!(now["state"]["red"]["reasons"], json!({}));
+    assert_eq!(now["version"], 2);
+    // Personal data stays sealed in what auditors read.
+    assert!(!now.to_string().contains("张三强"));
+    assert!(!now.to_string().contains(ZHANG));
     app.stop().await;
 }

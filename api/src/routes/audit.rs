@@ -160,21 +160,34 @@ pub struct StreamHistory {
 
 /// The state of a known aggregate after `events`.
 fn fold_state(stream: &str, events: &[RecordedEvent]) -> Result<serde_json::Value, ApiError> {
-    if stream.starts_with("service-account-") {
-        let decoded = events
-            .iter()
-            .map(|e| {
-                <ServiceAccount as Decider>::Event::decode(
-                    &e.event_type,
-                    e.schema_version,
-                    &e.payload,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(ApiError::internal)?;
-        return serde_json::to_value(ServiceAccount::fold(&decoded)).map_err(ApiError::internal);
+    use domain::assertion::Assertion;
+    use domain::identity::{FeedRecord, Identity};
+    use domain::person::Person;
+    use domain::region::Region;
+    let category = stream.split_once('-').map_or(stream, |(c, _)| c);
+    match category {
+        "service" if stream.starts_with("service-account-") => fold::<ServiceAccount>(events),
+        "identity" => fold::<Identity>(events),
+        "person" => fold::<Person>(events),
+        "region" => fold::<Region>(events),
+        "assertion" => fold::<Assertion>(events),
+        "feed" if stream.starts_with("feed-record-") => fold::<FeedRecord>(events),
+        _ => Ok(serde_json::Value::Null),
     }
-    Ok(serde_json::Value::Null)
+}
+
+fn fold<D>(events: &[RecordedEvent]) -> Result<serde_json::Value, ApiError>
+where
+    D: Decider,
+    D::Event: domain::DomainEvent,
+    D::State: serde::Serialize,
+{
+    let decoded = events
+        .iter()
+        .map(|e| D::Event::decode(&e.event_type, e.schema_version, &e.payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    serde_json::to_value(D::fold(&decoded)).map_err(ApiError::internal)
 }
 
 /// Reads one stream's events up to an instant and the aggregate's state then.

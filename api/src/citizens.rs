@@ -19,7 +19,7 @@ use domain::person::{Person, PersonCommand, PersonError, Relation};
 use domain::region::{Appointer, Region, RegionCode, RegionCommand, RegionError};
 use domain::sealed::Sealed;
 use domain::{Decider, DomainEvent, EncodedEvent};
-use event_store::StreamId;
+use event_store::{EventReader, StreamId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
@@ -271,6 +271,16 @@ pub async fn login(
             ))
         }
     }
+    match who.claims.aud.as_deref() {
+        None | Some("login") => {}
+        Some(_) => {
+            return Err(ApiError::Unauthorized {
+                code: "assertion.audience",
+                detail: "this assertion was made for adding a family member, not for logging in"
+                    .into(),
+            })
+        }
+    }
     if !matches!(who.claims.method.as_str(), "face" | "payment_password") {
         return Err(ApiError::invalid(
             "assertion",
@@ -324,6 +334,7 @@ fn person_error(e: PersonError) -> ApiError {
             ApiError::conflict("family.already_member", e.to_string())
         }
         PersonError::NotFamilyMember => ApiError::not_found("family.not_a_member", e.to_string()),
+        PersonError::NotGuardian => ApiError::Forbidden(e.to_string()),
         PersonError::Unknown | PersonError::AlreadyCreated => {
             ApiError::not_found("person.unknown", e.to_string())
         }
@@ -339,6 +350,14 @@ pub async fn add_family_member(
     relation: Relation,
 ) -> Result<commands::Outcome<MemberAdded>, ApiError> {
     let now = bus.clock().now();
+    if member.claims.aud.as_deref() != Some(format!("family:{guardian}").as_str()) {
+        return Err(ApiError::Unauthorized {
+            code: "assertion.audience",
+            detail: format!(
+                "an assertion adding a family member names the guardian: aud = family:{guardian}"
+            ),
+        });
+    }
     if matches!(
         member.claims.method.as_str(),
         "household" | "birth_certificate"
@@ -351,21 +370,61 @@ pub async fn add_family_member(
         ));
     }
     let g_stream = person_stream(guardian);
-    let streams = [
+    // The member's own stream records the link too (so declarations for them are decided
+    // on a stream the append version-checks); an existing member's stream is loaded.
+    let known = bus
+        .store()
+        .read_stream(&identity_stream(&member.digest), None)
+        .await
+        .map_err(ApiError::internal)?;
+    let known = {
+        use domain::DomainEvent;
+        let events = known
+            .iter()
+            .map(|e| {
+                domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(decode_failed)?;
+        Identity::fold(&events).person_id()
+    };
+    let mut streams = vec![
         assertion_stream(&member.claims),
         identity_stream(&member.digest),
         g_stream.clone(),
     ];
+    if let Some(existing) = known {
+        streams.push(person_stream(existing));
+    }
     Ok(bus
         .execute(ctx, &streams, |loaded| {
             let mut appends = Appends::default();
-            let (member_id, _) = use_and_register(
+            let (member_id, created) = use_and_register(
                 loaded,
                 member,
                 AssertionPurpose::AddFamilyMember,
                 now,
                 &mut appends,
             )?;
+            let m_stream = person_stream(member_id);
+            let member_state = if created {
+                Person::fold(&[domain::person::PersonEvent::PersonCreated {
+                    digest: member.digest.clone(),
+                    at: now,
+                }])
+            } else if streams.contains(&m_stream) {
+                loaded.fold::<Person>(&m_stream).map_err(decode_failed)?
+            } else {
+                // Registered between our first read and the load: decide again.
+                return Err(ApiError::conflict(
+                    "concurrency.conflict",
+                    "the member registered concurrently; retry",
+                ));
+            };
+            let linked = Person::decide(
+                &PersonCommand::LinkGuardian { guardian, at: now },
+                &member_state,
+            );
             let guardian_state = loaded.fold::<Person>(&g_stream).map_err(decode_failed)?;
             let added = Person::decide_for(
                 guardian,
@@ -378,6 +437,7 @@ pub async fn add_family_member(
             )
             .map_err(person_error)?;
             appends.push(&g_stream, &added)?;
+            appends.push(&m_stream, &linked.map_err(person_error)?)?;
             Ok::<_, ApiError>(appends.into_decision(MemberAdded {
                 person_id: member_id,
             }))
@@ -389,7 +449,7 @@ pub async fn add_family_member(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Done {}
 
-/// Removes a family member.
+/// Removes a family member (and the member's link back to the guardian).
 pub async fn remove_family_member(
     bus: &CommandBus,
     ctx: &CommandContext,
@@ -397,14 +457,33 @@ pub async fn remove_family_member(
     member: PersonId,
 ) -> Result<commands::Outcome<Done>, ApiError> {
     let now = bus.clock().now();
-    bus.decide::<Person, _>(
-        ctx,
-        person_stream(guardian),
-        &PersonCommand::RemoveFamilyMember { member, at: now },
-        |_| Done {},
-    )
-    .await
-    .map_err(|e| ApiError::from(e.map_rejected(person_error)))
+    let g_stream = person_stream(guardian);
+    let m_stream = person_stream(member);
+    let streams = [g_stream.clone(), m_stream.clone()];
+    Ok(bus
+        .execute(ctx, &streams, |loaded| {
+            let guardian_state = loaded.fold::<Person>(&g_stream).map_err(decode_failed)?;
+            let removed = Person::decide(
+                &PersonCommand::RemoveFamilyMember { member, at: now },
+                &guardian_state,
+            )
+            .map_err(person_error)?;
+            let member_state = loaded.fold::<Person>(&m_stream).map_err(decode_failed)?;
+            let unlinked = match Person::decide(
+                &PersonCommand::UnlinkGuardian { guardian, at: now },
+                &member_state,
+            ) {
+                Ok(events) => events,
+                // Links made before the member's stream recorded them: nothing to undo.
+                Err(PersonError::NotFamilyMember | PersonError::Unknown) => Vec::new(),
+                Err(e) => return Err(person_error(e)),
+            };
+            let mut appends = Appends::default();
+            appends.push(&g_stream, &removed)?;
+            appends.push(&m_stream, &unlinked)?;
+            Ok::<_, ApiError>(appends.into_decision(Done {}))
+        })
+        .await?)
 }
 
 /// The answer to a filed declaration.
@@ -413,7 +492,8 @@ pub struct DeclarationFiled {
     pub declaration_id: Uuid,
 }
 
-/// Files a declaration for `subject` (the actor or a family member of theirs).
+/// Files a declaration for `subject` (the actor, or a member of the actor's family: the
+/// member's own stream records their guardians, and the append checks its version).
 pub async fn file_declaration(
     bus: &CommandBus,
     ctx: &CommandContext,
@@ -425,23 +505,12 @@ pub async fn file_declaration(
     let now = bus.clock().now();
     let declaration_id = Uuid::now_v7();
     let s_stream = person_stream(subject);
-    let a_stream = person_stream(actor);
-    let mut streams = vec![s_stream.clone()];
-    if subject != actor {
-        streams.push(a_stream.clone());
-    }
+    let streams = [s_stream.clone()];
     Ok(bus
         .execute(ctx, &streams, |loaded| {
-            if subject != actor {
-                let guardian = loaded.fold::<Person>(&a_stream).map_err(decode_failed)?;
-                if !guardian.has_family_member(subject) {
-                    return Err(ApiError::Forbidden(
-                        "you may declare only for yourself or a member of your family".into(),
-                    ));
-                }
-            }
             let state = loaded.fold::<Person>(&s_stream).map_err(decode_failed)?;
-            let events = Person::decide(
+            let events = Person::decide_for(
+                subject,
                 &PersonCommand::FileDeclaration {
                     declaration_id,
                     by: actor,
@@ -495,6 +564,10 @@ fn identity_error(e: IdentityError) -> ApiError {
         }
         IdentityError::AppealAlreadyOpen(_) => {
             ApiError::conflict("appeal.already_open", e.to_string())
+        }
+        IdentityError::AppealMoot => ApiError::conflict("appeal.moot", e.to_string()),
+        IdentityError::ReleasePrecedesHit { .. } => {
+            ApiError::conflict("feed.release_precedes_hit", e.to_string())
         }
         IdentityError::AppealAlreadyDecided => {
             ApiError::conflict("appeal.already_decided", e.to_string())
@@ -939,11 +1012,20 @@ pub async fn apply_feed_batch(
                     }
                     Err(e) => {
                         identities.insert(record.digest.clone(), state);
-                        outcome.refused.push(refuse(
-                            &input.record_id,
-                            "feed.reason_not_active",
-                            e.to_string(),
-                        ));
+                        let code = match e {
+                            IdentityError::ReleasePrecedesHit { .. } => "feed.release_precedes_hit",
+                            IdentityError::ReasonNotActive(_)
+                            | IdentityError::AlreadyRegistered(_)
+                            | IdentityError::NotRegistered
+                            | IdentityError::AppealAlreadyOpen(_)
+                            | IdentityError::UnknownAppeal
+                            | IdentityError::AppealAlreadyDecided
+                            | IdentityError::AppealMoot
+                            | IdentityError::DecisionDetail => "feed.reason_not_active",
+                        };
+                        outcome
+                            .refused
+                            .push(refuse(&input.record_id, code, e.to_string()));
                     }
                 }
             }

@@ -116,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     name,
                     phone,
                     method,
+                    for_guardian,
                 },
         } => {
             let settings = Settings::resolve(&cli.global, None, false)?;
@@ -131,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 name,
                 phone,
                 method,
+                aud: for_guardian.map(|g| format!("family:{g}")),
             };
             println!("{}", assertion::mint(&provider, &claims));
             Ok(ExitCode::SUCCESS)

@@ -149,6 +149,10 @@ pub enum DevCommand {
             value_parser = ["face", "payment_password", "household", "birth_certificate"]
         )]
         method: String,
+        /// Make the assertion for adding this person to the family of the guardian with
+        /// this person id (`aud = family:<id>`); without it, the assertion logs in.
+        #[arg(long)]
+        for_guardian: Option<uuid::Uuid>,
     },
 }
 

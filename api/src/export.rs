@@ -59,26 +59,42 @@ fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// `category-id` with the id replaced by a keyed hash; no category: the whole value.
 pub fn pseudonym(key: &[u8], value: &str) -> String {
-    let (category, id) = match value.split_once('-') {
-        // Service accounts are `service-account-<id>`.
-        Some(("service", rest)) => match rest.split_once('-') {
-            Some((second, id)) => (format!("service-{second}"), id),
-            None => (String::new(), value),
-        },
-        Some((category, id)) => (category.to_owned(), id),
-        None => (String::new(), value),
-    };
-    // HMAC takes keys of any length, so this never fails.
+    /// Stream categories that hold a dash themselves.
+    const COMPOUND: [&str; 8] = [
+        "service-account",
+        "feed-record",
+        "org-member",
+        "org-admin",
+        "venue-admin",
+        "venue-member",
+        "grid-admin",
+        "grid-member",
+    ];
+    let split = COMPOUND
+        .iter()
+        .find_map(|c| {
+            value
+                .strip_prefix(c)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .map(|id| (*c, id))
+        })
+        .or_else(|| value.split_once('-'))
+        // A bare UUID (`0192f0c4-…`) is an id, not `category-id`.
+        .filter(|_| uuid::Uuid::parse_str(value).is_err());
+    match split {
+        Some((category, id)) => format!("{category}-{}", hashed_id(key, id)),
+        None => hashed_id(key, value),
+    }
+}
+
+/// `p` and the first 12 bytes of HMAC-SHA256(key, id), hex: the pseudonym of one id, the
+/// same in stream names, actors and payloads.
+fn hashed_id(key: &[u8], id: &str) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
         unreachable!("HMAC accepts any key length")
     };
     mac.update(id.as_bytes());
-    let digest = hex::encode(&mac.finalize().into_bytes()[..12]);
-    if category.is_empty() {
-        format!("p{digest}")
-    } else {
-        format!("{category}-p{digest}")
-    }
+    format!("p{}", hex::encode(&mac.finalize().into_bytes()[..12]))
 }
 
 /// One export line (without the newline).
@@ -110,7 +126,7 @@ fn scrub(key: &[u8], value: serde_json::Value) -> serde_json::Value {
             if s.starts_with("v1.") && s.matches('.').count() == 2 {
                 Value::String("[sealed]".into())
             } else if uuid::Uuid::parse_str(&s).is_ok() || is_digest {
-                Value::String(pseudonym(key, &s))
+                Value::String(hashed_id(key, &s))
             } else {
                 Value::String(s)
             }
@@ -167,6 +183,19 @@ mod tests {
             out["person_id"], out["nested"][0]["member"],
             "one id, one pseudonym"
         );
+        assert!(!text.contains("0192f0c4"), "no part of the id survives");
+        // The same id in a stream name gets the same pseudonym: analysts can join.
+        let stream = pseudonym(b"k1", &format!("person-{person}"));
+        assert_eq!(
+            stream,
+            format!("person-{}", out["person_id"].as_str().expect("str"))
+        );
+        let identity = pseudonym(b"k1", &format!("identity-{digest}"));
+        assert_eq!(
+            identity,
+            format!("identity-{}", out["digest"].as_str().expect("str"))
+        );
+        assert!(pseudonym(b"k1", "feed-record-psb-1").starts_with("feed-record-p"));
         assert_eq!(out["reason"], "close_contact");
         assert_eq!(out["temperature_c"], 36.5);
     }

@@ -355,8 +355,19 @@ pub struct ActiveReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum AppealStage {
-    Open { reason: RedReason },
-    Decided { reason: RedReason, granted: bool },
+    /// Waiting for the feed; against the reason as recorded by `record_id`.
+    Open {
+        reason: RedReason,
+        record_id: FeedRecordId,
+    },
+    Decided {
+        reason: RedReason,
+        granted: bool,
+    },
+    /// The appealed reason was released before a decision: nothing left to decide.
+    Moot {
+        reason: RedReason,
+    },
 }
 
 /// The red-code side of an identity.
@@ -413,6 +424,13 @@ pub enum IdentityError {
     UnknownAppeal,
     #[error("the appeal has already been decided")]
     AppealAlreadyDecided,
+    #[error("the appealed reason was released before a decision; nothing is left to decide")]
+    AppealMoot,
+    #[error("the release takes effect before the active {} reason began ({since}); it belongs to an earlier episode", .reason.as_str())]
+    ReleasePrecedesHit {
+        reason: RedReason,
+        since: OffsetDateTime,
+    },
     #[error("a decision needs a detail of 1 to 500 characters")]
     DecisionDetail,
 }
@@ -476,8 +494,15 @@ impl Decider for Identity {
                 effective_at,
                 at,
             } => {
-                if !red_of(state).reasons.contains_key(reason) {
+                let red = red_of(state);
+                let Some(active) = red.reasons.get(reason) else {
                     return Err(IdentityError::ReasonNotActive(*reason));
+                };
+                if *effective_at < active.since {
+                    return Err(IdentityError::ReleasePrecedesHit {
+                        reason: *reason,
+                        since: active.since,
+                    });
                 }
                 Ok(vec![IdentityEvent::RedReasonReleased {
                     reason: *reason,
@@ -507,8 +532,8 @@ impl Decider for Identity {
                     return Err(IdentityError::ReasonNotActive(*reason));
                 };
                 let already_open = red.appeals.values().any(|stage| match stage {
-                    AppealStage::Open { reason: r } => r == reason,
-                    AppealStage::Decided { .. } => false,
+                    AppealStage::Open { reason: r, .. } => r == reason,
+                    AppealStage::Decided { .. } | AppealStage::Moot { .. } => false,
                 });
                 if already_open {
                     return Err(IdentityError::AppealAlreadyOpen(*reason));
@@ -537,8 +562,10 @@ impl Decider for Identity {
                     Some(AppealStage::Decided { .. }) => {
                         return Err(IdentityError::AppealAlreadyDecided)
                     }
-                    Some(AppealStage::Open { reason }) => *reason,
+                    Some(AppealStage::Moot { .. }) => return Err(IdentityError::AppealMoot),
+                    Some(AppealStage::Open { reason, record_id }) => (*reason, record_id.clone()),
                 };
+                let (reason, appealed_record) = reason;
                 let Some(person_id) = state.person_id() else {
                     return Err(IdentityError::NotRegistered);
                 };
@@ -550,7 +577,12 @@ impl Decider for Identity {
                     detail: detail.to_owned(),
                     at: *at,
                 }];
-                if *granted && red.reasons.contains_key(&reason) {
+                // Only the appealed record's reason is released, never a later hit.
+                let still_active = red
+                    .reasons
+                    .get(&reason)
+                    .is_some_and(|active| active.record_id == appealed_record);
+                if *granted && still_active {
                     events.push(IdentityEvent::RedReasonReleased {
                         reason,
                         release: Release::Appeal {
@@ -609,12 +641,27 @@ impl Decider for Identity {
             }
             IdentityEvent::RedReasonReleased { reason, .. } => {
                 red.reasons.remove(reason);
+                for stage in red.appeals.values_mut() {
+                    if let AppealStage::Open { reason: r, .. } = stage {
+                        if r == reason {
+                            *stage = AppealStage::Moot { reason: *reason };
+                        }
+                    }
+                }
             }
             IdentityEvent::AppealFiled {
-                appeal_id, reason, ..
+                appeal_id,
+                reason,
+                record_id,
+                ..
             } => {
-                red.appeals
-                    .insert(*appeal_id, AppealStage::Open { reason: *reason });
+                red.appeals.insert(
+                    *appeal_id,
+                    AppealStage::Open {
+                        reason: *reason,
+                        record_id: record_id.clone(),
+                    },
+                );
             }
             IdentityEvent::AppealDecided {
                 appeal_id,
@@ -955,6 +1002,69 @@ mod tests {
             at: AT,
         })
         .then_error(IdentityError::DecisionDetail);
+    }
+
+    #[test]
+    fn a_release_closes_open_appeals_and_a_stale_grant_does_not_release_a_new_hit() {
+        let release = |record: &str| IdentityEvent::RedReasonReleased {
+            reason: RedReason::CloseContact,
+            release: Release::Feed {
+                record_id: FeedRecordId::parse(record).expect("record id"),
+            },
+            effective_at: AT,
+            at: AT,
+        };
+        // Appeal against r1, released (r2): the appeal is moot.
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+            release("r2"),
+            hit("r3", RedReason::CloseContact),
+        ])
+        .when(&IdentityCommand::DecideAppeal {
+            appeal_id: appeal(1),
+            granted: true,
+            detail: "granted".into(),
+            at: AT,
+        })
+        .then_error(IdentityError::AppealMoot);
+        // The new hit can be appealed on its own.
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            filed(1),
+            release("r2"),
+            hit("r3", RedReason::CloseContact),
+        ])
+        .when(&IdentityCommand::FileAppeal {
+            appeal_id: appeal(2),
+            person_id: person(),
+            reason: RedReason::CloseContact,
+            at: AT,
+        })
+        .then(vec![IdentityEvent::AppealFiled {
+            appeal_id: appeal(2),
+            person_id: person(),
+            reason: RedReason::CloseContact,
+            record_id: record("r3"),
+            at: AT,
+        }]);
+    }
+
+    #[test]
+    fn a_release_effective_before_the_active_hit_is_refused() {
+        Given::<Identity>::events(vec![hit("r1", RedReason::CloseContact)])
+            .when(&IdentityCommand::RecordRelease {
+                record_id: record("r0"),
+                reason: RedReason::CloseContact,
+                effective_at: AT - time::Duration::hours(1),
+                at: AT,
+            })
+            .then_error(IdentityError::ReleasePrecedesHit {
+                reason: RedReason::CloseContact,
+                since: AT,
+            });
     }
 
     #[test]

@@ -7,15 +7,19 @@
 
 pub mod access;
 pub mod assertion;
+pub mod claim;
+pub mod code;
 pub mod decider;
 pub mod document;
 pub mod event;
 pub mod health;
 pub mod identity;
+pub mod org;
 pub mod person;
 pub mod region;
 pub mod sealed;
 pub mod service_account;
+pub mod week;
 
 pub use decider::{Decider, Given};
 pub use event::{DomainEvent, EncodedEvent, EventDecodeError};

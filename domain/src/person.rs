@@ -1,7 +1,7 @@
 //! A registered person (stream `person-<uuid>`): their family members, the health
 //! declarations and entry registrations filed for them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -67,6 +67,16 @@ pub enum PersonCommand {
         member: PersonId,
         at: OffsetDateTime,
     },
+    /// On the member's own stream: `guardian` added them to their family.
+    LinkGuardian {
+        guardian: PersonId,
+        at: OffsetDateTime,
+    },
+    /// On the member's own stream: `guardian` removed them.
+    UnlinkGuardian {
+        guardian: PersonId,
+        at: OffsetDateTime,
+    },
     /// A declaration for this person, filed by `by` (the person or their guardian).
     FileDeclaration {
         declaration_id: Uuid,
@@ -101,6 +111,16 @@ pub enum PersonEvent {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
+    GuardianLinked {
+        guardian: PersonId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    GuardianUnlinked {
+        guardian: PersonId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
     DeclarationFiled {
         declaration_id: Uuid,
         by: PersonId,
@@ -125,7 +145,10 @@ pub enum PersonState {
     Absent,
     Active {
         digest: DocumentDigest,
+        /// The members of this person's family.
         family: BTreeMap<PersonId, Relation>,
+        /// The people whose family this person is a member of (they may act for them).
+        guardians: BTreeSet<PersonId>,
     },
 }
 
@@ -151,6 +174,8 @@ pub enum PersonError {
     AlreadyFamilyMember,
     #[error("this person is not a family member")]
     NotFamilyMember,
+    #[error("you may declare only for yourself or a member of your family")]
+    NotGuardian,
 }
 
 /// The person aggregate.
@@ -164,10 +189,23 @@ impl Person {
         command: &PersonCommand,
         state: &PersonState,
     ) -> Result<Vec<PersonEvent>, PersonError> {
-        if let PersonCommand::AddFamilyMember { member, .. } = command {
-            if *member == me {
-                return Err(PersonError::CannotAddSelf);
+        match command {
+            PersonCommand::AddFamilyMember { member, .. } if *member == me => {
+                return Err(PersonError::CannotAddSelf)
             }
+            PersonCommand::FileDeclaration { by, .. } if *by != me => match state {
+                PersonState::Active { guardians, .. } if guardians.contains(by) => {}
+                PersonState::Active { .. } | PersonState::Absent => {
+                    return Err(PersonError::NotGuardian)
+                }
+            },
+            PersonCommand::Create { .. }
+            | PersonCommand::AddFamilyMember { .. }
+            | PersonCommand::RemoveFamilyMember { .. }
+            | PersonCommand::LinkGuardian { .. }
+            | PersonCommand::UnlinkGuardian { .. }
+            | PersonCommand::FileDeclaration { .. }
+            | PersonCommand::RegisterEntry { .. } => {}
         }
         Self::decide(command, state)
     }
@@ -200,6 +238,8 @@ impl Decider for Person {
             (
                 PersonCommand::AddFamilyMember { .. }
                 | PersonCommand::RemoveFamilyMember { .. }
+                | PersonCommand::LinkGuardian { .. }
+                | PersonCommand::UnlinkGuardian { .. }
                 | PersonCommand::FileDeclaration { .. }
                 | PersonCommand::RegisterEntry { .. },
                 PersonState::Absent,
@@ -207,11 +247,16 @@ impl Decider for Person {
             (
                 PersonCommand::AddFamilyMember { .. }
                 | PersonCommand::RemoveFamilyMember { .. }
+                | PersonCommand::LinkGuardian { .. }
+                | PersonCommand::UnlinkGuardian { .. }
                 | PersonCommand::FileDeclaration { .. }
                 | PersonCommand::RegisterEntry { .. },
-                PersonState::Active { family, .. },
-            ) => family,
+                PersonState::Active {
+                    family, guardians, ..
+                },
+            ) => (family, guardians),
         };
+        let (family, guardians) = family;
         match command {
             PersonCommand::Create { .. } => Err(PersonError::AlreadyCreated),
             PersonCommand::AddFamilyMember {
@@ -234,6 +279,24 @@ impl Decider for Person {
                 }
                 Ok(vec![PersonEvent::FamilyMemberRemoved {
                     member: *member,
+                    at: *at,
+                }])
+            }
+            PersonCommand::LinkGuardian { guardian, at } => {
+                if guardians.contains(guardian) {
+                    return Err(PersonError::AlreadyFamilyMember);
+                }
+                Ok(vec![PersonEvent::GuardianLinked {
+                    guardian: *guardian,
+                    at: *at,
+                }])
+            }
+            PersonCommand::UnlinkGuardian { guardian, at } => {
+                if !guardians.contains(guardian) {
+                    return Err(PersonError::NotFamilyMember);
+                }
+                Ok(vec![PersonEvent::GuardianUnlinked {
+                    guardian: *guardian,
                     at: *at,
                 }])
             }
@@ -263,42 +326,51 @@ impl Decider for Person {
     }
 
     fn evolve(state: PersonState, event: &PersonEvent) -> PersonState {
-        match (state, event) {
-            (PersonState::Absent, PersonEvent::PersonCreated { digest, .. }) => {
-                PersonState::Active {
-                    digest: digest.clone(),
-                    family: BTreeMap::new(),
+        let (digest, mut family, mut guardians) = match state {
+            PersonState::Absent => {
+                return match event {
+                    PersonEvent::PersonCreated { digest, .. } => PersonState::Active {
+                        digest: digest.clone(),
+                        family: BTreeMap::new(),
+                        guardians: BTreeSet::new(),
+                    },
+                    PersonEvent::FamilyMemberAdded { .. }
+                    | PersonEvent::FamilyMemberRemoved { .. }
+                    | PersonEvent::GuardianLinked { .. }
+                    | PersonEvent::GuardianUnlinked { .. }
+                    | PersonEvent::DeclarationFiled { .. }
+                    | PersonEvent::EntryRegistered { .. } => PersonState::Absent,
                 }
             }
-            (
-                PersonState::Active { digest, mut family },
-                PersonEvent::FamilyMemberAdded {
-                    member, relation, ..
-                },
-            ) => {
+            PersonState::Active {
+                digest,
+                family,
+                guardians,
+            } => (digest, family, guardians),
+        };
+        match event {
+            PersonEvent::FamilyMemberAdded {
+                member, relation, ..
+            } => {
                 family.insert(*member, *relation);
-                PersonState::Active { digest, family }
             }
-            (
-                PersonState::Active { digest, mut family },
-                PersonEvent::FamilyMemberRemoved { member, .. },
-            ) => {
+            PersonEvent::FamilyMemberRemoved { member, .. } => {
                 family.remove(member);
-                PersonState::Active { digest, family }
             }
-            (
-                state @ PersonState::Active { .. },
-                PersonEvent::PersonCreated { .. }
-                | PersonEvent::DeclarationFiled { .. }
-                | PersonEvent::EntryRegistered { .. },
-            ) => state,
-            (
-                PersonState::Absent,
-                PersonEvent::FamilyMemberAdded { .. }
-                | PersonEvent::FamilyMemberRemoved { .. }
-                | PersonEvent::DeclarationFiled { .. }
-                | PersonEvent::EntryRegistered { .. },
-            ) => PersonState::Absent,
+            PersonEvent::GuardianLinked { guardian, .. } => {
+                guardians.insert(*guardian);
+            }
+            PersonEvent::GuardianUnlinked { guardian, .. } => {
+                guardians.remove(guardian);
+            }
+            PersonEvent::PersonCreated { .. }
+            | PersonEvent::DeclarationFiled { .. }
+            | PersonEvent::EntryRegistered { .. } => {}
+        }
+        PersonState::Active {
+            digest,
+            family,
+            guardians,
         }
     }
 }
@@ -431,6 +503,46 @@ mod tests {
                 at: AT,
             })
             .then_error(PersonError::Unknown);
+    }
+
+    #[test]
+    fn only_oneself_or_a_guardian_declares() {
+        let declaration = Declaration::parse(&DeclarationInput {
+            band: Some("normal"),
+            region: "44",
+            ..DeclarationInput::default()
+        })
+        .expect("valid");
+        let file = |by: u128| PersonCommand::FileDeclaration {
+            declaration_id: Uuid::from_u128(9),
+            by: id(by),
+            org_id: None,
+            declaration: declaration.clone(),
+            at: AT,
+        };
+        let linked = PersonEvent::GuardianLinked {
+            guardian: id(2),
+            at: AT,
+        };
+        let member = Person::fold(&[created(), linked.clone()]);
+        assert!(Person::decide_for(id(1), &file(1), &member).is_ok());
+        assert!(Person::decide_for(id(1), &file(2), &member).is_ok());
+        assert_eq!(
+            Person::decide_for(id(1), &file(3), &member),
+            Err(PersonError::NotGuardian)
+        );
+        let unlinked = Person::fold(&[
+            created(),
+            linked,
+            PersonEvent::GuardianUnlinked {
+                guardian: id(2),
+                at: AT,
+            },
+        ]);
+        assert_eq!(
+            Person::decide_for(id(1), &file(2), &unlinked),
+            Err(PersonError::NotGuardian)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod appeals;
 pub mod event_counts;
 pub mod health_codes;
 pub mod histories;
+pub mod orgs;
 pub mod people;
 pub mod query;
 mod runner;
@@ -36,6 +37,7 @@ pub fn registry() -> Vec<Arc<dyn Projection>> {
         Arc::new(health_codes::HealthCodes),
         Arc::new(histories::Histories),
         Arc::new(appeals::Appeals),
+        Arc::new(orgs::Orgs),
     ]
 }
 

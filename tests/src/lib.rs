@@ -136,6 +136,32 @@ impl TestApp {
         phone: Option<&str>,
         method: &str,
     ) -> String {
+        self.assertion_for(doc_type, doc_number, name, phone, method, None)
+    }
+
+    /// An assertion for adding a member to `guardian`'s family (`aud = family:<guardian>`).
+    pub fn member_assertion(
+        &self,
+        guardian: &str,
+        doc_type: &str,
+        doc_number: &str,
+        name: &str,
+        method: &str,
+    ) -> String {
+        let aud = format!("family:{guardian}");
+        self.assertion_for(doc_type, doc_number, name, None, method, Some(&aud))
+    }
+
+    /// An assertion with every claim chosen.
+    pub fn assertion_for(
+        &self,
+        doc_type: &str,
+        doc_number: &str,
+        name: &str,
+        phone: Option<&str>,
+        method: &str,
+        aud: Option<&str>,
+    ) -> String {
         let provider = DevProvider::load(&self.data_dir).expect("the dev provider exists");
         let iat = self.clock.now().unix_timestamp();
         assertion::mint(
@@ -150,6 +176,7 @@ impl TestApp {
                 name: name.into(),
                 phone: phone.map(Into::into),
                 method: method.into(),
+                aud: aud.map(Into::into),
             },
         )
     }

@@ -423,7 +423,8 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
             "people",
             "health_codes",
             "histories",
-            "appeals"
+            "appeals",
+            "orgs"
         ]
     );
     for p in &list {

@@ -23,6 +23,10 @@ event_store::backend_tests!(
     a_citizen_cannot_call_the_feed,
     family_members_are_added_listed_shown_and_removed,
     household_matches_verify_minors_only,
+    assertions_serve_one_purpose_and_one_guardian,
+    a_released_reason_makes_its_appeal_moot_and_a_new_hit_stays_red,
+    concurrent_batches_apply_a_record_once,
+    the_family_list_is_paged,
     declarations_for_self_and_family_newest_first_and_paged,
     declarations_and_entries_refuse_bad_input_naming_fields,
     an_idempotent_retry_has_its_effect_once,
@@ -615,7 +619,7 @@ async fn family_members_are_added_listed_shown_and_removed(db: TestDatabase) {
     let (status, spouse) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", LI, "李四", "face"),
+        &app.member_assertion(&guardian_id, "resident_id", LI, "李四", "face"),
         "spouse",
     )
     .await;
@@ -623,7 +627,8 @@ async fn family_members_are_added_listed_shown_and_removed(db: TestDatabase) {
     let (status, child) = add_member(
         &app,
         &guardian,
-        &app.assertion(
+        &app.member_assertion(
+            &guardian_id,
             "birth_certificate",
             "A123456789",
             "张小明",
@@ -636,7 +641,7 @@ async fn family_members_are_added_listed_shown_and_removed(db: TestDatabase) {
     let (status, problem) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", LI, "李四", "face"),
+        &app.member_assertion(&guardian_id, "resident_id", LI, "李四", "face"),
         "spouse",
     )
     .await;
@@ -645,7 +650,7 @@ async fn family_members_are_added_listed_shown_and_removed(db: TestDatabase) {
     let (status, problem) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", ZHANG, "张三强", "face"),
+        &app.member_assertion(&guardian_id, "resident_id", ZHANG, "张三强", "face"),
         "other",
     )
     .await;
@@ -654,7 +659,7 @@ async fn family_members_are_added_listed_shown_and_removed(db: TestDatabase) {
     let (status, problem) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", WANG, "王五", "face"),
+        &app.member_assertion(&guardian_id, "resident_id", WANG, "王五", "face"),
         "cousin",
     )
     .await;
@@ -737,11 +742,11 @@ async fn family_members_are_added_listed_shown_and_removed(db: TestDatabase) {
 
 async fn household_matches_verify_minors_only(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let (guardian, _) = app.login(ZHANG, "张三强").await;
+    let (guardian, guardian_id) = app.login(ZHANG, "张三强").await;
     let (status, _) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", CHILD, "张小红", "household"),
+        &app.member_assertion(&guardian_id, "resident_id", CHILD, "张小红", "household"),
         "child",
     )
     .await;
@@ -749,7 +754,7 @@ async fn household_matches_verify_minors_only(db: TestDatabase) {
     let (status, problem) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", WANG, "王五", "household"),
+        &app.member_assertion(&guardian_id, "resident_id", WANG, "王五", "household"),
         "parent",
     )
     .await;
@@ -812,7 +817,7 @@ async fn declarations_for_self_and_family_newest_first_and_paged(db: TestDatabas
     let (_, child) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", CHILD, "张小红", "household"),
+        &app.member_assertion(&guardian_id, "resident_id", CHILD, "张小红", "household"),
         "child",
     )
     .await;
@@ -991,11 +996,11 @@ async fn the_province_admin_bootstrap_gives_the_role(db: TestDatabase) {
 
 async fn shredding_makes_personal_data_unreadable(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let (guardian, _) = app.login(ZHANG, "张三强").await;
+    let (guardian, guardian_id) = app.login(ZHANG, "张三强").await;
     let (_, member) = add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", LI, "李四", "face"),
+        &app.member_assertion(&guardian_id, "resident_id", LI, "李四", "face"),
         "spouse",
     )
     .await;
@@ -1036,11 +1041,11 @@ async fn no_personal_data_is_stored_in_clear(db: TestDatabase) {
         vec![hit("psb-1", WANG, "王大锤", "close_contact")],
     )
     .await;
-    let (guardian, _) = app.login(ZHANG, "张三强").await;
+    let (guardian, guardian_id) = app.login(ZHANG, "张三强").await;
     add_member(
         &app,
         &guardian,
-        &app.assertion("resident_id", LI, "李四娘", "face"),
+        &app.member_assertion(&guardian_id, "resident_id", LI, "李四娘", "face"),
         "spouse",
     )
     .await;
@@ -1149,5 +1154,178 @@ async fn auditors_reconstruct_the_colour_at_a_past_instant(db: TestDatabase) {
     // Personal data stays sealed in what auditors read.
     assert!(!now.to_string().contains("张三强"));
     assert!(!now.to_string().contains(ZHANG));
+    app.stop().await;
+}
+
+async fn assertions_serve_one_purpose_and_one_guardian(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (guardian, guardian_id) = app.login(ZHANG, "张三强").await;
+    let (_, other_id) = app.login(WANG, "王五").await;
+    // Someone's login assertion cannot add them to a family.
+    let (status, problem) = add_member(
+        &app,
+        &guardian,
+        &app.assertion("resident_id", LI, "李四", "face"),
+        "spouse",
+    )
+    .await;
+    assert_eq!(status, 401, "{problem}");
+    assert_eq!(problem["code"], "assertion.audience");
+    // An assertion made for another guardian neither.
+    let (status, problem) = add_member(
+        &app,
+        &guardian,
+        &app.member_assertion(&other_id, "resident_id", LI, "李四", "face"),
+        "spouse",
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(problem["code"], "assertion.audience");
+    // A family assertion does not log in.
+    let (status, problem) = login_status(
+        &app,
+        &app.member_assertion(&guardian_id, "resident_id", LI, "李四", "face"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(problem["code"], "assertion.audience");
+    // The refused assertions were not spent: nothing was recorded for them.
+    let list = app.get_json(&guardian, "/v1/me/family").await;
+    assert_eq!(list["items"], json!([]));
+    app.stop().await;
+}
+
+async fn a_released_reason_makes_its_appeal_moot_and_a_new_hit_stays_red(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let feed_token = app.service_token("feed").await;
+    feed(
+        &app,
+        &feed_token,
+        vec![hit("psb-1", ZHANG, "张三强", "close_contact")],
+    )
+    .await;
+    let (token, _) = app.login(ZHANG, "张三强").await;
+    let (_, filed) = body(
+        app.post_json_as(&token, "/v1/appeals", &json!({"reason": "close_contact"}))
+            .await,
+    )
+    .await;
+    let appeal_id = filed["appeal_id"].as_str().expect("id").to_owned();
+    app.clock.advance(time::Duration::hours(1));
+    let mut late = release("psb-2", ZHANG, "张三强", "close_contact");
+    late["effective_at"] = json!("2026-03-01T09:00:00+08:00");
+    let refused = feed(&app, &feed_token, vec![late]).await;
+    assert_eq!(
+        refused["refused"][0]["code"], "feed.release_precedes_hit",
+        "{refused}"
+    );
+    feed(
+        &app,
+        &feed_token,
+        vec![release("psb-3", ZHANG, "张三强", "close_contact")],
+    )
+    .await;
+    let mut again = hit("psb-4", ZHANG, "张三强", "close_contact");
+    again["effective_at"] = json!("2026-03-02T09:30:00+08:00");
+    let answer = feed(&app, &feed_token, vec![again]).await;
+    let position = answer["position"].as_u64().expect("position");
+    let open = app
+        .get_json(
+            &feed_token,
+            &format!("/v1/feed/appeals?min_position={position}"),
+        )
+        .await;
+    assert_eq!(
+        open["items"],
+        json!([]),
+        "the released reason's appeal is no longer open"
+    );
+    let (status, problem) = body(
+        app.post_json_as(
+            &feed_token,
+            &format!("/v1/feed/appeals/{appeal_id}/decision"),
+            &json!({"granted": true, "detail": "late"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["code"], "appeal.moot");
+    let code = code(&app, &token, position).await;
+    assert_eq!(code["colour"], "red", "the new hit stays");
+    assert_eq!(code["reasons"][0]["source"], "psb-4");
+    app.stop().await;
+}
+
+async fn concurrent_batches_apply_a_record_once(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let feed_token = app.service_token("feed").await;
+    let batch = vec![
+        hit("psb-1", ZHANG, "张三强", "close_contact"),
+        hit("psb-2", LI, "李四", "confirmed"),
+    ];
+    let (a, b, c) = tokio::join!(
+        feed(&app, &feed_token, batch.clone()),
+        feed(&app, &feed_token, batch.clone()),
+        feed(&app, &feed_token, batch.clone())
+    );
+    let accepted: usize = [&a, &b, &c]
+        .iter()
+        .map(|r| r["accepted"].as_array().expect("accepted").len())
+        .sum();
+    let duplicates: usize = [&a, &b, &c]
+        .iter()
+        .map(|r| r["duplicates"].as_array().expect("duplicates").len())
+        .sum();
+    assert_eq!((accepted, duplicates), (2, 4));
+    let events = app.state.store.read_all(0, 1000).await.expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "RedReasonHit")
+            .count(),
+        2,
+        "each record applied once"
+    );
+    app.stop().await;
+}
+
+async fn the_family_list_is_paged(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (guardian, guardian_id) = app.login(ZHANG, "张三强").await;
+    for (doc, name) in [(LI, "李四"), (WANG, "王五"), (CHEN, "陈六")] {
+        let (status, _) = add_member(
+            &app,
+            &guardian,
+            &app.member_assertion(&guardian_id, "resident_id", doc, name, "face"),
+            "other",
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let head = app.state.store.last_position().await.expect("head");
+    let first = app
+        .get_json(
+            &guardian,
+            &format!("/v1/me/family?limit=2&min_position={head}"),
+        )
+        .await;
+    assert_eq!(first["items"].as_array().expect("items").len(), 2);
+    let next = first["next"].as_str().expect("next");
+    let rest = app
+        .get_json(&guardian, &format!("/v1/me/family?limit=2&after={next}"))
+        .await;
+    assert_eq!(rest["items"].as_array().expect("items").len(), 1);
+    assert_eq!(rest["next"], Value::Null);
+    let names: Vec<Value> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .chain(rest["items"].as_array().expect("items"))
+        .map(|m| m["name_masked"].clone())
+        .collect();
+    assert_eq!(names, [json!("李*"), json!("王*"), json!("陈*")]);
+    let (status, _) = body(app.get_as(&guardian, "/v1/me/family?limit=0").await).await;
+    assert_eq!(status, 422);
     app.stop().await;
 }

@@ -39,6 +39,11 @@ pub struct IdentityClaims {
     pub phone: Option<String>,
     /// `face`, `payment_password`, `household` or `birth_certificate`.
     pub method: String,
+    /// What the assertion is for: absent or `login` to log in; `family:<guardian person id>`
+    /// to be added to that guardian's family (so an assertion made for one purpose cannot
+    /// serve another, nor another guardian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 impl fmt::Debug for IdentityClaims {
@@ -53,6 +58,7 @@ impl fmt::Debug for IdentityClaims {
             .field("name", &"[redacted]")
             .field("phone", &self.phone.as_ref().map(|_| "[redacted]"))
             .field("method", &self.method)
+            .field("aud", &self.aud)
             .finish()
     }
 }
@@ -234,6 +240,7 @@ mod tests {
             name: "张三".into(),
             phone: Some("13800001234".into()),
             method: "face".into(),
+            aud: None,
         }
     }
 

@@ -71,8 +71,10 @@ pub async fn create_session(
     let request: SessionRequest = parse_body(&body)?;
     let who = verify_assertion(&state, &request.assertion).await?;
     let (answer, position) = citizens::login(&state.bus, &who).await?;
-    // The session is usable at once: the person's read models include the registration.
-    state.wait_for(Some(position)).await?;
+    // Usually the session is usable at once because the read models include the
+    // registration; if they lag, the session is still issued (the assertion is spent) and
+    // clients use `min_position` as everywhere else.
+    let _caught_up = state.wait_for(Some(position)).await.is_ok();
     let (token, expires_at) = session::issue(
         &state.keys.session_key,
         answer.person_id.as_uuid(),
@@ -347,25 +349,30 @@ pub struct FamilyList {
     pub next: Option<String>,
 }
 
-/// The family members, names masked.
-#[utoipa::path(get, path = "/v1/me/family", tag = "family", params(MinPosition),
+/// The family members, oldest first, names masked.
+#[utoipa::path(get, path = "/v1/me/family", tag = "family", params(PageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Members", body = FamilyList),
         (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_family(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<MinPosition>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<FamilyList>, ApiError> {
     let guardian = auth::person(&req, &state).await?;
+    let limit = page_limit(query.limit)? as usize;
+    let offset = cursor(query.after.as_deref())?.unwrap_or(0);
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     state.wait_for(query.min_position).await?;
     let rows = projections::people::family(&state.db, &guardian.to_string())
         .await
         .map_err(ApiError::internal)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
+    let more = rows.len() > offset.saturating_add(limit);
+    let mut items = Vec::with_capacity(limit);
+    for row in rows.into_iter().skip(offset).take(limit) {
         items.push(FamilyMemberView {
             person_id: Uuid::parse_str(&row.person_id).map_err(ApiError::internal)?,
             name_masked: citizens::masked_name(&state.vault, &row.digest, row.profile.as_deref())
@@ -373,7 +380,25 @@ pub async fn list_family(
             relation: row.relation,
         });
     }
-    Ok(web::Json(FamilyList { items, next: None }))
+    Ok(web::Json(FamilyList {
+        items,
+        next: more.then(|| (offset + limit).to_string()),
+    }))
+}
+
+/// A page cursor from a previous answer's `next`.
+fn cursor(after: Option<&str>) -> Result<Option<u64>, ApiError> {
+    after
+        .map(|raw| {
+            raw.parse::<u64>().map_err(|_| {
+                ApiError::invalid(
+                    "after",
+                    "page.cursor",
+                    "after is a cursor from a previous page",
+                )
+            })
+        })
+        .transpose()
 }
 
 fn path_person(raw: &str) -> Result<PersonId, ApiError> {
@@ -594,16 +619,7 @@ async fn history(
 ) -> Result<web::Json<HistoryPage>, ApiError> {
     let person = auth::person(req, state).await?;
     let limit = page_limit(query.limit)?;
-    let before = match query.after.as_deref() {
-        None => None,
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
-            ApiError::invalid(
-                "after",
-                "page.cursor",
-                "after is a cursor from a previous page",
-            )
-        })?),
-    };
+    let before = cursor(query.after.as_deref())?;
     state.wait_for(query.min_position).await?;
     let page = histories::page(&state.db, &person.to_string(), kind, before, limit)
         .await

@@ -77,9 +77,15 @@ impl Projection for Appeals {
                     )
                     .await?;
                 }
+                IdentityEvent::RedReasonReleased { reason, .. } => {
+                    tx.exec(
+                        &tables.sql(include_str!("moot.sql")),
+                        &[Arg::Text(digest), Arg::Text(reason.as_str())],
+                    )
+                    .await?;
+                }
                 IdentityEvent::PersonRegistered { .. }
                 | IdentityEvent::RedReasonHit { .. }
-                | IdentityEvent::RedReasonReleased { .. }
                 | IdentityEvent::PersonalDataShredded { .. } => {}
             }
         }
@@ -98,7 +104,7 @@ pub struct AppealRow {
     /// Log position of the filing: the page cursor.
     pub position: i64,
     pub filed_at: i64,
-    /// `open`, `granted` or `refused`.
+    /// `open`, `granted`, `refused` or `moot` (the reason was released before a decision).
     pub status: String,
     pub detail: Option<String>,
     pub decided_at: Option<i64>,

@@ -137,7 +137,9 @@ impl Projection for Histories {
                     }
                     PersonEvent::PersonCreated { .. }
                     | PersonEvent::FamilyMemberAdded { .. }
-                    | PersonEvent::FamilyMemberRemoved { .. } => {}
+                    | PersonEvent::FamilyMemberRemoved { .. }
+                    | PersonEvent::GuardianLinked { .. }
+                    | PersonEvent::GuardianUnlinked { .. } => {}
                 }
             } else if stream_id(&e.stream, "identity").is_some() {
                 match decode::<IdentityEvent>(e)? {

@@ -103,7 +103,9 @@ impl Projection for People {
                     }
                     PersonEvent::PersonCreated { .. }
                     | PersonEvent::DeclarationFiled { .. }
-                    | PersonEvent::EntryRegistered { .. } => {}
+                    | PersonEvent::EntryRegistered { .. }
+                    | PersonEvent::GuardianLinked { .. }
+                    | PersonEvent::GuardianUnlinked { .. } => {}
                 }
             } else if stream_id(&e.stream, "region").is_some() {
                 match decode::<RegionEvent>(e)? {

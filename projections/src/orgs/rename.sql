@@ -1,0 +1,1 @@
+UPDATE {org_info} SET name = $2 WHERE org_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM {org_members} WHERE org_id = $1 AND person_id = $2

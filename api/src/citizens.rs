@@ -505,9 +505,25 @@ pub async fn file_declaration(
     let now = bus.clock().now();
     let declaration_id = Uuid::now_v7();
     let s_stream = person_stream(subject);
-    let streams = [s_stream.clone()];
+    let mut streams = vec![s_stream.clone()];
+    let binding =
+        org_id.map(|org| crate::orgs::membership_stream(domain::org::OrgId::new(org), subject));
+    if let Some(b) = &binding {
+        streams.push(b.clone());
+    }
     Ok(bus
         .execute(ctx, &streams, |loaded| {
+            if let (Some(b), Some(org)) = (&binding, org_id) {
+                let membership = loaded
+                    .fold::<domain::org::Membership>(b)
+                    .map_err(decode_failed)?;
+                if membership == domain::org::MembershipState::Unbound {
+                    return Err(ApiError::conflict(
+                        "org.not_bound",
+                        format!("the declarant is not bound to organisation {org}; bind with its declaration code first"),
+                    ));
+                }
+            }
             let state = loaded.fold::<Person>(&s_stream).map_err(decode_failed)?;
             let events = Person::decide_for(
                 subject,

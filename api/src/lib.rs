@@ -12,6 +12,7 @@ pub mod feed_import;
 pub mod idempotency;
 mod metrics;
 pub mod openapi;
+pub mod orgs;
 mod routes;
 pub mod server;
 pub mod service_accounts;

@@ -5,7 +5,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::citizens::{BatchOutcome, DocumentInput, FeedRecordInput, RefusedRecord};
 use crate::error::{FieldError, Problem};
-use crate::routes::{analysis, audit, citizens, feed, ops, PositionView};
+use crate::orgs::{DayStats, OrgInput, OrgPatch, OrgStats};
+use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
 
 /// `GET /openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -24,6 +25,8 @@ use crate::routes::{analysis, audit, citizens, feed, ops, PositionView};
         citizens::my_declarations, citizens::my_entries, citizens::my_checks,
         citizens::my_notices, citizens::my_access_log, citizens::file_appeal,
         feed::post_batch, feed::open_appeals, feed::decide_appeal,
+        orgs::register, orgs::edit, orgs::bind, orgs::my_orgs, orgs::unbind, orgs::stats,
+        orgs::stats_csv,
     ),
     components(schemas(
         Problem, FieldError, ops::Health, ops::Readiness, ops::ProjectionLag,
@@ -36,7 +39,8 @@ use crate::routes::{analysis, audit, citizens, feed, ops, PositionView};
         citizens::EntryCreated, citizens::HistoryPage, citizens::AppealRequest,
         citizens::AppealCreated, feed::BatchRequest, feed::BatchAnswer, feed::AppealView,
         feed::AppealsPage, feed::DecisionRequest, FeedRecordInput, DocumentInput, RefusedRecord,
-        BatchOutcome,
+        BatchOutcome, OrgInput, OrgPatch, OrgStats, DayStats, orgs::OrgCreated, orgs::BindRequest,
+        orgs::BoundView, orgs::MyOrg, orgs::MyOrgs,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -45,6 +49,7 @@ use crate::routes::{analysis, audit, citizens, feed, ops, PositionView};
         (name = "family", description = "Family members: add, list, remove, show their code"),
         (name = "declarations", description = "Health declarations and entry registrations"),
         (name = "histories", description = "The citizen's own histories, newest first"),
+        (name = "organisations", description = "Organisations: registration, declaration codes, member bindings, dashboard"),
         (name = "feed", description = "Red-code feed: hits, releases, appeal decisions (feed role)"),
         (name = "audit", description = "Integrity of the event log (auditor role)"),
         (name = "analysis", description = "Projections and exports (analyst role; auditors may read projection status)"),

@@ -205,13 +205,34 @@ impl TestApp {
         path: &str,
         body: &serde_json::Value,
     ) -> reqwest::Response {
+        self.json_as(reqwest::Method::POST, token, path, body).await
+    }
+
+    /// PATCH a JSON body with a bearer token.
+    pub async fn patch_json_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.json_as(reqwest::Method::PATCH, token, path, body)
+            .await
+    }
+
+    async fn json_as(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
         self.client
-            .post(self.url(path))
+            .request(method.clone(), self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()
             .await
-            .expect("POST")
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     /// DELETE with a bearer token.
@@ -245,4 +266,14 @@ impl TestApp {
             server.await.expect("server task").expect("server result");
         }
     }
+}
+
+/// A response's status and its body as JSON (or as a JSON string when it is not JSON).
+pub async fn body(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }

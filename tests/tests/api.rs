@@ -194,6 +194,13 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/feed/batches"),
         ("get", "/v1/feed/appeals"),
         ("post", "/v1/feed/appeals/{appeal_id}/decision"),
+        ("post", "/v1/orgs"),
+        ("patch", "/v1/orgs/{org_id}"),
+        ("post", "/v1/org-bindings"),
+        ("get", "/v1/me/orgs"),
+        ("delete", "/v1/me/orgs/{org_id}"),
+        ("get", "/v1/orgs/{org_id}/stats"),
+        ("get", "/v1/orgs/{org_id}/stats.csv"),
     ];
     let documented: Vec<(String, String)> = paths
         .iter()

@@ -5,7 +5,7 @@
 use event_store::testing::TestDatabase;
 use event_store::EventReader;
 use serde_json::{json, Value};
-use yuekang_tests::TestApp;
+use yuekang_tests::{body, TestApp};
 
 event_store::backend_tests!(
     first_login_registers_and_me_shows_own_data,
@@ -40,15 +40,6 @@ const LI: &str = "440305198511200028"; // female, 1985-11-20
 const CHILD: &str = "440106201506010035"; // born 2015-06-01: a minor in 2026
 const WANG: &str = "110101197001010040";
 const CHEN: &str = "440106199202020058";
-
-async fn body(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 async fn login_status(app: &TestApp, assertion: &str) -> (u16, Value) {
     body(

@@ -161,18 +161,36 @@ pub struct StreamHistory {
 /// The state of a known aggregate after `events`.
 fn fold_state(stream: &str, events: &[RecordedEvent]) -> Result<serde_json::Value, ApiError> {
     use domain::assertion::Assertion;
+    use domain::claim::Claim;
     use domain::identity::{FeedRecord, Identity};
+    use domain::org::{Membership, Org};
     use domain::person::Person;
     use domain::region::Region;
-    let category = stream.split_once('-').map_or(stream, |(c, _)| c);
-    match category {
-        "service" if stream.starts_with("service-account-") => fold::<ServiceAccount>(events),
-        "identity" => fold::<Identity>(events),
-        "person" => fold::<Person>(events),
-        "region" => fold::<Region>(events),
-        "assertion" => fold::<Assertion>(events),
-        "feed" if stream.starts_with("feed-record-") => fold::<FeedRecord>(events),
-        _ => Ok(serde_json::Value::Null),
+    let is = |category: &str| {
+        stream
+            .strip_prefix(category)
+            .is_some_and(|rest| rest.starts_with('-'))
+    };
+    if is("service-account") {
+        fold::<ServiceAccount>(events)
+    } else if is("identity") {
+        fold::<Identity>(events)
+    } else if is("person") {
+        fold::<Person>(events)
+    } else if is("region") {
+        fold::<Region>(events)
+    } else if is("assertion") {
+        fold::<Assertion>(events)
+    } else if is("feed-record") {
+        fold::<FeedRecord>(events)
+    } else if is("org-member") {
+        fold::<Membership>(events)
+    } else if is("org-admin") || is("code") {
+        fold::<Claim>(events)
+    } else if is("org") {
+        fold::<Org>(events)
+    } else {
+        Ok(serde_json::Value::Null)
     }
 }
 

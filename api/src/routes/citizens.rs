@@ -106,7 +106,7 @@ pub struct DocumentView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleView {
-    /// `citizen`, `guardian`, `region_admin`, …
+    /// `citizen`, `guardian`, `org_admin`, `org_member`, `region_admin`, …
     pub role: String,
     /// What the role covers (a region code), when it is scoped.
     pub scope: Option<String>,
@@ -161,6 +161,24 @@ pub async fn me(
         roles.push(RoleView {
             role: "guardian".into(),
             scope: None,
+        });
+    }
+    if let Some(org) = projections::orgs::of_admin(&state.db, &row.person_id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        roles.push(RoleView {
+            role: "org_admin".into(),
+            scope: Some(org.org_id),
+        });
+    }
+    for org in projections::orgs::of_member(&state.db, &row.person_id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        roles.push(RoleView {
+            role: "org_member".into(),
+            scope: Some(org.org_id),
         });
     }
     for region in projections::people::admin_regions(&state.db, &row.digest)
@@ -387,7 +405,7 @@ pub async fn list_family(
 }
 
 /// A page cursor from a previous answer's `next`.
-fn cursor(after: Option<&str>) -> Result<Option<u64>, ApiError> {
+pub(crate) fn cursor(after: Option<&str>) -> Result<Option<u64>, ApiError> {
     after
         .map(|raw| {
             raw.parse::<u64>().map_err(|_| {
@@ -506,6 +524,7 @@ pub struct DeclarationCreated {
         (status = 201, description = "Filed", body = DeclarationCreated),
         (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The subject is not oneself or a family member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`org_id` names an organisation the subject is not bound to (`org.not_bound`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid declaration (each field and rule listed)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn file_declaration(
@@ -523,19 +542,17 @@ pub async fn file_declaration(
         visited: &request.visited,
         region: &request.region,
     })?;
-    if let Some(org) = request.org_id {
-        // Organisations and their member bindings arrive with the organisations issue; until
-        // then nobody is bound to any organisation.
-        return Err(ApiError::invalid(
-            "org_id",
-            "declaration.org_not_bound",
-            format!("you are not bound to organisation {org}"),
-        ));
-    }
     let subject = request.subject_id.map_or(actor, PersonId::new);
     let ctx = command_context(&req, &body, format!("person-{actor}"))?;
-    let outcome =
-        citizens::file_declaration(&state.bus, &ctx, actor, subject, None, declaration).await?;
+    let outcome = citizens::file_declaration(
+        &state.bus,
+        &ctx,
+        actor,
+        subject,
+        request.org_id,
+        declaration,
+    )
+    .await?;
     created(&outcome)
 }
 

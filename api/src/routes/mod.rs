@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod citizens;
 pub(crate) mod feed;
 pub(crate) mod ops;
+pub(crate) mod orgs;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 use commands::{CommandContext, Outcome};
@@ -82,6 +83,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/v1/feed/appeals/{appeal_id}/decision", "POST")
             .route(web::post().to(feed::decide_appeal)),
     )
+    .service(resource("/v1/orgs", "POST").route(web::post().to(orgs::register)))
+    .service(resource("/v1/orgs/{org_id}", "PATCH").route(web::patch().to(orgs::edit)))
+    .service(resource("/v1/org-bindings", "POST").route(web::post().to(orgs::bind)))
+    .service(resource("/v1/me/orgs", "GET").route(web::get().to(orgs::my_orgs)))
+    .service(resource("/v1/me/orgs/{org_id}", "DELETE").route(web::delete().to(orgs::unbind)))
+    .service(resource("/v1/orgs/{org_id}/stats", "GET").route(web::get().to(orgs::stats)))
+    .service(resource("/v1/orgs/{org_id}/stats.csv", "GET").route(web::get().to(orgs::stats_csv)))
     .route("/docs", web::get().to(docs_redirect))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));

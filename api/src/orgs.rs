@@ -1,0 +1,503 @@
+//! Organisation use cases: registration (one admin, one org, a fresh declaration code),
+//! weekly-limited edits, member bindings by code, and the admin dashboard's figures.
+
+use commands::{CommandBus, CommandContext, CommandError, Outcome};
+use domain::claim::{Claim, ClaimCommand, ClaimEvent, ClaimState};
+use domain::code::{BindingCode, CodeKind};
+use domain::document::MobilePhone;
+use domain::identity::PersonId;
+use domain::org::{
+    AdminLevel, Membership, MembershipCommand, MembershipError, Org, OrgAddress, OrgChanges,
+    OrgCommand, OrgDetails, OrgError, OrgId, OrgName,
+};
+use domain::sealed::Sealed;
+use domain::{Decider, DomainEvent};
+use event_store::{EventReader, StreamId};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::crypto::vault::Vault;
+use crate::error::ApiError;
+
+pub fn org_stream(org: OrgId) -> StreamId {
+    StreamId::of("org", org)
+}
+
+fn admin_claim_stream(admin: PersonId) -> StreamId {
+    StreamId::of("org-admin", admin)
+}
+
+/// The claim stream of a binding code (any kind).
+pub fn code_stream(code: &BindingCode) -> StreamId {
+    StreamId::of("code", code)
+}
+
+pub fn membership_stream(org: OrgId, person: PersonId) -> StreamId {
+    StreamId::of("org-member", format!("{org}-{person}"))
+}
+
+/// A random code of `kind` (six random middle digits and the check digit).
+pub fn random_code(kind: CodeKind) -> BindingCode {
+    let bytes = Uuid::new_v4().into_bytes();
+    let serial = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
+    BindingCode::new(kind, serial)
+}
+
+/// The org registration as sent.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct OrgInput {
+    pub name: String,
+    pub address: String,
+    /// `province`, `city`, `county`, `town`, `village`, or the division code of the region the
+    /// org belongs to (行政归属层级).
+    pub level: String,
+    /// The admin's mobile phone.
+    pub phone: String,
+}
+
+/// An edit as sent: any of the fields.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub level: Option<String>,
+    pub phone: Option<String>,
+}
+
+fn collect<T>(
+    result: Result<T, domain::document::DocumentError>,
+    errors: &mut Vec<domain::document::DocumentError>,
+) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+async fn seal_phone(vault: &Vault, subject: &str, phone: &MobilePhone) -> Result<Sealed, ApiError> {
+    let sealed = vault
+        .seal(subject, phone.as_str().as_bytes())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Sealed::new(sealed.0))
+}
+
+/// The answer to a registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrgRegistered {
+    pub org_id: Uuid,
+    pub code: String,
+}
+
+enum RegisterRefusal {
+    Api(ApiError),
+    CodeTaken,
+}
+
+impl From<ApiError> for RegisterRefusal {
+    fn from(e: ApiError) -> Self {
+        RegisterRefusal::Api(e)
+    }
+}
+
+/// Registers an org administered by `admin` (whose subject key seals the phone).
+pub async fn register(
+    bus: &CommandBus,
+    vault: &Vault,
+    ctx: &CommandContext,
+    admin: PersonId,
+    admin_subject: &str,
+    input: &OrgInput,
+) -> Result<Outcome<OrgRegistered>, ApiError> {
+    let mut errors = Vec::new();
+    let name = collect(OrgName::parse(&input.name), &mut errors);
+    let address = collect(OrgAddress::parse(&input.address), &mut errors);
+    let level = collect(AdminLevel::parse(&input.level), &mut errors);
+    let phone = collect(MobilePhone::parse(&input.phone), &mut errors);
+    let (Some(name), Some(address), Some(level), Some(phone)) = (name, address, level, phone)
+    else {
+        return Err(errors.into());
+    };
+    let details = OrgDetails {
+        name,
+        address,
+        level,
+        phone: seal_phone(vault, admin_subject, &phone).await?,
+    };
+    let now = bus.clock().now();
+    let org_id = OrgId::new(Uuid::now_v7());
+    let a_stream = admin_claim_stream(admin);
+    // A fresh code is drawn until one is free (a collision is rare: a million codes).
+    for _ in 0..8 {
+        let code = random_code(CodeKind::Org);
+        let c_stream = code_stream(&code);
+        let o_stream = org_stream(org_id);
+        let streams = [a_stream.clone(), c_stream.clone()];
+        let result = bus
+            .execute(ctx, &streams, |loaded| {
+                let admin_claim = loaded
+                    .fold::<Claim>(&a_stream)
+                    .map_err(|e| RegisterRefusal::Api(ApiError::internal(e)))?;
+                let claimed = Claim::decide(
+                    &ClaimCommand::Take {
+                        holder: org_id.as_uuid(),
+                        at: now,
+                    },
+                    &admin_claim,
+                )
+                .map_err(|_| {
+                    let existing = match admin_claim {
+                        ClaimState::Held { holder } => holder.to_string(),
+                        ClaimState::Free => String::new(),
+                    };
+                    let mut e = ApiError::conflict(
+                        "org.admin_has_org",
+                        format!("you already administer organisation {existing}; one admin has at most one organisation"),
+                    );
+                    if let ApiError::Conflict { extensions, .. } = &mut e {
+                        extensions.insert("org_id".into(), existing.into());
+                    }
+                    RegisterRefusal::Api(e)
+                })?;
+                let code_claim = loaded
+                    .fold::<Claim>(&c_stream)
+                    .map_err(|e| RegisterRefusal::Api(ApiError::internal(e)))?;
+                let code_claimed = Claim::decide(
+                    &ClaimCommand::Take {
+                        holder: org_id.as_uuid(),
+                        at: now,
+                    },
+                    &code_claim,
+                )
+                .map_err(|_| RegisterRefusal::CodeTaken)?;
+                let registered = Org::decide(
+                    &OrgCommand::Register {
+                        org_id,
+                        admin,
+                        code,
+                        details: details.clone(),
+                        at: now,
+                    },
+                    &Org::initial(),
+                )
+                .map_err(|e| RegisterRefusal::Api(ApiError::conflict("org.exists", e.to_string())))?;
+                let encode = |e: serde_json::Error| RegisterRefusal::Api(ApiError::internal(e));
+                commands::Decision::unchanged(OrgRegistered {
+                    org_id: org_id.as_uuid(),
+                    code: code.to_string(),
+                })
+                .append(a_stream.clone(), &claimed)
+                .map_err(encode)?
+                .append(c_stream.clone(), &code_claimed)
+                .map_err(encode)?
+                .append(o_stream.clone(), &registered)
+                .map_err(encode)
+            })
+            .await;
+        match result {
+            Err(CommandError::Rejected(RegisterRefusal::CodeTaken)) => continue,
+            other => {
+                return other.map_err(|e| {
+                    ApiError::from(e.map_rejected(|r| match r {
+                        RegisterRefusal::Api(api) => api,
+                        RegisterRefusal::CodeTaken => {
+                            ApiError::conflict("org.code_taken", "the drawn code was taken")
+                        }
+                    }))
+                })
+            }
+        }
+    }
+    Err(ApiError::internal(anyhow::anyhow!(
+        "no free organisation code after 8 draws"
+    )))
+}
+
+fn org_error(e: OrgError) -> ApiError {
+    match e {
+        OrgError::Unknown => ApiError::not_found("org.unknown", e.to_string()),
+        OrgError::NotAdmin => ApiError::Forbidden(e.to_string()),
+        OrgError::NothingToChange => {
+            ApiError::invalid("body", "org.nothing_to_change", e.to_string())
+        }
+        OrgError::AlreadyRegistered => ApiError::conflict("org.exists", e.to_string()),
+        OrgError::WeeklyEditLimit { next_allowed_at } => {
+            let mut error = ApiError::conflict("org.weekly_edit_limit", e.to_string());
+            if let ApiError::Conflict { extensions, .. } = &mut error {
+                extensions.insert(
+                    "next_allowed_at".into(),
+                    next_allowed_at
+                        .to_offset(domain::week::CST)
+                        .format(&Rfc3339)
+                        .unwrap_or_default()
+                        .into(),
+                );
+            }
+            error
+        }
+    }
+}
+
+/// The answer of a command with nothing else to say.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Done {}
+
+/// Edits an org's details (its admin only, once per natural week).
+pub async fn edit(
+    bus: &CommandBus,
+    vault: &Vault,
+    ctx: &CommandContext,
+    by: PersonId,
+    by_subject: &str,
+    org_id: OrgId,
+    patch: &OrgPatch,
+) -> Result<Outcome<Done>, ApiError> {
+    let mut errors = Vec::new();
+    let name = patch
+        .name
+        .as_deref()
+        .and_then(|n| collect(OrgName::parse(n), &mut errors));
+    let address = patch
+        .address
+        .as_deref()
+        .and_then(|a| collect(OrgAddress::parse(a), &mut errors));
+    let level = patch
+        .level
+        .as_deref()
+        .and_then(|l| collect(AdminLevel::parse(l), &mut errors));
+    let phone = patch
+        .phone
+        .as_deref()
+        .and_then(|p| collect(MobilePhone::parse(p), &mut errors));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let phone = match phone {
+        Some(p) => Some(seal_phone(vault, by_subject, &p).await?),
+        None => None,
+    };
+    let changes = OrgChanges {
+        name,
+        address,
+        level,
+        phone,
+    };
+    let now = bus.clock().now();
+    bus.decide::<Org, _>(
+        ctx,
+        org_stream(org_id),
+        &OrgCommand::Edit {
+            by,
+            changes,
+            at: now,
+        },
+        |_| Done {},
+    )
+    .await
+    .map_err(|e| ApiError::from(e.map_rejected(org_error)))
+}
+
+/// The org a code of the org kind belongs to: `422` for a malformed or other-kind code,
+/// `404 org.unknown_code` for a code never assigned.
+pub async fn org_of_code(bus: &CommandBus, raw: &str) -> Result<OrgId, ApiError> {
+    let code = BindingCode::parse_kind(raw, CodeKind::Org, "code")?;
+    let events = bus
+        .store()
+        .read_stream(&code_stream(&code), None)
+        .await
+        .map_err(ApiError::internal)?;
+    let decoded = events
+        .iter()
+        .map(|e| ClaimEvent::decode(&e.event_type, e.schema_version, &e.payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    match Claim::fold(&decoded) {
+        ClaimState::Held { holder } => Ok(OrgId::new(holder)),
+        ClaimState::Free => Err(ApiError::not_found(
+            "org.unknown_code",
+            format!("no organisation has the declaration code {code}"),
+        )),
+    }
+}
+
+/// The answer to a binding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bound {
+    pub org_id: Uuid,
+}
+
+/// Binds `person` to the org of `code` (binding twice changes nothing).
+pub async fn bind(
+    bus: &CommandBus,
+    ctx: &CommandContext,
+    person: PersonId,
+    code: &str,
+) -> Result<Outcome<Bound>, ApiError> {
+    let org_id = org_of_code(bus, code).await?;
+    let now = bus.clock().now();
+    bus.decide::<Membership, _>(
+        ctx,
+        membership_stream(org_id, person),
+        &MembershipCommand::Bind {
+            org_id,
+            person,
+            at: now,
+        },
+        |_| Bound {
+            org_id: org_id.as_uuid(),
+        },
+    )
+    .await
+    .map_err(|e| ApiError::from(e.map_rejected(membership_error)))
+}
+
+fn membership_error(e: MembershipError) -> ApiError {
+    match e {
+        MembershipError::NotBound => ApiError::not_found("org.not_bound", e.to_string()),
+    }
+}
+
+/// Unbinds `person` from `org_id`.
+pub async fn unbind(
+    bus: &CommandBus,
+    ctx: &CommandContext,
+    person: PersonId,
+    org_id: OrgId,
+) -> Result<Outcome<Done>, ApiError> {
+    let now = bus.clock().now();
+    bus.decide::<Membership, _>(
+        ctx,
+        membership_stream(org_id, person),
+        &MembershipCommand::Unbind { at: now },
+        |_| Done {},
+    )
+    .await
+    .map_err(|e| ApiError::from(e.map_rejected(membership_error)))
+}
+
+/// One day of the dashboard.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DayStats {
+    /// `YYYY-MM-DD`, China Standard Time.
+    pub date: String,
+    /// Members bound by the end of the day (and still bound).
+    pub members: i64,
+    /// Distinct persons who declared for the org that day.
+    pub declared: i64,
+    /// Members bound that day who did not declare.
+    pub not_declared: i64,
+    /// Declarations filed.
+    pub declarations: i64,
+    /// Persons whose latest declaration of the day has fever.
+    pub fever: i64,
+    /// Persons whose latest declaration of the day reports a symptom.
+    pub symptoms: i64,
+}
+
+/// The admin dashboard.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrgStats {
+    pub org_id: String,
+    pub date: String,
+    pub members: i64,
+    pub declared_today: i64,
+    pub not_declared_today: i64,
+    pub declarations_today: i64,
+    pub fever_today: i64,
+    pub symptoms_today: i64,
+    /// The 14 days ending at `date`, oldest first.
+    pub series: Vec<DayStats>,
+}
+
+/// Days in the dashboard's series.
+pub const SERIES_DAYS: i64 = 14;
+
+/// The dashboard of `org_id` for `date` (CST).
+pub async fn stats(
+    db: &event_store::Database,
+    org_id: &str,
+    date: Date,
+) -> Result<OrgStats, ApiError> {
+    let from = date - Duration::days(SERIES_DAYS - 1);
+    let rows = projections::orgs::days(db, org_id, &from.to_string(), &date.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let mut series = Vec::with_capacity(SERIES_DAYS as usize);
+    let mut day = from;
+    while day <= date {
+        let end = (day + Duration::days(1))
+            .midnight()
+            .assume_offset(domain::week::CST)
+            .unix_timestamp();
+        let members = projections::orgs::members_before(db, org_id, end)
+            .await
+            .map_err(ApiError::internal)?;
+        let key = day.to_string();
+        let row = rows.iter().find(|r| r.day == key);
+        let declared_members = row.map_or(0, |r| r.declared_members);
+        series.push(DayStats {
+            date: key,
+            members,
+            declared: row.map_or(0, |r| r.declared),
+            not_declared: (members - declared_members).max(0),
+            declarations: row.map_or(0, |r| r.declarations),
+            fever: row.map_or(0, |r| r.fever),
+            symptoms: row.map_or(0, |r| r.symptoms),
+        });
+        day += Duration::days(1);
+    }
+    let today = series.last().cloned().unwrap_or(DayStats {
+        date: date.to_string(),
+        members: 0,
+        declared: 0,
+        not_declared: 0,
+        declarations: 0,
+        fever: 0,
+        symptoms: 0,
+    });
+    Ok(OrgStats {
+        org_id: org_id.to_owned(),
+        date: date.to_string(),
+        members: today.members,
+        declared_today: today.declared,
+        not_declared_today: today.not_declared,
+        declarations_today: today.declarations,
+        fever_today: today.fever,
+        symptoms_today: today.symptoms,
+        series,
+    })
+}
+
+/// The dashboard as CSV: a header row, then one row per day of the series.
+pub fn stats_csv(stats: &OrgStats) -> String {
+    let mut out = String::from("date,members,declared,not_declared,declarations,fever,symptoms\n");
+    for d in &stats.series {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            d.date, d.members, d.declared, d.not_declared, d.declarations, d.fever, d.symptoms
+        ));
+    }
+    out
+}
+
+/// Whether `now` is the org's dashboard day or earlier (a future date has no figures).
+pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, ApiError> {
+    let today = now.to_offset(domain::week::CST).date();
+    match raw {
+        None => Ok(today),
+        Some(raw) => {
+            let date = Date::parse(
+                raw,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| ApiError::invalid("date", "date.format", "date is YYYY-MM-DD"))?;
+            if date > today {
+                return Err(ApiError::invalid(
+                    "date",
+                    "date.future",
+                    "date is today or earlier (China Standard Time)",
+                ));
+            }
+            Ok(date)
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Black-box tests of the organisation routes, on SQLite and PostgreSQL: registration and
+//! the one-admin-one-org race, declaration codes, bindings, the weekly edit limit at the
+//! week's edges, declarations for bound orgs, and the admin dashboard.
+
+use domain::code::{BindingCode, CodeKind};
+use event_store::testing::TestDatabase;
+use event_store::EventReader;
+use serde_json::{json, Value};
+use time::macros::datetime;
+use yuekang_tests::{body, TestApp};
+
+event_store::backend_tests!(
+    an_admin_registers_one_org_and_gets_a_checked_code,
+    sixteen_concurrent_registrations_by_one_admin_make_one_org,
+    registration_refuses_bad_fields_naming_them,
+    members_bind_with_the_code_list_and_unbind,
+    codes_of_other_kinds_and_typos_are_refused_before_lookup,
+    the_admin_edits_once_per_natural_week,
+    the_week_turns_at_monday_midnight_cst,
+    only_the_admin_edits_and_sees_the_dashboard,
+    declarations_need_a_binding_and_feed_the_dashboard,
+);
+
+const ADMIN: &str = "44010619900307001X";
+const MEMBER: &str = "440305198511200028";
+const OTHER: &str = "110101197001010040";
+
+fn org() -> Value {
+    json!({"name": "天河区示例科技有限公司", "address": "广州市天河区体育西路1号", "level": "440106", "phone": "13912345678"})
+}
+
+async fn register(app: &TestApp, token: &str) -> Value {
+    let (status, created) = body(app.post_json_as(token, "/v1/orgs", &org()).await).await;
+    assert_eq!(status, 201, "{created}");
+    created
+}
+
+async fn an_admin_registers_one_org_and_gets_a_checked_code(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let code = created["code"].as_str().expect("code");
+    assert_eq!(code.len(), 8);
+    assert!(code.starts_with('1'));
+    assert!(
+        BindingCode::parse_kind(code, CodeKind::Org, "code").is_ok(),
+        "the check digit holds"
+    );
+    assert!(created["org_id"].is_string() && created["position"].is_u64());
+    let (status, problem) = body(app.post_json_as(&admin, "/v1/orgs", &org()).await).await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["code"], "org.admin_has_org");
+    assert_eq!(problem["org_id"], created["org_id"]);
+    let me = app
+        .get_json(
+            &admin,
+            &format!("/v1/me?min_position={}", created["position"]),
+        )
+        .await;
+    assert!(me["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .any(|r| r["role"] == "org_admin" && r["scope"] == created["org_id"]));
+    // Another admin gets another org and another code.
+    let (other, _) = app.login(OTHER, "王五").await;
+    let second = register(&app, &other).await;
+    assert_ne!(second["code"], created["code"]);
+    app.stop().await;
+}
+
+async fn sixteen_concurrent_registrations_by_one_admin_make_one_org(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let requests = (0..16).map(|_| body_of(&app, &admin));
+    let answers = futures_util::future::join_all(requests).await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "org.admin_has_org")
+        .count();
+    assert_eq!((created, refused), (1, 15), "{answers:?}");
+    let events = app.state.store.read_all(0, 1000).await.expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "OrgRegistered")
+            .count(),
+        1
+    );
+    app.stop().await;
+}
+
+async fn body_of(app: &TestApp, token: &str) -> (u16, Value) {
+    body(app.post_json_as(token, "/v1/orgs", &org()).await).await
+}
+
+async fn registration_refuses_bad_fields_naming_them(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let (status, problem) = body(
+        app.post_json_as(
+            &admin,
+            "/v1/orgs",
+            &json!({"name": "", "address": "某地", "level": "galaxy", "phone": "12345"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["name", "level", "phone"]);
+    assert_eq!(
+        app.state.store.last_position().await.expect("head"),
+        3,
+        "only the login's events"
+    );
+    app.stop().await;
+}
+
+async fn bind(app: &TestApp, token: &str, code: &str) -> (u16, Value) {
+    body(
+        app.post_json_as(token, "/v1/org-bindings", &json!({ "code": code }))
+            .await,
+    )
+    .await
+}
+
+async fn members_bind_with_the_code_list_and_unbind(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let (other_admin, _) = app.login(OTHER, "王五").await;
+    let first = register(&app, &admin).await;
+    let second = register(&app, &other_admin).await;
+    let (member, _) = app.login(MEMBER, "李四").await;
+    let (status, bound) = bind(&app, &member, first["code"].as_str().expect("code")).await;
+    assert_eq!(status, 201, "{bound}");
+    assert_eq!(bound["org_id"], first["org_id"]);
+    let (status, again) = bind(&app, &member, first["code"].as_str().expect("code")).await;
+    assert_eq!(status, 200, "binding twice is a no-op answer");
+    assert_eq!(again["already_bound"], true);
+    assert_eq!(again["org_id"], first["org_id"]);
+    let (status, _) = bind(&app, &member, second["code"].as_str().expect("code")).await;
+    assert_eq!(status, 201, "a member binds many orgs");
+    let head = app.state.store.last_position().await.expect("head");
+    let mine = app
+        .get_json(&member, &format!("/v1/me/orgs?min_position={head}"))
+        .await;
+    let ids: Vec<&Value> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| &o["org_id"])
+        .collect();
+    assert_eq!(ids, [&first["org_id"], &second["org_id"]]);
+    assert_eq!(mine["items"][0]["name"], "天河区示例科技有限公司");
+    let org_id = first["org_id"].as_str().expect("id");
+    let (status, unbound) = body(
+        app.delete_as(&member, &format!("/v1/me/orgs/{org_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{unbound}");
+    let mine = app
+        .get_json(
+            &member,
+            &format!("/v1/me/orgs?min_position={}", unbound["position"]),
+        )
+        .await;
+    assert_eq!(mine["items"].as_array().expect("items").len(), 1);
+    let (status, problem) = body(
+        app.delete_as(&member, &format!("/v1/me/orgs/{org_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(problem["code"], "org.not_bound");
+    app.stop().await;
+}
+
+async fn codes_of_other_kinds_and_typos_are_refused_before_lookup(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let (member, _) = app.login(MEMBER, "李四").await;
+    let venue = BindingCode::new(CodeKind::Venue, 123_456).to_string();
+    let (status, problem) = bind(&app, &member, &venue).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "code.wrong_kind");
+    assert!(problem["errors"][0]["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("venue code"));
+    let grid = BindingCode::new(CodeKind::Grid, 123_456).to_string();
+    let (status, problem) = bind(&app, &member, &grid).await;
+    assert_eq!(status, 422);
+    assert!(problem["errors"][0]["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("grid code"));
+    // One mistyped digit: caught by the check digit.
+    let code = created["code"].as_str().expect("code");
+    let mut typo: Vec<u8> = code.bytes().collect();
+    typo[4] = if typo[4] == b'9' { b'0' } else { typo[4] + 1 };
+    let (status, problem) = bind(&app, &member, std::str::from_utf8(&typo).expect("digits")).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "code.check_digit");
+    let (status, problem) = bind(&app, &member, "1234").await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "code.format");
+    // Well formed, never assigned.
+    let unknown = (0..1_000_000)
+        .map(|n| BindingCode::new(CodeKind::Org, n).to_string())
+        .find(|c| c != code)
+        .expect("another code");
+    let (status, problem) = bind(&app, &member, &unknown).await;
+    assert_eq!(status, 404);
+    assert_eq!(problem["code"], "org.unknown_code");
+    app.stop().await;
+}
+
+async fn patch(app: &TestApp, token: &str, org_id: &str, changes: Value) -> (u16, Value) {
+    body(
+        app.patch_json_as(token, &format!("/v1/orgs/{org_id}"), &changes)
+            .await,
+    )
+    .await
+}
+
+async fn the_admin_edits_once_per_natural_week(db: TestDatabase) {
+    let app = TestApp::spawn(db).await; // Monday 2026-03-02 09:00 CST
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let org_id = created["org_id"].as_str().expect("id");
+    let (status, edited) = patch(
+        &app,
+        &admin,
+        org_id,
+        json!({"name": "新名字有限公司", "phone": "13800001111"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    let mine = app
+        .get_json(
+            &admin,
+            &format!(
+                "/v1/orgs/{org_id}/stats?min_position={}",
+                edited["position"]
+            ),
+        )
+        .await;
+    assert_eq!(mine["org_id"], org_id);
+    app.clock.set(datetime!(2026-03-08 23:59:59 +08:00));
+    let (admin, _) = app.login(ADMIN, "张三强").await; // sessions last 12 h
+    let (status, problem) = patch(&app, &admin, org_id, json!({"address": "广州市越秀区"})).await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "org.weekly_edit_limit");
+    assert_eq!(problem["next_allowed_at"], "2026-03-09T00:00:00+08:00");
+    app.clock.set(datetime!(2026-03-09 00:00:00 +08:00));
+    let (admin, _) = app.login(ADMIN, "张三强").await; // sessions last 12 h
+    let (status, _) = patch(&app, &admin, org_id, json!({"address": "广州市越秀区"})).await;
+    assert_eq!(status, 200, "a new week");
+    let (status, problem) = patch(&app, &admin, org_id, json!({})).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "org.nothing_to_change");
+    let (status, problem) = patch(&app, &admin, org_id, json!({"level": "galaxy"})).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "level");
+    app.stop().await;
+}
+
+async fn the_week_turns_at_monday_midnight_cst(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let org_id = created["org_id"].as_str().expect("id");
+    app.clock.set(datetime!(2026-03-08 12:00 +08:00)); // Sunday noon CST
+    let (admin, _) = app.login(ADMIN, "张三强").await; // sessions last 12 h
+    let (status, _) = patch(&app, &admin, org_id, json!({"level": "city"})).await;
+    assert_eq!(status, 200);
+    // Monday 00:30 CST is Sunday 16:30 UTC: a new natural week in China.
+    app.clock.set(datetime!(2026-03-08 16:30 UTC));
+    let (admin, _) = app.login(ADMIN, "张三强").await; // sessions last 12 h
+    let (status, edited) = patch(&app, &admin, org_id, json!({"level": "county"})).await;
+    assert_eq!(status, 200, "{edited}");
+    let (status, problem) = patch(&app, &admin, org_id, json!({"level": "town"})).await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["next_allowed_at"], "2026-03-16T00:00:00+08:00");
+    app.stop().await;
+}
+
+async fn only_the_admin_edits_and_sees_the_dashboard(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let org_id = created["org_id"].as_str().expect("id");
+    let (member, _) = app.login(MEMBER, "李四").await;
+    bind(&app, &member, created["code"].as_str().expect("code")).await;
+    let (status, _) = patch(&app, &member, org_id, json!({"name": "篡改"})).await;
+    assert_eq!(status, 403);
+    let head = app.state.store.last_position().await.expect("head");
+    let (status, _) = body(
+        app.get_as(
+            &member,
+            &format!("/v1/orgs/{org_id}/stats?min_position={head}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = body(
+        app.get_as(&member, &format!("/v1/orgs/{org_id}/stats.csv"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let missing = uuid::Uuid::new_v4();
+    let (status, _) = patch(&app, &admin, &missing.to_string(), json!({"name": "x"})).await;
+    assert_eq!(status, 404);
+    let (status, _) = body(
+        app.get_as(&admin, &format!("/v1/orgs/{missing}/stats"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+fn declaration(org_id: &str, temperature: f64, symptoms: Value) -> Value {
+    json!({"org_id": org_id, "temperature_c": temperature, "symptoms": symptoms, "contact_14d": false, "visited": [], "region": "440106"})
+}
+
+async fn declarations_need_a_binding_and_feed_the_dashboard(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let org_id = created["org_id"].as_str().expect("id");
+    let code = created["code"].as_str().expect("code");
+    let (member, _) = app.login(MEMBER, "李四").await;
+    let (other, _) = app.login(OTHER, "王五").await;
+    // Not bound yet: refused.
+    let (status, problem) = body(
+        app.post_json_as(
+            &member,
+            "/v1/declarations",
+            &declaration(org_id, 36.5, json!([])),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "org.not_bound");
+    bind(&app, &member, code).await;
+    bind(&app, &other, code).await;
+    bind(&app, &admin, code).await;
+    // Yesterday (Sunday): the member declared with fever.
+    app.clock.set(datetime!(2026-03-01 20:00 +08:00));
+    let (status, _) = body(
+        app.post_json_as(
+            &member,
+            "/v1/declarations",
+            &declaration(org_id, 38.2, json!(["cough"])),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Today: the member twice (fever, then normal: the latest counts), the admin once.
+    app.clock.set(datetime!(2026-03-02 08:00 +08:00));
+    body(
+        app.post_json_as(
+            &member,
+            "/v1/declarations",
+            &declaration(org_id, 38.0, json!(["fatigue"])),
+        )
+        .await,
+    )
+    .await;
+    app.clock.set(datetime!(2026-03-02 12:00 +08:00));
+    body(
+        app.post_json_as(
+            &member,
+            "/v1/declarations",
+            &declaration(org_id, 36.6, json!(["cough"])),
+        )
+        .await,
+    )
+    .await;
+    let (_, last) = body(
+        app.post_json_as(
+            &admin,
+            "/v1/declarations",
+            &declaration(org_id, 36.4, json!([])),
+        )
+        .await,
+    )
+    .await;
+    let stats = app
+        .get_json(
+            &admin,
+            &format!("/v1/orgs/{org_id}/stats?min_position={}", last["position"]),
+        )
+        .await;
+    assert_eq!(stats["date"], "2026-03-02");
+    assert_eq!(stats["members"], 3);
+    assert_eq!(stats["declared_today"], 2);
+    assert_eq!(stats["not_declared_today"], 1);
+    assert_eq!(stats["declarations_today"], 3);
+    assert_eq!(
+        stats["fever_today"], 0,
+        "the member's latest declaration today is normal"
+    );
+    assert_eq!(stats["symptoms_today"], 1);
+    let series = stats["series"].as_array().expect("series");
+    assert_eq!(series.len(), 14);
+    assert_eq!(series[13]["date"], "2026-03-02");
+    assert_eq!(series[12]["date"], "2026-03-01");
+    assert_eq!(series[12]["fever"], 1);
+    assert_eq!(series[12]["declared"], 1);
+    let past = app
+        .get_json(&admin, &format!("/v1/orgs/{org_id}/stats?date=2026-03-01"))
+        .await;
+    assert_eq!(past["declared_today"], 1);
+    assert_eq!(past["fever_today"], 1);
+    assert_eq!(past["symptoms_today"], 1);
+    let (status, problem) = body(
+        app.get_as(&admin, &format!("/v1/orgs/{org_id}/stats?date=2026-03-03"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "date.future");
+    let csv = app
+        .get_as(&admin, &format!("/v1/orgs/{org_id}/stats.csv"))
+        .await;
+    assert_eq!(csv.status().as_u16(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/csv"));
+    let text = csv.text().await.expect("csv");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "date,members,declared,not_declared,declarations,fever,symptoms"
+    );
+    assert_eq!(lines.len(), 15);
+    assert_eq!(lines[14], "2026-03-02,3,2,1,3,0,1");
+    // No personal data in the dashboard.
+    assert!(!stats.to_string().contains("李四") && !text.contains(MEMBER));
+    app.stop().await;
+}

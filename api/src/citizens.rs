@@ -136,6 +136,7 @@ impl Appends {
     fn into_decision<R>(self, response: R) -> Decision<R> {
         Decision {
             appends: self.0,
+            checks: Vec::new(),
             response,
         }
     }
@@ -513,17 +514,8 @@ pub async fn file_declaration(
     }
     Ok(bus
         .execute(ctx, &streams, |loaded| {
-            if let (Some(b), Some(org)) = (&binding, org_id) {
-                let membership = loaded
-                    .fold::<domain::org::Membership>(b)
-                    .map_err(decode_failed)?;
-                if membership == domain::org::MembershipState::Unbound {
-                    return Err(ApiError::conflict(
-                        "org.not_bound",
-                        format!("the declarant is not bound to organisation {org}; bind with its declaration code first"),
-                    ));
-                }
-            }
+            // Who may declare for the subject comes first: a stranger learns nothing of
+            // the subject's bindings.
             let state = loaded.fold::<Person>(&s_stream).map_err(decode_failed)?;
             let events = Person::decide_for(
                 subject,
@@ -537,9 +529,23 @@ pub async fn file_declaration(
                 &state,
             )
             .map_err(person_error)?;
-            Decision::unchanged(DeclarationFiled { declaration_id })
+            let mut decision = Decision::unchanged(DeclarationFiled { declaration_id })
                 .append(s_stream.clone(), &events)
-                .map_err(encode_failed)
+                .map_err(encode_failed)?;
+            if let (Some(b), Some(org)) = (&binding, org_id) {
+                let membership = loaded
+                    .fold::<domain::org::Membership>(b)
+                    .map_err(decode_failed)?;
+                if membership == domain::org::MembershipState::Unbound {
+                    return Err(ApiError::conflict(
+                        "org.not_bound",
+                        format!("the declarant is not bound to organisation {org}; bind with its declaration code first"),
+                    ));
+                }
+                // An unbinding racing this declaration makes it decide again.
+                decision = decision.check(b.clone());
+            }
+            Ok(decision)
         })
         .await?)
 }

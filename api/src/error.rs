@@ -45,6 +45,13 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
+    /// A 422 whose rule has its own stable code at the top level (`code.wrong_kind`), with
+    /// the fields listed as for [`ApiError::Validation`].
+    #[error("the request is invalid")]
+    Unprocessable {
+        code: &'static str,
+        errors: Vec<FieldError>,
+    },
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
     #[error("authentication required: send a valid bearer token")]
@@ -110,6 +117,7 @@ impl ApiError {
         match self {
             ApiError::MalformedJson(_) => "request.malformed_json",
             ApiError::Validation(_) => "validation.failed",
+            ApiError::Unprocessable { code, .. } => code,
             ApiError::BadRequest { code, .. }
             | ApiError::NotFound { code, .. }
             | ApiError::Conflict { code, .. }
@@ -127,7 +135,7 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => "Bad request",
-            ApiError::Validation(_) => "Invalid request",
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => "Invalid request",
             ApiError::Unauthenticated | ApiError::Unauthorized { .. } => "Unauthenticated",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound { .. } => "Not found",
@@ -144,7 +152,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let code = self.code();
         let (detail, errors, extensions) = match self {
-            ApiError::Validation(errors) => (
+            ApiError::Validation(errors) | ApiError::Unprocessable { errors, .. } => (
                 errors
                     .iter()
                     .map(|e| format!("{}: {}", e.field, e.detail))
@@ -185,7 +193,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthenticated | ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,

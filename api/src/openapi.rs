@@ -25,7 +25,7 @@ use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
         citizens::my_declarations, citizens::my_entries, citizens::my_checks,
         citizens::my_notices, citizens::my_access_log, citizens::file_appeal,
         feed::post_batch, feed::open_appeals, feed::decide_appeal,
-        orgs::register, orgs::edit, orgs::bind, orgs::my_orgs, orgs::unbind, orgs::stats,
+        orgs::register, orgs::show, orgs::edit, orgs::bind, orgs::my_orgs, orgs::unbind, orgs::stats,
         orgs::stats_csv,
     ),
     components(schemas(
@@ -40,7 +40,7 @@ use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
         citizens::AppealCreated, feed::BatchRequest, feed::BatchAnswer, feed::AppealView,
         feed::AppealsPage, feed::DecisionRequest, FeedRecordInput, DocumentInput, RefusedRecord,
         BatchOutcome, OrgInput, OrgPatch, OrgStats, DayStats, orgs::OrgCreated, orgs::BindRequest,
-        orgs::BoundView, orgs::MyOrg, orgs::MyOrgs,
+        orgs::BoundView, orgs::MyOrg, orgs::MyOrgs, orgs::OrgView,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -299,7 +299,7 @@ pub async fn edit(
 /// The org a code of the org kind belongs to: `422` for a malformed or other-kind code,
 /// `404 org.unknown_code` for a code never assigned.
 pub async fn org_of_code(bus: &CommandBus, raw: &str) -> Result<OrgId, ApiError> {
-    let code = BindingCode::parse_kind(raw, CodeKind::Org, "code")?;
+    let code = parse_code(raw, CodeKind::Org)?;
     let events = bus
         .store()
         .read_stream(&code_stream(&code), None)
@@ -319,35 +319,106 @@ pub async fn org_of_code(bus: &CommandBus, raw: &str) -> Result<OrgId, ApiError>
     }
 }
 
+/// Parses a binding code of `kind`; a refusal carries its rule as the problem's `code`
+/// (`code.wrong_kind`, `code.check_digit`, `code.format`), as API.md names them.
+pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ApiError> {
+    BindingCode::parse_kind(raw, kind, "code").map_err(|e| ApiError::Unprocessable {
+        code: e.code,
+        errors: vec![crate::error::FieldError {
+            field: e.field.into(),
+            code: e.code.into(),
+            detail: e.detail,
+        }],
+    })
+}
+
+/// The admin of an org, from its stream: `404 org.unknown` when there is no such org.
+pub async fn admin_of(bus: &CommandBus, org_id: OrgId) -> Result<PersonId, ApiError> {
+    let events = bus
+        .store()
+        .read_stream(&org_stream(org_id), None)
+        .await
+        .map_err(ApiError::internal)?;
+    let decoded = events
+        .iter()
+        .map(|e| domain::org::OrgEvent::decode(&e.event_type, e.schema_version, &e.payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    match Org::fold(&decoded) {
+        domain::org::OrgState::Active { admin, .. } => Ok(admin),
+        domain::org::OrgState::Absent => Err(ApiError::not_found(
+            "org.unknown",
+            format!("no organisation {org_id}"),
+        )),
+    }
+}
+
 /// The answer to a binding.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bound {
     pub org_id: Uuid,
 }
 
-/// Binds `person` to the org of `code` (binding twice changes nothing).
+/// Binds `subject` (the actor, or a member of the actor's family) to the org of `code`
+/// (binding twice changes nothing).
 pub async fn bind(
     bus: &CommandBus,
     ctx: &CommandContext,
-    person: PersonId,
+    actor: PersonId,
+    subject: PersonId,
     code: &str,
 ) -> Result<Outcome<Bound>, ApiError> {
     let org_id = org_of_code(bus, code).await?;
     let now = bus.clock().now();
-    bus.decide::<Membership, _>(
-        ctx,
-        membership_stream(org_id, person),
-        &MembershipCommand::Bind {
-            org_id,
-            person,
-            at: now,
-        },
-        |_| Bound {
-            org_id: org_id.as_uuid(),
-        },
-    )
-    .await
-    .map_err(|e| ApiError::from(e.map_rejected(membership_error)))
+    let m_stream = membership_stream(org_id, subject);
+    let p_stream = crate::citizens::person_stream(subject);
+    let mut streams = vec![m_stream.clone()];
+    if subject != actor {
+        streams.push(p_stream.clone());
+    }
+    Ok(bus
+        .execute(ctx, &streams, |loaded| {
+            let mut checks = Vec::new();
+            if subject != actor {
+                let person = loaded
+                    .fold::<domain::person::Person>(&p_stream)
+                    .map_err(ApiError::internal)?;
+                let guardian = match &person {
+                    domain::person::PersonState::Active { guardians, .. } => {
+                        guardians.contains(&actor)
+                    }
+                    domain::person::PersonState::Absent => false,
+                };
+                if !guardian {
+                    return Err(ApiError::Forbidden(
+                        "you may bind only yourself or a member of your family".into(),
+                    ));
+                }
+                checks.push(p_stream.clone());
+            }
+            let membership = loaded
+                .fold::<Membership>(&m_stream)
+                .map_err(ApiError::internal)?;
+            let events = Membership::decide(
+                &MembershipCommand::Bind {
+                    org_id,
+                    person: subject,
+                    at: now,
+                },
+                &membership,
+            )
+            .map_err(membership_error)?;
+            let mut decision = commands::Decision::unchanged(Bound {
+                org_id: org_id.as_uuid(),
+            })
+            .append(m_stream.clone(), &events)
+            .map_err(ApiError::internal)?;
+            for c in checks {
+                decision = decision.check(c);
+            }
+            Ok(decision)
+        })
+        .await?)
 }
 
 fn membership_error(e: MembershipError) -> ApiError {
@@ -379,7 +450,7 @@ pub async fn unbind(
 pub struct DayStats {
     /// `YYYY-MM-DD`, China Standard Time.
     pub date: String,
-    /// Members bound by the end of the day (and still bound).
+    /// Members bound at the end of the day.
     pub members: i64,
     /// Distinct persons who declared for the org that day.
     pub declared: i64,
@@ -418,9 +489,6 @@ pub async fn stats(
     date: Date,
 ) -> Result<OrgStats, ApiError> {
     let from = date - Duration::days(SERIES_DAYS - 1);
-    let rows = projections::orgs::days(db, org_id, &from.to_string(), &date.to_string())
-        .await
-        .map_err(ApiError::internal)?;
     let mut series = Vec::with_capacity(SERIES_DAYS as usize);
     let mut day = from;
     while day <= date {
@@ -432,16 +500,17 @@ pub async fn stats(
             .await
             .map_err(ApiError::internal)?;
         let key = day.to_string();
-        let row = rows.iter().find(|r| r.day == key);
-        let declared_members = row.map_or(0, |r| r.declared_members);
+        let row = projections::orgs::day(db, org_id, &key, end)
+            .await
+            .map_err(ApiError::internal)?;
         series.push(DayStats {
             date: key,
             members,
-            declared: row.map_or(0, |r| r.declared),
-            not_declared: (members - declared_members).max(0),
-            declarations: row.map_or(0, |r| r.declarations),
-            fever: row.map_or(0, |r| r.fever),
-            symptoms: row.map_or(0, |r| r.symptoms),
+            declared: row.declared,
+            not_declared: (members - row.declared_members).max(0),
+            declarations: row.declarations,
+            fever: row.fever,
+            symptoms: row.symptoms,
         });
         day += Duration::days(1);
     }

@@ -73,6 +73,9 @@ pub struct Decision<R> {
     /// Events per stream. A stream that was loaded is appended at its loaded version; one
     /// that was not is appended without a version check.
     pub appends: Vec<(StreamId, Vec<EncodedEvent>)>,
+    /// Loaded streams the decision read but does not append to, which must still be at
+    /// their loaded version when the events commit (a binding checked, say).
+    pub checks: Vec<StreamId>,
     pub response: R,
 }
 
@@ -81,8 +84,15 @@ impl<R> Decision<R> {
     pub fn unchanged(response: R) -> Self {
         Self {
             appends: Vec::new(),
+            checks: Vec::new(),
             response,
         }
+    }
+
+    /// Requires `stream` (a loaded stream) to be unchanged when the events commit.
+    pub fn check(mut self, stream: StreamId) -> Self {
+        self.checks.push(stream);
+        self
     }
 
     /// Encodes `events` for `stream`.
@@ -373,6 +383,22 @@ impl CommandBus {
             }),
             _ => None,
         };
+        let appended = |s: &StreamId| {
+            decision
+                .appends
+                .iter()
+                .any(|(a, events)| a == s && !events.is_empty())
+        };
+        let checks = decision
+            .checks
+            .iter()
+            .filter(|s| !appended(s))
+            .filter_map(|s| loaded.find(s))
+            .map(|s| StreamAppend {
+                stream: s.stream.clone(),
+                expected: ExpectedVersion::Exact(s.version),
+                events: Vec::new(),
+            });
         Ok(AppendRequest {
             streams: decision
                 .appends
@@ -392,6 +418,7 @@ impl CommandBus {
                         })
                         .collect(),
                 })
+                .chain(checks)
                 .collect(),
             metadata: Metadata {
                 actor: Some(ctx.actor.clone()),

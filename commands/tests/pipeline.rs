@@ -117,6 +117,7 @@ event_store::backend_tests!(
     conflict_without_retries_is_reported,
     concurrent_commands_keep_the_rule,
     unchanged_answers_the_recording_position,
+    a_checked_stream_that_moved_is_decided_again,
 );
 
 async fn commits_with_metadata_and_answers_with_the_position(db: TestDatabase) {
@@ -346,5 +347,66 @@ async fn unchanged_answers_the_recording_position(db: TestDatabase) {
             response: Answer { events: 0 },
             position: 1
         }
+    );
+}
+
+/// A decision that reads `tally-1` (checked) and appends to `log-1`; the first time, someone
+/// else appends to the tally in between.
+async fn a_checked_stream_that_moved_is_decided_again(db: TestDatabase) {
+    let bus = bus(&db).await.with_retries(0);
+    run(&bus, &CommandContext::new("a"), Command::Open { limit: 5 })
+        .await
+        .expect("open");
+    let log = StreamId::parse("log-1").expect("id");
+    let calls = AtomicU32::new(0);
+    let store = bus.store().clone();
+    let decide = |loaded: &commands::Loaded| {
+        if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            let intruder = NewEvent::new("TallyAdded", 1, &serde_json::Value::Null).expect("json");
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(store.append(AppendRequest::single(
+                    tally(),
+                    ExpectedVersion::Any,
+                    vec![intruder],
+                )))
+            })
+            .expect("intruding append");
+        }
+        let seen = loaded.stream(&tally()).events.len();
+        Ok::<_, Rule>(
+            Decision::unchanged(Answer { events: seen })
+                .append(log.clone(), &[Event::TallyAdded])
+                .expect("encode")
+                .check(tally()),
+        )
+    };
+    let first = bus
+        .execute(&CommandContext::new("a"), &[tally()], decide)
+        .await;
+    assert!(
+        matches!(first, Err(CommandError::Conflict { ref stream, .. }) if *stream == tally()),
+        "the checked stream moved: {first:?}"
+    );
+    assert!(
+        bus.store()
+            .read_stream(&log, None)
+            .await
+            .expect("read")
+            .is_empty(),
+        "nothing was appended"
+    );
+    // Unchanged since the load: the check passes and only the log is appended to.
+    let second = bus
+        .execute(&CommandContext::new("a"), &[tally()], decide)
+        .await
+        .expect("committed");
+    assert_eq!(second.response(), &Answer { events: 2 });
+    assert_eq!(
+        bus.store()
+            .read_stream(&tally(), None)
+            .await
+            .expect("read")
+            .len(),
+        2
     );
 }

@@ -10,6 +10,7 @@ pub mod assertion;
 pub mod claim;
 pub mod code;
 pub mod decider;
+pub mod divisions;
 pub mod document;
 pub mod event;
 pub mod health;
@@ -19,6 +20,7 @@ pub mod person;
 pub mod region;
 pub mod sealed;
 pub mod service_account;
+pub mod venue;
 pub mod week;
 
 pub use decider::{Decider, Given};

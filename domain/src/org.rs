@@ -261,13 +261,8 @@ impl Decider for Org {
                 if changes.is_empty() {
                     return Err(OrgError::NothingToChange);
                 }
-                if let Some(last) = last_edit {
-                    if week::same_week(*last, *at) {
-                        return Err(OrgError::WeeklyEditLimit {
-                            next_allowed_at: week::next_week_start(*at),
-                        });
-                    }
-                }
+                week::weekly_edit_allowed(*last_edit, *at)
+                    .map_err(|next_allowed_at| OrgError::WeeklyEditLimit { next_allowed_at })?;
                 Ok(vec![OrgEvent::OrgDetailsEdited {
                     changes: changes.clone(),
                     at: *at,

@@ -26,6 +26,18 @@ pub fn same_week(a: OffsetDateTime, b: OffsetDateTime) -> bool {
     week_start(a) == week_start(b)
 }
 
+/// Whether an edit at `at` is allowed after the last one at `last`: once per natural week.
+/// `Err` carries when the next edit is allowed (the next Monday 00:00 CST).
+pub fn weekly_edit_allowed(
+    last: Option<OffsetDateTime>,
+    at: OffsetDateTime,
+) -> Result<(), OffsetDateTime> {
+    match last {
+        Some(last) if same_week(last, at) => Err(next_week_start(at)),
+        Some(_) | None => Ok(()),
+    }
+}
+
 /// The weekday of `t` in CST.
 pub fn weekday(t: OffsetDateTime) -> Weekday {
     t.to_offset(CST).weekday()

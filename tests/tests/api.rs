@@ -195,6 +195,7 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("get", "/v1/feed/appeals"),
         ("post", "/v1/feed/appeals/{appeal_id}/decision"),
         ("post", "/v1/orgs"),
+        ("get", "/v1/orgs/{org_id}"),
         ("patch", "/v1/orgs/{org_id}"),
         ("post", "/v1/org-bindings"),
         ("get", "/v1/me/orgs"),

@@ -19,6 +19,9 @@ event_store::backend_tests!(
     the_week_turns_at_monday_midnight_cst,
     only_the_admin_edits_and_sees_the_dashboard,
     declarations_need_a_binding_and_feed_the_dashboard,
+    concurrent_edits_in_one_week_make_one_change,
+    a_retried_registration_has_its_effect_once,
+    a_guardian_binds_a_family_member,
 );
 
 const ADMIN: &str = "44010619900307001X";
@@ -191,6 +194,11 @@ async fn codes_of_other_kinds_and_typos_are_refused_before_lookup(db: TestDataba
     let venue = BindingCode::new(CodeKind::Venue, 123_456).to_string();
     let (status, problem) = bind(&app, &member, &venue).await;
     assert_eq!(status, 422);
+    assert_eq!(
+        problem["code"], "code.wrong_kind",
+        "the rule is the problem's code"
+    );
+    assert_eq!(problem["errors"][0]["field"], "code");
     assert_eq!(problem["errors"][0]["code"], "code.wrong_kind");
     assert!(problem["errors"][0]["detail"]
         .as_str()
@@ -209,7 +217,7 @@ async fn codes_of_other_kinds_and_typos_are_refused_before_lookup(db: TestDataba
     typo[4] = if typo[4] == b'9' { b'0' } else { typo[4] + 1 };
     let (status, problem) = bind(&app, &member, std::str::from_utf8(&typo).expect("digits")).await;
     assert_eq!(status, 422);
-    assert_eq!(problem["errors"][0]["code"], "code.check_digit");
+    assert_eq!(problem["code"], "code.check_digit");
     let (status, problem) = bind(&app, &member, "1234").await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["code"], "code.format");
@@ -337,46 +345,62 @@ fn declaration(org_id: &str, temperature: f64, symptoms: Value) -> Value {
 
 async fn declarations_need_a_binding_and_feed_the_dashboard(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
+    app.clock.set(datetime!(2026-03-01 08:00 +08:00)); // Sunday
     let (admin, _) = app.login(ADMIN, "张三强").await;
     let created = register(&app, &admin).await;
-    let org_id = created["org_id"].as_str().expect("id");
-    let code = created["code"].as_str().expect("code");
+    let org_id = created["org_id"].as_str().expect("id").to_owned();
+    let code = created["code"].as_str().expect("code").to_owned();
     let (member, _) = app.login(MEMBER, "李四").await;
     let (other, _) = app.login(OTHER, "王五").await;
-    // Not bound yet: refused.
+    // Not bound yet: refused; an unknown org likewise.
     let (status, problem) = body(
         app.post_json_as(
             &member,
             "/v1/declarations",
-            &declaration(org_id, 36.5, json!([])),
+            &declaration(&org_id, 36.5, json!([])),
         )
         .await,
     )
     .await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(problem["code"], "org.not_bound");
-    bind(&app, &member, code).await;
-    bind(&app, &other, code).await;
-    bind(&app, &admin, code).await;
-    // Yesterday (Sunday): the member declared with fever.
-    app.clock.set(datetime!(2026-03-01 20:00 +08:00));
+    let unknown = uuid::Uuid::new_v4().to_string();
     let (status, _) = body(
         app.post_json_as(
             &member,
             "/v1/declarations",
-            &declaration(org_id, 38.2, json!(["cough"])),
+            &declaration(&unknown, 36.5, json!([])),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+    for token in [&member, &other, &admin] {
+        assert_eq!(bind(&app, token, &code).await.0, 201);
+    }
+    // Sunday evening: the member declares with fever.
+    app.clock.set(datetime!(2026-03-01 19:00 +08:00));
+    let (status, _) = body(
+        app.post_json_as(
+            &member,
+            "/v1/declarations",
+            &declaration(&org_id, 38.2, json!(["cough"])),
         )
         .await,
     )
     .await;
     assert_eq!(status, 201);
-    // Today: the member twice (fever, then normal: the latest counts), the admin once.
+    // Monday: the member twice (fever, then normal: the latest counts), the admin once;
+    // the third member unbinds at 13:00 without declaring.
     app.clock.set(datetime!(2026-03-02 08:00 +08:00));
+    let (member, _) = app.login(MEMBER, "李四").await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let (other, _) = app.login(OTHER, "王五").await;
     body(
         app.post_json_as(
             &member,
             "/v1/declarations",
-            &declaration(org_id, 38.0, json!(["fatigue"])),
+            &declaration(&org_id, 38.0, json!(["fatigue"])),
         )
         .await,
     )
@@ -386,30 +410,49 @@ async fn declarations_need_a_binding_and_feed_the_dashboard(db: TestDatabase) {
         app.post_json_as(
             &member,
             "/v1/declarations",
-            &declaration(org_id, 36.6, json!(["cough"])),
+            &declaration(&org_id, 36.6, json!(["cough"])),
         )
         .await,
     )
     .await;
-    let (_, last) = body(
+    body(
         app.post_json_as(
             &admin,
             "/v1/declarations",
-            &declaration(org_id, 36.4, json!([])),
+            &declaration(&org_id, 36.4, json!([])),
         )
         .await,
     )
     .await;
+    app.clock.set(datetime!(2026-03-02 13:00 +08:00));
+    let (status, _) = body(
+        app.delete_as(&other, &format!("/v1/me/orgs/{org_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, problem) = body(
+        app.post_json_as(
+            &other,
+            "/v1/declarations",
+            &declaration(&org_id, 36.5, json!([])),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409, "unbound: refused again");
+    assert_eq!(problem["code"], "org.not_bound");
+    let head = app.state.store.last_position().await.expect("head");
     let stats = app
         .get_json(
             &admin,
-            &format!("/v1/orgs/{org_id}/stats?min_position={}", last["position"]),
+            &format!("/v1/orgs/{org_id}/stats?min_position={head}"),
         )
         .await;
     assert_eq!(stats["date"], "2026-03-02");
-    assert_eq!(stats["members"], 3);
+    assert_eq!(stats["members"], 2, "the third unbound during the day");
     assert_eq!(stats["declared_today"], 2);
-    assert_eq!(stats["not_declared_today"], 1);
+    assert_eq!(stats["not_declared_today"], 0);
     assert_eq!(stats["declarations_today"], 3);
     assert_eq!(
         stats["fever_today"], 0,
@@ -419,15 +462,20 @@ async fn declarations_need_a_binding_and_feed_the_dashboard(db: TestDatabase) {
     let series = stats["series"].as_array().expect("series");
     assert_eq!(series.len(), 14);
     assert_eq!(series[13]["date"], "2026-03-02");
-    assert_eq!(series[12]["date"], "2026-03-01");
-    assert_eq!(series[12]["fever"], 1);
-    assert_eq!(series[12]["declared"], 1);
+    assert_eq!(
+        series[12],
+        json!({"date": "2026-03-01", "members": 3, "declared": 1, "not_declared": 2, "declarations": 1, "fever": 1, "symptoms": 1})
+    );
+    assert_eq!(series[11]["members"], 0, "before the org existed");
     let past = app
         .get_json(&admin, &format!("/v1/orgs/{org_id}/stats?date=2026-03-01"))
         .await;
-    assert_eq!(past["declared_today"], 1);
+    assert_eq!(
+        past["members"], 3,
+        "the unbinding on Monday does not rewrite Sunday"
+    );
+    assert_eq!(past["not_declared_today"], 2);
     assert_eq!(past["fever_today"], 1);
-    assert_eq!(past["symptoms_today"], 1);
     let (status, problem) = body(
         app.get_as(&admin, &format!("/v1/orgs/{org_id}/stats?date=2026-03-03"))
             .await,
@@ -435,6 +483,13 @@ async fn declarations_need_a_binding_and_feed_the_dashboard(db: TestDatabase) {
     .await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["code"], "date.future");
+    let (status, problem) = body(
+        app.get_as(&admin, &format!("/v1/orgs/{org_id}/stats?date=2026-3-1"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "date.format");
     let csv = app
         .get_as(&admin, &format!("/v1/orgs/{org_id}/stats.csv"))
         .await;
@@ -450,8 +505,134 @@ async fn declarations_need_a_binding_and_feed_the_dashboard(db: TestDatabase) {
         "date,members,declared,not_declared,declarations,fever,symptoms"
     );
     assert_eq!(lines.len(), 15);
-    assert_eq!(lines[14], "2026-03-02,3,2,1,3,0,1");
+    assert_eq!(lines[13], "2026-03-01,3,1,2,1,1,1");
+    assert_eq!(lines[14], "2026-03-02,2,2,0,3,0,1");
+    let sunday = app
+        .get_as(
+            &admin,
+            &format!("/v1/orgs/{org_id}/stats.csv?date=2026-03-01"),
+        )
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert_eq!(sunday.lines().last(), Some("2026-03-01,3,1,2,1,1,1"));
+    // A rebinding counts again from then on.
+    assert_eq!(bind(&app, &other, &code).await.0, 201);
     // No personal data in the dashboard.
     assert!(!stats.to_string().contains("李四") && !text.contains(MEMBER));
+    app.stop().await;
+}
+
+async fn concurrent_edits_in_one_week_make_one_change(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let org_id = created["org_id"].as_str().expect("id");
+    let (a, b) = tokio::join!(
+        patch(&app, &admin, org_id, json!({"name": "甲"})),
+        patch(&app, &admin, org_id, json!({"name": "乙"}))
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let events = app.state.store.read_all(0, 1000).await.expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "OrgDetailsEdited")
+            .count(),
+        1
+    );
+    // The admin reads the org back: the code to share, and when the next edit is allowed.
+    let head = app.state.store.last_position().await.expect("head");
+    let shown = app
+        .get_json(&admin, &format!("/v1/orgs/{org_id}?min_position={head}"))
+        .await;
+    assert_eq!(shown["code"], created["code"]);
+    assert_eq!(shown["phone"], "13912345678");
+    assert_eq!(shown["next_edit_allowed_at"], "2026-03-09T00:00:00+08:00");
+    assert!(shown["name"] == "甲" || shown["name"] == "乙");
+    app.stop().await;
+}
+
+async fn a_retried_registration_has_its_effect_once(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let send = || {
+        app.client
+            .post(app.url("/v1/orgs"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "org-1")
+            .json(&org())
+            .send()
+    };
+    let (status, first) = body(send().await.expect("send")).await;
+    assert_eq!(status, 201);
+    let head = app.state.store.last_position().await.expect("head");
+    let (status, again) = body(send().await.expect("send")).await;
+    assert_eq!(status, 201);
+    assert_eq!(again, first, "the same org, code and position");
+    assert_eq!(app.state.store.last_position().await.expect("head"), head);
+    app.stop().await;
+}
+
+async fn a_guardian_binds_a_family_member(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let created = register(&app, &admin).await;
+    let (guardian, guardian_id) = app.login(MEMBER, "李四").await;
+    let (status, child) = body(
+        app.post_json_as(
+            &guardian,
+            "/v1/me/family",
+            &json!({"assertion": app.member_assertion(&guardian_id, "birth_certificate", "A123456789", "李小明", "birth_certificate"), "relation": "child"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{child}");
+    let code = created["code"].as_str().expect("code");
+    let (status, bound) = body(
+        app.post_json_as(
+            &guardian,
+            "/v1/org-bindings",
+            &json!({"code": code, "subject_id": child["person_id"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{bound}");
+    let mut for_child = declaration(created["org_id"].as_str().expect("id"), 36.5, json!([]));
+    for_child["subject_id"] = child["person_id"].clone();
+    let (status, _) = body(
+        app.post_json_as(&guardian, "/v1/declarations", &for_child)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status, 201,
+        "the child is bound: the guardian declares for it"
+    );
+    let (_, stranger_id) = app.login(OTHER, "王五").await;
+    let (status, _) = body(
+        app.post_json_as(
+            &guardian,
+            "/v1/org-bindings",
+            &json!({"code": code, "subject_id": stranger_id}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    // A stranger's bindings do not leak through declarations either.
+    let mut for_stranger = declaration(created["org_id"].as_str().expect("id"), 36.5, json!([]));
+    for_stranger["subject_id"] = json!(stranger_id);
+    let (status, _) = body(
+        app.post_json_as(&guardian, "/v1/declarations", &for_stranger)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
     app.stop().await;
 }

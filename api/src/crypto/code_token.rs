@@ -12,6 +12,9 @@ use uuid::Uuid;
 /// The first field of every code token: the format's version.
 pub const VERSION: &str = "YK1";
 
+/// The version tag of venue poster tokens.
+pub const POSTER_VERSION: &str = "YKP1";
+
 /// Why a code token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeTokenError {
@@ -113,18 +116,34 @@ impl CodeKeyring {
     /// The token for `person_id` under the active key. Deterministic: one person, one key,
     /// one token. It does not expire: the colour is resolved when it is scanned.
     pub fn sign(&self, person_id: Uuid) -> String {
-        let (kid, key) = &self.active;
-        let signed = format!(
-            "{VERSION}.{kid}.{}",
-            URL_SAFE_NO_PAD.encode(person_id.as_bytes())
-        );
-        let signature = key.sign(signed.as_bytes());
-        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        self.sign_as(VERSION, person_id)
     }
 
     /// The person a token names, when the token was signed by a key of this ring and not
     /// altered by a single character.
     pub fn verify(&self, token: &str) -> Result<Uuid, CodeTokenError> {
+        self.verify_as(VERSION, token)
+    }
+
+    /// A venue poster token (`YKP1.…`): the same signature scheme under another version tag,
+    /// so a poster never passes for a person's code nor the reverse.
+    pub fn sign_poster(&self, venue_id: Uuid) -> String {
+        self.sign_as(POSTER_VERSION, venue_id)
+    }
+
+    /// The venue a poster token names.
+    pub fn verify_poster(&self, token: &str) -> Result<Uuid, CodeTokenError> {
+        self.verify_as(POSTER_VERSION, token)
+    }
+
+    fn sign_as(&self, version: &str, id: Uuid) -> String {
+        let (kid, key) = &self.active;
+        let signed = format!("{version}.{kid}.{}", URL_SAFE_NO_PAD.encode(id.as_bytes()));
+        let signature = key.sign(signed.as_bytes());
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    }
+
+    fn verify_as(&self, expected: &str, token: &str) -> Result<Uuid, CodeTokenError> {
         let mut parts = token.split('.');
         let (Some(version), Some(kid), Some(person), Some(signature), None) = (
             parts.next(),
@@ -137,8 +156,12 @@ impl CodeKeyring {
                 "a code has four dot-separated parts",
             ));
         };
-        if version != VERSION {
-            return Err(CodeTokenError::Malformed("the code's version is not YK1"));
+        if version != expected {
+            return Err(CodeTokenError::Malformed(if expected == VERSION {
+                "this is not a health code (version YK1)"
+            } else {
+                "this is not a venue poster (version YKP1)"
+            }));
         }
         let key = self.verifying_key(kid).ok_or(CodeTokenError::UnknownKey)?;
         let person: [u8; 16] = URL_SAFE_NO_PAD
@@ -277,5 +300,24 @@ mod tests {
             Err(CodeKeyringError::DuplicateKid(_))
         ));
         assert!(!format!("{:?}", ring()).contains(&format!("{:?}", key(1).to_bytes())));
+    }
+
+    #[test]
+    fn posters_and_codes_do_not_pass_for_each_other() {
+        let ring = CodeKeyring::new("c1", key(1), Vec::new()).expect("ring");
+        let id = Uuid::from_u128(42);
+        let poster = ring.sign_poster(id);
+        assert!(poster.starts_with("YKP1.c1."));
+        assert_eq!(ring.verify_poster(&poster), Ok(id));
+        assert!(
+            ring.verify(&poster).is_err(),
+            "a poster is not a health code"
+        );
+        assert!(
+            ring.verify_poster(&ring.sign(id)).is_err(),
+            "a code is not a poster"
+        );
+        let forged = poster.replacen("YKP1.c1.", "YKP1.c1.A", 1);
+        assert!(ring.verify_poster(&forged).is_err());
     }
 }

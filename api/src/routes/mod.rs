@@ -84,7 +84,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(feed::decide_appeal)),
     )
     .service(resource("/v1/orgs", "POST").route(web::post().to(orgs::register)))
-    .service(resource("/v1/orgs/{org_id}", "PATCH").route(web::patch().to(orgs::edit)))
+    .service(
+        resource("/v1/orgs/{org_id}", "GET, PATCH")
+            .route(web::get().to(orgs::show))
+            .route(web::patch().to(orgs::edit)),
+    )
     .service(resource("/v1/org-bindings", "POST").route(web::post().to(orgs::bind)))
     .service(resource("/v1/me/orgs", "GET").route(web::get().to(orgs::my_orgs)))
     .service(resource("/v1/me/orgs/{org_id}", "DELETE").route(web::delete().to(orgs::unbind)))

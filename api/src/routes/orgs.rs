@@ -15,7 +15,7 @@ use crate::auth;
 use crate::error::{ApiError, Problem};
 use crate::orgs::{self, OrgInput, OrgPatch, OrgStats};
 use crate::routes::audit::page_limit;
-use crate::routes::citizens::PageQuery;
+use crate::routes::citizens::{MinPosition, PageQuery};
 use crate::routes::{command_context, created, ok, parse_body};
 use crate::server::AppState;
 
@@ -87,6 +87,12 @@ pub async fn edit(
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
     let org_id = path_org(&org_id)?;
+    // Who may edit comes before what the edit says.
+    if orgs::admin_of(&state.bus, org_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the organisation's admin may edit it".into(),
+        ));
+    }
     let patch: OrgPatch = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
     let subject = subject_of(&state, person).await?;
@@ -108,6 +114,8 @@ pub async fn edit(
 pub struct BindRequest {
     /// The organisation's declaration code.
     pub code: String,
+    /// Bind a member of the caller's family instead of the caller.
+    pub subject_id: Option<Uuid>,
 }
 
 #[allow(dead_code)]
@@ -127,6 +135,7 @@ pub struct BoundView {
         (status = 201, description = "Bound", body = BoundView),
         (status = 200, description = "Already bound: nothing changed", body = BoundView),
         (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`subject_id` is not a member of the caller's family", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No organisation has this code (`org.unknown_code`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Malformed or mistyped code, or a venue or grid code (`code.wrong_kind`)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -138,7 +147,8 @@ pub async fn bind(
     let person = auth::person(&req, &state).await?;
     let request: BindRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let outcome = orgs::bind(&state.bus, &ctx, person, &request.code).await?;
+    let subject = request.subject_id.map_or(person, PersonId::new);
+    let outcome = orgs::bind(&state.bus, &ctx, person, subject, &request.code).await?;
     let body = serde_json::json!({
         "org_id": outcome.response().org_id,
         "position": outcome.position(),
@@ -242,19 +252,15 @@ async fn admin_stats(
     query: &StatsQuery,
 ) -> Result<OrgStats, ApiError> {
     let person = auth::person(req, state).await?;
-    let org_id = path_org(org_id)?.to_string();
-    let date = orgs::parse_date(query.date.as_deref(), state.clock.now())?;
-    state.wait_for(query.min_position).await?;
-    let org = projections::orgs::org(&state.db, &org_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("org.unknown", "no such organisation"))?;
-    if org.admin != person.to_string() {
+    let org_id = path_org(org_id)?;
+    if orgs::admin_of(&state.bus, org_id).await? != person {
         return Err(ApiError::Forbidden(
             "only the organisation's admin sees its dashboard".into(),
         ));
     }
-    orgs::stats(&state.db, &org_id, date).await
+    let date = orgs::parse_date(query.date.as_deref(), state.clock.now())?;
+    state.wait_for(query.min_position).await?;
+    orgs::stats(&state.db, &org_id.to_string(), date).await
 }
 
 /// The admin dashboard: members, declarations and fever and symptom counts of the day, and a
@@ -302,4 +308,80 @@ pub async fn stats_csv(
             format!("attachment; filename=\"org-stats-{}.csv\"", stats.date),
         ))
         .body(orgs::stats_csv(&stats)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub org_id: String,
+    pub name: String,
+    pub address: String,
+    pub level: String,
+    /// The admin's phone (the admin's own data, unmasked).
+    pub phone: Option<String>,
+    /// The declaration code to share with members.
+    pub code: String,
+    pub registered_at: String,
+    /// When the next edit is allowed (null: now).
+    pub next_edit_allowed_at: Option<String>,
+}
+
+fn rfc3339_cst(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.to_offset(domain::week::CST).format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The organisation as its admin sees it: details, the code to share, when the next edit
+/// is allowed.
+#[utoipa::path(get, path = "/v1/orgs/{org_id}", tag = "organisations",
+    params(("org_id" = Uuid, Path, description = "The organisation"), MinPosition),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organisation", body = OrgView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org_id: web::Path<String>,
+    query: web::Query<MinPosition>,
+) -> Result<web::Json<OrgView>, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let org_id = path_org(&org_id)?;
+    if orgs::admin_of(&state.bus, org_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the organisation's admin sees its details".into(),
+        ));
+    }
+    state.wait_for(query.min_position).await?;
+    let org = projections::orgs::org(&state.db, &org_id.to_string())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("org.unknown", "no such organisation"))?;
+    let subject = subject_of(&state, person).await?;
+    let phone = state
+        .vault
+        .open(&subject, &crate::crypto::vault::Sealed(org.phone.clone()))
+        .await
+        .map_err(ApiError::internal)?
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let now = state.clock.now();
+    let next_edit_allowed_at = org
+        .last_edit_at
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|last| domain::week::weekly_edit_allowed(Some(last), now).err())
+        .map(|next| rfc3339_cst(next.unix_timestamp()));
+    Ok(web::Json(OrgView {
+        registered_at: rfc3339_cst(org.registered_at),
+        org_id: org.org_id,
+        name: org.name,
+        address: org.address,
+        level: org.level,
+        phone,
+        code: org.code,
+        next_edit_allowed_at,
+    }))
 }

@@ -49,11 +49,15 @@ impl Projection for Orgs {
                         )
                         .await?;
                     }
-                    MembershipEvent::OrgMemberUnbound { org_id, person, .. } => {
+                    MembershipEvent::OrgMemberUnbound { org_id, person, at } => {
                         let (org, person) = (org_id.to_string(), person.to_string());
                         tx.exec(
                             &tables.sql(include_str!("unbind.sql")),
-                            &[Arg::Text(&org), Arg::Text(&person)],
+                            &[
+                                Arg::Text(&org),
+                                Arg::Text(&person),
+                                Arg::Int(at.unix_timestamp()),
+                            ],
                         )
                         .await?;
                     }
@@ -66,6 +70,9 @@ impl Projection for Orgs {
                         admin,
                         code,
                         name,
+                        address,
+                        level,
+                        phone,
                         at,
                         ..
                     } => {
@@ -77,19 +84,27 @@ impl Projection for Orgs {
                                 Arg::Text(&admin),
                                 Arg::Text(&code),
                                 Arg::Text(name.as_str()),
+                                Arg::Text(address.as_str()),
+                                Arg::Text(level.as_str()),
+                                Arg::Text(phone.as_str()),
                                 Arg::Int(at.unix_timestamp()),
                             ],
                         )
                         .await?;
                     }
-                    OrgEvent::OrgDetailsEdited { changes, .. } => {
-                        if let Some(name) = changes.name {
-                            tx.exec(
-                                &tables.sql(include_str!("rename.sql")),
-                                &[Arg::Text(org), Arg::Text(name.as_str())],
-                            )
-                            .await?;
-                        }
+                    OrgEvent::OrgDetailsEdited { changes, at } => {
+                        tx.exec(
+                            &tables.sql(include_str!("rename.sql")),
+                            &[
+                                Arg::Text(org),
+                                Arg::OptText(changes.name.as_ref().map(|n| n.as_str())),
+                                Arg::OptText(changes.address.as_ref().map(|a| a.as_str())),
+                                Arg::OptText(changes.level.as_ref().map(|l| l.as_str())),
+                                Arg::OptText(changes.phone.as_ref().map(|p| p.as_str())),
+                                Arg::Int(at.unix_timestamp()),
+                            ],
+                        )
+                        .await?;
                     }
                 }
             } else if let Some(person) = stream_id(&e.stream, "person") {
@@ -127,7 +142,12 @@ pub struct OrgRow {
     pub admin: String,
     pub code: String,
     pub name: String,
+    pub address: String,
+    pub level: String,
+    /// Sealed under the admin's key.
+    pub phone: String,
     pub registered_at: i64,
+    pub last_edit_at: Option<i64>,
 }
 
 /// The org with this id.
@@ -159,7 +179,7 @@ struct Count {
     n: i64,
 }
 
-/// Members bound now whose binding is older than `before` (Unix seconds).
+/// Members bound at the instant `at` (Unix seconds).
 pub async fn members_before(db: &Database, org_id: &str, before: i64) -> Result<i64, sqlx::Error> {
     let rows: Vec<Count> = fetch_all(
         db,
@@ -173,8 +193,6 @@ pub async fn members_before(db: &Database, org_id: &str, before: i64) -> Result<
 /// One day's declaration figures.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DayRow {
-    /// `YYYY-MM-DD` (CST).
-    pub day: String,
     /// Distinct persons who declared.
     pub declared: i64,
     /// Declarations filed.
@@ -183,21 +201,28 @@ pub struct DayRow {
     pub fever: i64,
     /// Persons whose latest declaration of the day reports symptoms.
     pub symptoms: i64,
-    /// Of `declared`, those bound now.
+    /// Of `declared`, those who were members at the end of the day.
     pub declared_members: i64,
 }
 
-/// The days from `from` to `to` (inclusive, `YYYY-MM-DD`) with any declaration.
-pub async fn days(
+/// The figures of `day` (`YYYY-MM-DD`), whose end is `day_end` (Unix seconds).
+pub async fn day(
     db: &Database,
     org_id: &str,
-    from: &str,
-    to: &str,
-) -> Result<Vec<DayRow>, sqlx::Error> {
-    fetch_all(
+    day: &str,
+    day_end: i64,
+) -> Result<DayRow, sqlx::Error> {
+    let rows: Vec<DayRow> = fetch_all(
         db,
-        include_str!("days.sql"),
-        &[Arg::Text(org_id), Arg::Text(from), Arg::Text(to)],
+        include_str!("day.sql"),
+        &[Arg::Text(org_id), Arg::Text(day), Arg::Int(day_end)],
     )
-    .await
+    .await?;
+    Ok(rows.into_iter().next().unwrap_or(DayRow {
+        declared: 0,
+        declarations: 0,
+        fever: 0,
+        symptoms: 0,
+        declared_members: 0,
+    }))
 }

@@ -1,1 +1,1 @@
-SELECT org_id, admin, code, name, registered_at FROM org_info WHERE admin = $1
+SELECT org_id, admin, code, name, address, level, phone, registered_at, last_edit_at FROM org_info WHERE admin = $1

@@ -3,13 +3,18 @@ CREATE TABLE {org_info} (
     admin         TEXT   NOT NULL UNIQUE, -- person id: one admin, one org
     code          TEXT   NOT NULL UNIQUE,
     name          TEXT   NOT NULL,
-    registered_at BIGINT NOT NULL         -- Unix seconds
+    address       TEXT   NOT NULL,        -- the organisation's, not a person's
+    level         TEXT   NOT NULL,
+    phone         TEXT   NOT NULL,        -- sealed under the admin's key
+    registered_at BIGINT NOT NULL,        -- Unix seconds
+    last_edit_at  BIGINT                  -- Unix seconds of the last edit, if any
 );
 CREATE TABLE {org_members} (
-    org_id    TEXT   NOT NULL,
-    person_id TEXT   NOT NULL,
-    bound_at  BIGINT NOT NULL,
-    PRIMARY KEY (org_id, person_id)
+    org_id     TEXT   NOT NULL,
+    person_id  TEXT   NOT NULL,
+    bound_at   BIGINT NOT NULL,
+    unbound_at BIGINT,            -- NULL while bound; a rebinding is a new row
+    PRIMARY KEY (org_id, person_id, bound_at)
 );
 CREATE INDEX {org_members}_by_person ON {org_members} (person_id);
 CREATE TABLE {org_daily} (

@@ -1082,3 +1082,62 @@ pub async fn shred(
         .map_err(ApiError::internal)?;
     Ok(outcome.position())
 }
+
+/// A person's registration facts folded from their streams (`person-<id>` gives the digest,
+/// `identity-<digest>` the registration), as the `people` read model would hold them.
+pub async fn person_facts(
+    bus: &CommandBus,
+    person: PersonId,
+) -> Result<Option<projections::people::PersonRow>, ApiError> {
+    let created = bus
+        .store()
+        .read_stream(&person_stream(person), None)
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(first) = created.first() else {
+        return Ok(None);
+    };
+    let domain::person::PersonEvent::PersonCreated { digest, .. } =
+        domain::person::PersonEvent::decode(
+            &first.event_type,
+            first.schema_version,
+            &first.payload,
+        )
+        .map_err(decode_failed)?
+    else {
+        return Ok(None);
+    };
+    let registration = bus
+        .store()
+        .read_stream(&identity_stream(&digest), None)
+        .await
+        .map_err(ApiError::internal)?;
+    for e in registration {
+        if let domain::identity::IdentityEvent::PersonRegistered {
+            person_id,
+            document_kind,
+            profile,
+            sex,
+            birth_date,
+            at,
+        } = domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)
+            .map_err(decode_failed)?
+        {
+            if person_id == person {
+                return Ok(Some(projections::people::PersonRow {
+                    person_id: person.to_string(),
+                    digest: digest.to_string(),
+                    document_kind,
+                    profile: Some(profile.as_str().to_owned()),
+                    sex: sex.map(|s| match s {
+                        domain::document::Sex::Male => "male".to_owned(),
+                        domain::document::Sex::Female => "female".to_owned(),
+                    }),
+                    birth_date: birth_date.map(|d| d.to_string()),
+                    registered_at: at.unix_timestamp(),
+                }));
+            }
+        }
+    }
+    Ok(None)
+}

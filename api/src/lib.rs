@@ -17,6 +17,7 @@ mod routes;
 pub mod server;
 pub mod service_accounts;
 pub mod telemetry;
+pub mod venues;
 
 pub use config::Settings;
 pub use error::ApiError;

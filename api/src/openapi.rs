@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 use crate::citizens::{BatchOutcome, DocumentInput, FeedRecordInput, RefusedRecord};
 use crate::error::{FieldError, Problem};
 use crate::orgs::{DayStats, OrgInput, OrgPatch, OrgStats};
-use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
+use crate::routes::{analysis, audit, citizens, feed, ops, orgs, venues, PositionView};
+use crate::venues::{ScanAnswer, VenueInput, VenuePatch};
 
 /// `GET /openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -27,6 +28,10 @@ use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
         feed::post_batch, feed::open_appeals, feed::decide_appeal,
         orgs::register, orgs::show, orgs::edit, orgs::bind, orgs::my_orgs, orgs::unbind, orgs::stats,
         orgs::stats_csv,
+        venues::create, venues::edit, venues::hand_over, venues::bind, venues::my_venues,
+        venues::unbind_self, venues::unbind_inspector, venues::scan, venues::scan_declaration,
+        venues::check, venues::poster, venues::poster_svg, venues::check_in, venues::stats,
+        venues::my_stats,
     ),
     components(schemas(
         Problem, FieldError, ops::Health, ops::Readiness, ops::ProjectionLag,
@@ -41,6 +46,11 @@ use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
         feed::AppealsPage, feed::DecisionRequest, FeedRecordInput, DocumentInput, RefusedRecord,
         BatchOutcome, OrgInput, OrgPatch, OrgStats, DayStats, orgs::OrgCreated, orgs::BindRequest,
         orgs::BoundView, orgs::MyOrg, orgs::MyOrgs, orgs::OrgView,
+        VenueInput, VenuePatch, ScanAnswer, venues::VenueCreatedView, venues::HandoverRequest,
+        venues::VenueBindRequest, venues::VenueBoundView, venues::MyVenue, venues::MyVenues,
+        venues::ScanContext, venues::ScanRequest, venues::CheckRequest, venues::CheckCreated,
+        venues::Poster, venues::CheckInRequest, venues::CheckInCreated, venues::SexCounts,
+        venues::AgeBands, venues::InspectorCounts, venues::VenueStats, venues::MyVenueStats,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -50,6 +60,7 @@ use crate::routes::{analysis, audit, citizens, feed, ops, orgs, PositionView};
         (name = "declarations", description = "Health declarations and entry registrations"),
         (name = "histories", description = "The citizen's own histories, newest first"),
         (name = "organisations", description = "Organisations: registration, declaration codes, member bindings, dashboard"),
+        (name = "venues", description = "Public venues: inspectors, scans, temperature checks, quick check-ins, statistics"),
         (name = "feed", description = "Red-code feed: hits, releases, appeal decisions (feed role)"),
         (name = "audit", description = "Integrity of the event log (auditor role)"),
         (name = "analysis", description = "Projections and exports (analyst role; auditors may read projection status)"),

@@ -257,12 +257,20 @@ pub enum VenueState {
     Active {
         admin: PersonId,
         code: BindingCode,
+        name: VenueName,
         #[serde(with = "time::serde::rfc3339::option")]
         last_edit: Option<OffsetDateTime>,
     },
 }
 
 impl VenueState {
+    pub fn name(&self) -> Option<&VenueName> {
+        match self {
+            VenueState::Active { name, .. } => Some(name),
+            VenueState::Absent => None,
+        }
+    }
+
     pub fn admin(&self) -> Option<PersonId> {
         match self {
             VenueState::Active { admin, .. } => Some(*admin),
@@ -372,28 +380,40 @@ impl Decider for Venue {
 
     fn evolve(state: VenueState, event: &VenueEvent) -> VenueState {
         match (state, event) {
-            (VenueState::Absent, VenueEvent::VenueCreated { admin, code, .. }) => {
-                VenueState::Active {
-                    admin: *admin,
-                    code: *code,
-                    last_edit: None,
-                }
-            }
-            (VenueState::Active { admin, code, .. }, VenueEvent::VenueDetailsEdited { at, .. }) => {
-                VenueState::Active {
-                    admin,
-                    code,
-                    last_edit: Some(*at),
-                }
-            }
+            (
+                VenueState::Absent,
+                VenueEvent::VenueCreated {
+                    admin, code, name, ..
+                },
+            ) => VenueState::Active {
+                admin: *admin,
+                code: *code,
+                name: name.clone(),
+                last_edit: None,
+            },
             (
                 VenueState::Active {
-                    code, last_edit, ..
+                    admin, code, name, ..
+                },
+                VenueEvent::VenueDetailsEdited { changes, at },
+            ) => VenueState::Active {
+                admin,
+                code,
+                name: changes.name.clone().unwrap_or(name),
+                last_edit: Some(*at),
+            },
+            (
+                VenueState::Active {
+                    code,
+                    name,
+                    last_edit,
+                    ..
                 },
                 VenueEvent::VenueHandedOver { to, .. },
             ) => VenueState::Active {
                 admin: *to,
                 code,
+                name,
                 last_edit,
             },
             (state @ VenueState::Active { .. }, VenueEvent::VenueCreated { .. })
@@ -628,7 +648,31 @@ pub enum ScanState {
         venue_id: VenueId,
         inspector: PersonId,
         subject: PersonId,
+        /// When the code was scanned.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
     },
+}
+
+impl ScanState {
+    /// Who scanned whom, where and when, once scanned.
+    pub fn scanned(&self) -> Option<(VenueId, PersonId, PersonId, OffsetDateTime)> {
+        match self {
+            ScanState::Absent => None,
+            ScanState::Scanned {
+                venue_id,
+                inspector,
+                subject,
+                at,
+            }
+            | ScanState::Checked {
+                venue_id,
+                inspector,
+                subject,
+                at,
+            } => Some((*venue_id, *inspector, *subject, *at)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -746,13 +790,14 @@ impl Decider for Scan {
                     venue_id,
                     inspector,
                     subject,
-                    ..
+                    at,
                 },
                 ScanEvent::TemperatureChecked { .. },
             ) => ScanState::Checked {
                 venue_id,
                 inspector,
                 subject,
+                at,
             },
             (
                 state @ (ScanState::Scanned { .. } | ScanState::Checked { .. }),

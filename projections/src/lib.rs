@@ -19,6 +19,8 @@ pub mod query;
 mod runner;
 pub mod service_accounts;
 mod tx;
+pub mod venue_stats;
+pub mod venues;
 
 use std::sync::Arc;
 
@@ -38,6 +40,8 @@ pub fn registry() -> Vec<Arc<dyn Projection>> {
         Arc::new(histories::Histories),
         Arc::new(appeals::Appeals),
         Arc::new(orgs::Orgs),
+        Arc::new(venues::Venues),
+        Arc::new(venue_stats::VenueStats),
     ]
 }
 

@@ -202,6 +202,21 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("delete", "/v1/me/orgs/{org_id}"),
         ("get", "/v1/orgs/{org_id}/stats"),
         ("get", "/v1/orgs/{org_id}/stats.csv"),
+        ("post", "/v1/venues"),
+        ("patch", "/v1/venues/{venue_id}"),
+        ("post", "/v1/venues/{venue_id}/handover"),
+        ("post", "/v1/venue-bindings"),
+        ("get", "/v1/me/venues"),
+        ("delete", "/v1/me/venues/{venue_id}"),
+        ("delete", "/v1/venues/{venue_id}/inspectors/{person_id}"),
+        ("post", "/v1/scans"),
+        ("get", "/v1/scans/{scan_id}/declaration"),
+        ("post", "/v1/venues/{venue_id}/checks"),
+        ("get", "/v1/venues/{venue_id}/poster"),
+        ("get", "/v1/venues/{venue_id}/poster.svg"),
+        ("post", "/v1/checkins"),
+        ("get", "/v1/venues/{venue_id}/stats"),
+        ("get", "/v1/me/venues/{venue_id}/stats"),
     ];
     let documented: Vec<(String, String)> = paths
         .iter()
@@ -432,7 +447,9 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
             "health_codes",
             "histories",
             "appeals",
-            "orgs"
+            "orgs",
+            "venues",
+            "venue_stats"
         ]
     );
     for p in &list {

@@ -106,7 +106,8 @@ pub struct DocumentView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleView {
-    /// `citizen`, `guardian`, `org_admin`, `org_member`, `region_admin`, …
+    /// `citizen`, `guardian`, `org_admin`, `org_member`, `venue_admin`, `venue_inspector`,
+    /// `region_admin`, …
     pub role: String,
     /// What the role covers (a region code), when it is scoped.
     pub scope: Option<String>,
@@ -179,6 +180,24 @@ pub async fn me(
         roles.push(RoleView {
             role: "org_member".into(),
             scope: Some(org.org_id),
+        });
+    }
+    if let Some(venue) = projections::venues::of_admin(&state.db, &row.person_id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        roles.push(RoleView {
+            role: "venue_admin".into(),
+            scope: Some(venue.venue_id),
+        });
+    }
+    for venue in projections::venues::of_inspector(&state.db, &row.person_id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        roles.push(RoleView {
+            role: "venue_inspector".into(),
+            scope: Some(venue.venue_id),
         });
     }
     for region in projections::people::admin_regions(&state.db, &row.digest)

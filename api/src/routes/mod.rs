@@ -6,6 +6,7 @@ pub(crate) mod citizens;
 pub(crate) mod feed;
 pub(crate) mod ops;
 pub(crate) mod orgs;
+pub(crate) mod venues;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 use commands::{CommandContext, Outcome};
@@ -94,6 +95,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/me/orgs/{org_id}", "DELETE").route(web::delete().to(orgs::unbind)))
     .service(resource("/v1/orgs/{org_id}/stats", "GET").route(web::get().to(orgs::stats)))
     .service(resource("/v1/orgs/{org_id}/stats.csv", "GET").route(web::get().to(orgs::stats_csv)))
+    .service(resource("/v1/venues", "POST").route(web::post().to(venues::create)))
+    .service(resource("/v1/venues/{venue_id}", "PATCH").route(web::patch().to(venues::edit)))
+    .service(
+        resource("/v1/venues/{venue_id}/handover", "POST").route(web::post().to(venues::hand_over)),
+    )
+    .service(resource("/v1/venue-bindings", "POST").route(web::post().to(venues::bind)))
+    .service(resource("/v1/me/venues", "GET").route(web::get().to(venues::my_venues)))
+    .service(
+        resource("/v1/me/venues/{venue_id}", "DELETE").route(web::delete().to(venues::unbind_self)),
+    )
+    .service(
+        resource("/v1/venues/{venue_id}/inspectors/{person_id}", "DELETE")
+            .route(web::delete().to(venues::unbind_inspector)),
+    )
+    .service(resource("/v1/scans", "POST").route(web::post().to(venues::scan)))
+    .service(
+        resource("/v1/scans/{scan_id}/declaration", "GET")
+            .route(web::get().to(venues::scan_declaration)),
+    )
+    .service(resource("/v1/venues/{venue_id}/checks", "POST").route(web::post().to(venues::check)))
+    .service(resource("/v1/venues/{venue_id}/poster", "GET").route(web::get().to(venues::poster)))
+    .service(
+        resource("/v1/venues/{venue_id}/poster.svg", "GET")
+            .route(web::get().to(venues::poster_svg)),
+    )
+    .service(resource("/v1/checkins", "POST").route(web::post().to(venues::check_in)))
+    .service(resource("/v1/venues/{venue_id}/stats", "GET").route(web::get().to(venues::stats)))
+    .service(
+        resource("/v1/me/venues/{venue_id}/stats", "GET").route(web::get().to(venues::my_stats)),
+    )
     .route("/docs", web::get().to(docs_redirect))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));

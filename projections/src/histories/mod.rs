@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use domain::access::AccessEvent;
 use domain::identity::IdentityEvent;
 use domain::person::PersonEvent;
+use domain::venue::{CheckInEvent, ScanEvent};
 use event_store::{Backend, Database, RecordedEvent};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
@@ -174,6 +175,46 @@ impl Projection for Histories {
                     | IdentityEvent::RedReasonReleased { .. }
                     | IdentityEvent::AppealFiled { .. }
                     | IdentityEvent::PersonalDataShredded { .. } => {}
+                }
+            } else if stream_id(&e.stream, "scan").is_some() {
+                if let ScanEvent::TemperatureChecked {
+                    check_id,
+                    venue_id,
+                    subject,
+                    band,
+                    at,
+                    ..
+                } = decode::<ScanEvent>(e)?
+                {
+                    let body = json!({
+                        "check_id": check_id,
+                        "kind": "temperature_check",
+                        "venue_id": venue_id,
+                        "band": band,
+                        "at": rfc3339(at),
+                    });
+                    let subject = subject.to_string();
+                    insert(tx, tables, &subject, HistoryKind::Checks, e.position, body).await?;
+                }
+            } else if stream_id(&e.stream, "checkin").is_some() {
+                match decode::<CheckInEvent>(e)? {
+                    CheckInEvent::CheckedIn {
+                        check_id,
+                        venue_id,
+                        subject,
+                        at,
+                        ..
+                    } => {
+                        let body = json!({
+                            "check_id": check_id,
+                            "kind": "quick_check_in",
+                            "venue_id": venue_id,
+                            "band": "normal",
+                            "at": rfc3339(at),
+                        });
+                        let subject = subject.to_string();
+                        insert(tx, tables, &subject, HistoryKind::Checks, e.position, body).await?;
+                    }
                 }
             } else if let Some(person) = stream_id(&e.stream, "access") {
                 match decode::<AccessEvent>(e)? {

@@ -1,0 +1,852 @@
+//! Venue routes: venues, inspectors, scans, temperature checks, posters, quick check-ins and
+//! statistics.
+
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use commands::Outcome;
+use domain::access::{AccessedData, Accessor};
+use domain::document::{mask_name, MobilePhone};
+use domain::health::Band;
+use domain::identity::{PersonId, RedReason};
+use domain::venue::VenueId;
+use projections::histories::{self, HistoryKind};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth;
+use crate::citizens;
+use crate::crypto::qr;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::routes::audit::page_limit;
+use crate::routes::citizens::{cursor, MinPosition, PageQuery};
+use crate::routes::{command_context, created, ok, parse_body};
+use crate::server::AppState;
+use crate::venues::{self, ScanAnswer, VenueInput, VenuePatch};
+
+/// The person's read-model row; when the read model has not applied the registration yet
+/// (a family member added a moment ago), the same facts folded from the person's streams.
+async fn subject_of(
+    state: &AppState,
+    person: PersonId,
+) -> Result<projections::people::PersonRow, ApiError> {
+    if let Some(row) = projections::people::person(&state.db, &person.to_string())
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Ok(row);
+    }
+    crate::citizens::person_facts(&state.bus, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person.unknown", "no such person"))
+}
+
+fn path_venue(raw: &str) -> Result<VenueId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(VenueId::new)
+        .map_err(|_| ApiError::not_found("venue.unknown", format!("no venue {raw:?}")))
+}
+
+fn rfc3339_cst(t: OffsetDateTime) -> String {
+    t.to_offset(domain::week::CST)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+// The documented answer shapes (the handlers build them from the command outcome).
+#[allow(dead_code)]
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VenueCreatedView {
+    pub venue_id: Uuid,
+    /// The venue code: 8 digits, first `3`, last a check digit.
+    pub code: String,
+    pub position: u64,
+}
+
+/// Creates a venue; the caller becomes its admin and gets its venue code.
+#[utoipa::path(post, path = "/v1/venues", tag = "venues", request_body = VenueInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = VenueCreatedView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller already administers a venue (`venue.admin_has_venue`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field, e.g. a region that is not a Guangdong town", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let admin = auth::person(&req, &state).await?;
+    let input: VenueInput = parse_body(&body)?;
+    let ctx = command_context(&req, &body, format!("person-{admin}"))?;
+    let subject = subject_of(&state, admin).await?.digest;
+    let outcome = venues::create(&state.bus, &state.vault, &ctx, admin, &subject, &input).await?;
+    created(&outcome)
+}
+
+/// Edits region, address, type, name or phone: the admin only, once per natural week (CST).
+#[utoipa::path(patch, path = "/v1/venues/{venue_id}", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue")),
+    request_body = VenuePatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Edited", body = crate::routes::PositionView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already edited this week (`venue.weekly_edit_limit`, with `next_allowed_at`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field, or nothing to change", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    if venues::admin_of(&state.bus, venue_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the venue's admin may edit it".into(),
+        ));
+    }
+    let patch: VenuePatch = parse_body(&body)?;
+    let ctx = command_context(&req, &body, format!("person-{person}"))?;
+    let subject = subject_of(&state, person).await?.digest;
+    let outcome = venues::edit(
+        &state.bus,
+        &state.vault,
+        &ctx,
+        person,
+        &subject,
+        venue_id,
+        &patch,
+    )
+    .await?;
+    ok(&outcome)
+}
+
+/// `POST /v1/venues/{id}/handover`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HandoverRequest {
+    /// The successor's document (`{"type","number"}`); they must have logged in once.
+    pub successor: citizens::DocumentInput,
+}
+
+/// Hands the venue over: the successor becomes its admin, the caller loses the role.
+#[utoipa::path(post, path = "/v1/venues/{venue_id}/handover", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue")),
+    request_body = HandoverRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Handed over", body = crate::routes::PositionView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue, or nobody registered with the document", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The successor already administers a venue (`venue.successor_has_venue`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid document", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn hand_over(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    if venues::admin_of(&state.bus, venue_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the venue's admin hands it over".into(),
+        ));
+    }
+    let request: HandoverRequest = parse_body(&body)?;
+    let ctx = command_context(&req, &body, format!("person-{person}"))?;
+    let outcome = venues::hand_over(
+        &state.bus,
+        &state.keys,
+        &ctx,
+        person,
+        venue_id,
+        &request.successor.kind,
+        &request.successor.number,
+    )
+    .await?;
+    ok(&outcome)
+}
+
+/// `POST /v1/venue-bindings`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VenueBindRequest {
+    /// The venue code.
+    pub code: String,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VenueBoundView {
+    pub venue_id: Uuid,
+    pub position: u64,
+    pub already_bound: bool,
+}
+
+/// Binds the caller as an inspector of the venue of a venue code (many venues per
+/// inspector, many inspectors per venue; the admin may bind too). Again: `200`, no change.
+#[utoipa::path(post, path = "/v1/venue-bindings", tag = "venues", request_body = VenueBindRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Bound", body = VenueBoundView),
+        (status = 200, description = "Already bound: nothing changed", body = VenueBoundView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No venue has this code (`venue.unknown_code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed or mistyped code, or an org or grid code (`code.wrong_kind`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bind(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let request: VenueBindRequest = parse_body(&body)?;
+    let ctx = command_context(&req, &body, format!("person-{person}"))?;
+    let outcome = venues::bind(&state.bus, &ctx, person, &request.code).await?;
+    let body = serde_json::json!({
+        "venue_id": outcome.response().venue_id,
+        "position": outcome.position(),
+        "already_bound": matches!(outcome, Outcome::Unchanged { .. }),
+    });
+    Ok(match outcome {
+        Outcome::Unchanged { .. } => HttpResponse::Ok().json(body),
+        Outcome::Committed { .. } | Outcome::Replayed { .. } => HttpResponse::Created().json(body),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyVenue {
+    pub venue_id: String,
+    pub name: String,
+    pub code: String,
+    pub region: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub bound_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyVenues {
+    pub items: Vec<MyVenue>,
+    pub next: Option<String>,
+}
+
+/// The venues the caller inspects, oldest binding first.
+#[utoipa::path(get, path = "/v1/me/venues", tag = "venues", params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Venues inspected", body = MyVenues),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn my_venues(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<MyVenues>, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let limit = page_limit(query.limit)? as usize;
+    let offset =
+        usize::try_from(cursor(query.after.as_deref())?.unwrap_or(0)).unwrap_or(usize::MAX);
+    state.wait_for(query.min_position).await?;
+    let rows = projections::venues::of_inspector(&state.db, &person.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let more = rows.len() > offset.saturating_add(limit);
+    Ok(web::Json(MyVenues {
+        items: rows
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|r| MyVenue {
+                bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
+                    .map(rfc3339_cst)
+                    .unwrap_or_default(),
+                venue_id: r.venue_id,
+                name: r.name,
+                code: r.code,
+                region: r.region,
+                kind: r.venue_type,
+            })
+            .collect(),
+        next: more.then(|| (offset + limit).to_string()),
+    }))
+}
+
+/// Unbinds the caller from a venue they inspect.
+#[utoipa::path(delete, path = "/v1/me/venues/{venue_id}", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unbound", body = crate::routes::PositionView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not bound (`venue.not_bound`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unbind_self(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = Uuid::parse_str(&venue_id)
+        .map(VenueId::new)
+        .map_err(|_| ApiError::not_found("venue.not_bound", "you do not inspect this venue"))?;
+    let ctx = command_context(&req, &[], format!("person-{person}"))?;
+    let outcome = venues::unbind(&state.bus, &ctx, person, venue_id, person).await?;
+    ok(&outcome)
+}
+
+/// The admin unbinds an inspector.
+#[utoipa::path(delete, path = "/v1/venues/{venue_id}/inspectors/{person_id}", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue"), ("person_id" = Uuid, Path, description = "The inspector")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unbound", body = crate::routes::PositionView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue, or not an inspector of it", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unbind_inspector(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let (venue_id, inspector) = path.into_inner();
+    let venue_id = path_venue(&venue_id)?;
+    if venues::admin_of(&state.bus, venue_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the venue's admin unbinds inspectors".into(),
+        ));
+    }
+    let inspector = PersonId::parse(&inspector)
+        .ok_or_else(|| ApiError::not_found("venue.not_bound", "no such inspector"))?;
+    let ctx = command_context(&req, &[], format!("person-{person}"))?;
+    let outcome = venues::unbind(&state.bus, &ctx, person, venue_id, inspector).await?;
+    ok(&outcome)
+}
+
+/// Where a scan happens.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ScanContext {
+    pub venue_id: Option<Uuid>,
+    pub grid_id: Option<Uuid>,
+    #[serde(default)]
+    pub medical: bool,
+}
+
+/// `POST /v1/scans`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ScanRequest {
+    /// The QR payload of the citizen's code.
+    pub token: String,
+    pub context: ScanContext,
+}
+
+/// Scans a citizen's code: masked name and phone, colour and reason labels; the access is
+/// recorded in the citizen's access log.
+#[utoipa::path(post, path = "/v1/scans", tag = "venues", request_body = ScanRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What the scanner sees", body = ScanAnswer),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The scanner has no right in this context (not an inspector bound to the venue)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The code names nobody registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Forged or altered code (`code_token.*`), or a bad context", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn scan(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let scanner = auth::person(&req, &state).await?;
+    let request: ScanRequest = parse_body(&body)?;
+    let subject = state
+        .keys
+        .code_keys
+        .verify(&request.token)
+        .map(PersonId::new)
+        .map_err(|e| ApiError::Unprocessable {
+            code: e.code(),
+            errors: vec![FieldError {
+                field: "token".into(),
+                code: e.code().into(),
+                detail: e.to_string(),
+            }],
+        })?;
+    let venue_id = match (
+        &request.context.venue_id,
+        &request.context.grid_id,
+        request.context.medical,
+    ) {
+        (Some(v), None, false) => VenueId::new(*v),
+        (None, Some(_), false) | (None, None, true) => {
+            // Grid workers and medical staff get their rights with the grids and medical
+            // issues; until then nobody holds them.
+            return Err(ApiError::Forbidden(
+                "you are not an authorised grid worker or medical staff".into(),
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "context",
+                "scan.context",
+                "context is one of {\"venue_id\"}, {\"grid_id\"} or {\"medical\": true}",
+            ))
+        }
+    };
+    let row = subject_of(&state, subject).await?;
+    let reasons = projections::health_codes::reasons(&state.db, &row.digest)
+        .await
+        .map_err(ApiError::internal)?;
+    let profile = citizens::open_profile(&state.vault, &row.digest, row.profile.as_deref()).await?;
+    let answer = ScanAnswer {
+        scan_id: Uuid::now_v7(),
+        person_id: subject.as_uuid(),
+        name_masked: profile
+            .as_ref()
+            .map(|p| mask_name(&p.name))
+            .unwrap_or_default(),
+        phone_masked: profile
+            .as_ref()
+            .and_then(|p| p.phone.as_deref())
+            .and_then(|p| MobilePhone::parse(p).ok())
+            .map(|p| p.masked())
+            .unwrap_or_default(),
+        colour: if reasons.is_empty() { "green" } else { "red" }.into(),
+        reason_labels: reasons
+            .iter()
+            .filter_map(|r| RedReason::parse(&r.reason))
+            .map(|r| r.label().to_owned())
+            .collect(),
+    };
+    let ctx = command_context(&req, &body, format!("person-{scanner}"))?;
+    let outcome = venues::record_scan(&state.bus, &ctx, venue_id, scanner, subject, answer).await?;
+    Ok(HttpResponse::Ok().json(outcome.response()))
+}
+
+/// The latest health declaration of the person a scan names: to the same scanner only,
+/// within 30 minutes of the scan. The access is recorded.
+#[utoipa::path(get, path = "/v1/scans/{scan_id}/declaration", tag = "venues",
+    params(("scan_id" = Uuid, Path, description = "The scan"), MinPosition),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The latest declaration", body = Object),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the scanner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown scan, or no declaration (`declaration.none`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The scan is older than 30 minutes (`scan.expired`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn scan_declaration(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scan_id: web::Path<String>,
+    query: web::Query<MinPosition>,
+) -> Result<web::Json<serde_json::Value>, ApiError> {
+    let scanner = auth::person(&req, &state).await?;
+    let scan_id = Uuid::parse_str(&scan_id)
+        .map_err(|_| ApiError::not_found("scan.unknown", "no such scan"))?;
+    let scan = venues::scan_state(&state.bus, scan_id).await?;
+    let Some((venue_id, inspector, subject, at)) = scan.scanned() else {
+        return Err(ApiError::not_found("scan.unknown", "no such scan"));
+    };
+    if inspector != scanner {
+        return Err(ApiError::Forbidden(
+            "only the inspector who scanned sees this".into(),
+        ));
+    }
+    if !venues::scan_valid(at, state.clock.now()) {
+        return Err(ApiError::conflict(
+            "scan.expired",
+            "the scan is older than 30 minutes; scan the code again",
+        ));
+    }
+    state.wait_for(query.min_position).await?;
+    let page = histories::page(
+        &state.db,
+        &subject.to_string(),
+        HistoryKind::Declarations,
+        None,
+        1,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let Some(latest) = page.items.into_iter().next() else {
+        return Err(ApiError::not_found(
+            "declaration.none",
+            "this person has filed no health declaration",
+        ));
+    };
+    citizens::record_access(
+        &state.bus,
+        &format!("person-{scanner}"),
+        subject,
+        Accessor::Venue {
+            venue_id: venue_id.as_uuid(),
+            person_id: scanner,
+        },
+        AccessedData::Declarations,
+    )
+    .await?;
+    Ok(web::Json(latest))
+}
+
+/// `POST /v1/venues/{id}/checks`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckRequest {
+    pub scan_id: Uuid,
+    /// `normal` or `fever`.
+    pub band: String,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckCreated {
+    pub check_id: Uuid,
+    pub position: u64,
+}
+
+/// Records a temperature check for a scan (the same inspector, this venue, within 30
+/// minutes, once per scan). Immutable: a later check supersedes it for the fever figures.
+#[utoipa::path(post, path = "/v1/venues/{venue_id}/checks", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue")),
+    request_body = CheckRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = CheckCreated),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the inspector who scanned", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown scan", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Scan of another venue, too old, or already checked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad band", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let inspector = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    let request: CheckRequest = parse_body(&body)?;
+    let band = Band::parse(&request.band, "band")?;
+    let scan = venues::scan_state(&state.bus, request.scan_id).await?;
+    let Some((_, _, subject, _)) = scan.scanned() else {
+        return Err(ApiError::not_found("scan.unknown", "no such scan"));
+    };
+    let row = subject_of(&state, subject).await?;
+    let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
+    let ctx = command_context(&req, &body, format!("person-{inspector}"))?;
+    let outcome = venues::check(
+        &state.bus,
+        &ctx,
+        venue_id,
+        inspector,
+        request.scan_id,
+        band,
+        demographics,
+    )
+    .await?;
+    created(&outcome)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Poster {
+    /// The signed poster token (葵花码) citizens scan to check in.
+    pub token: String,
+}
+
+async fn poster_token(
+    req: &HttpRequest,
+    state: &AppState,
+    venue_id: &str,
+) -> Result<String, ApiError> {
+    let person = auth::person(req, state).await?;
+    let venue_id = path_venue(venue_id)?;
+    let admin = venues::admin_of(&state.bus, venue_id).await?;
+    if admin != person && !venues::is_inspector(&state.bus, venue_id, person).await? {
+        return Err(ApiError::Forbidden(
+            "the poster is for the venue's admin and bound inspectors".into(),
+        ));
+    }
+    Ok(state.keys.code_keys.sign_poster(venue_id.as_uuid()))
+}
+
+/// The venue's quick check-in poster token (admin and bound inspectors).
+#[utoipa::path(get, path = "/v1/venues/{venue_id}/poster", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The poster token", body = Poster),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither the admin nor a bound inspector", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn poster(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+) -> Result<web::Json<Poster>, ApiError> {
+    Ok(web::Json(Poster {
+        token: poster_token(&req, &state, &venue_id).await?,
+    }))
+}
+
+/// The poster as a QR image to print.
+#[utoipa::path(get, path = "/v1/venues/{venue_id}/poster.svg", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "SVG image", content_type = "image/svg+xml", body = String),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither the admin nor a bound inspector", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn poster_svg(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = poster_token(&req, &state, &venue_id).await?;
+    let svg = qr::code_svg(&token, qr::QrColour::Green).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+/// `POST /v1/checkins`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckInRequest {
+    pub poster_token: String,
+    /// A member of the caller's family; the caller when absent.
+    pub subject_id: Option<Uuid>,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInCreated {
+    pub check_id: Uuid,
+    pub venue_name: String,
+    pub position: u64,
+}
+
+/// Quick check-in with a venue's poster, band normal, for oneself or a family member.
+#[utoipa::path(post, path = "/v1/checkins", tag = "venues", request_body = CheckInRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Checked in", body = CheckInCreated),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`subject_id` is not a member of the caller's family", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The poster's venue does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Forged or altered poster (`code_token.*`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth::person(&req, &state).await?;
+    let request: CheckInRequest = parse_body(&body)?;
+    let venue_id = state
+        .keys
+        .code_keys
+        .verify_poster(&request.poster_token)
+        .map(VenueId::new)
+        .map_err(|e| ApiError::Unprocessable {
+            code: e.code(),
+            errors: vec![FieldError {
+                field: "poster_token".into(),
+                code: e.code().into(),
+                detail: e.to_string(),
+            }],
+        })?;
+    let venue = venues::venue_state(&state.bus, venue_id).await?;
+    let venue_name = venue
+        .name()
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
+    let subject = request.subject_id.map_or(actor, PersonId::new);
+    let row = subject_of(&state, subject).await?;
+    let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
+    let ctx = command_context(&req, &body, format!("person-{actor}"))?;
+    let outcome = venues::check_in(
+        &state.bus,
+        &ctx,
+        venue_id,
+        venue_name,
+        actor,
+        subject,
+        demographics,
+    )
+    .await?;
+    created(&outcome)
+}
+
+/// `?date=` and read-your-writes.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatsQuery {
+    /// A past day (`YYYY-MM-DD`, CST); today when absent.
+    pub date: Option<String>,
+    pub min_position: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SexCounts {
+    pub male: i64,
+    pub female: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgeBands {
+    #[serde(rename = "0-17")]
+    pub under_18: i64,
+    #[serde(rename = "18-39")]
+    pub from_18_to_39: i64,
+    #[serde(rename = "40-59")]
+    pub from_40_to_59: i64,
+    #[serde(rename = "60+")]
+    pub from_60: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectorCounts {
+    /// The inspector's person id (no name: statistics carry no personal data).
+    pub inspector: String,
+    pub today: i64,
+    pub total: i64,
+}
+
+/// A venue's statistics for a day (CST), no personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VenueStats {
+    pub venue_id: String,
+    pub date: String,
+    /// Every check and quick check-in of the day.
+    pub checks_today: i64,
+    /// Distinct persons checked that day.
+    pub persons_today: i64,
+    pub checks_total: i64,
+    /// Persons whose latest check of the day at the venue is fever.
+    pub fever_today: i64,
+    /// Distinct persons whose latest check of some day was fever.
+    pub fever_total: i64,
+    pub sex: SexCounts,
+    pub age_bands: AgeBands,
+    /// Checks per hour of the day, 0 to 23 (CST).
+    pub hourly: Vec<i64>,
+    pub inspectors: Vec<InspectorCounts>,
+}
+
+/// The admin's statistics of the venue.
+#[utoipa::path(get, path = "/v1/venues/{venue_id}/stats", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue"), StatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures", body = VenueStats),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad or future date", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn stats(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    query: web::Query<StatsQuery>,
+) -> Result<web::Json<VenueStats>, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    if venues::admin_of(&state.bus, venue_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the venue's admin sees its statistics; inspectors see their own at /v1/me/venues/{id}/stats".into(),
+        ));
+    }
+    let date = crate::orgs::parse_date(query.date.as_deref(), state.clock.now())?;
+    state.wait_for(query.min_position).await?;
+    let f = projections::venue_stats::figures(&state.db, &venue_id.to_string(), &date.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(web::Json(VenueStats {
+        venue_id: venue_id.to_string(),
+        date: date.to_string(),
+        checks_today: f.checks_today,
+        persons_today: f.persons_today,
+        checks_total: f.checks_total,
+        fever_today: f.fever_today,
+        fever_total: f.fever_total,
+        sex: SexCounts {
+            male: f.sex.0,
+            female: f.sex.1,
+        },
+        age_bands: AgeBands {
+            under_18: f.age_bands[0],
+            from_18_to_39: f.age_bands[1],
+            from_40_to_59: f.age_bands[2],
+            from_60: f.age_bands[3],
+        },
+        hourly: f.hourly.to_vec(),
+        inspectors: f
+            .inspectors
+            .into_iter()
+            .map(|i| InspectorCounts {
+                inspector: i.label,
+                today: i.today,
+                total: i.total,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyVenueStats {
+    pub venue_id: String,
+    pub date: String,
+    /// The caller's checks at the venue today.
+    pub today: i64,
+    /// The caller's checks at the venue in all.
+    pub total: i64,
+}
+
+/// An inspector's own counts at a venue.
+#[utoipa::path(get, path = "/v1/me/venues/{venue_id}/stats", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue"), StatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Own counts", body = MyVenueStats),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an inspector of the venue", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn my_stats(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    query: web::Query<StatsQuery>,
+) -> Result<web::Json<MyVenueStats>, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    if !venues::is_inspector(&state.bus, venue_id, person).await? {
+        return Err(ApiError::Forbidden("you do not inspect this venue".into()));
+    }
+    let date = crate::orgs::parse_date(query.date.as_deref(), state.clock.now())?;
+    state.wait_for(query.min_position).await?;
+    let (today, total) = projections::venue_stats::inspector(
+        &state.db,
+        &venue_id.to_string(),
+        &date.to_string(),
+        &person.to_string(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(web::Json(MyVenueStats {
+        venue_id: venue_id.to_string(),
+        date: date.to_string(),
+        today,
+        total,
+    }))
+}

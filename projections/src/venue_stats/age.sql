@@ -1,0 +1,2 @@
+SELECT age_band AS label, COUNT(DISTINCT person_id) AS n FROM venue_checks
+WHERE venue_id = $1 AND day = $2 AND age_band IS NOT NULL GROUP BY age_band

@@ -28,7 +28,7 @@ use crate::venues::{ScanAnswer, VenueInput, VenuePatch};
         feed::post_batch, feed::open_appeals, feed::decide_appeal,
         orgs::register, orgs::show, orgs::edit, orgs::bind, orgs::my_orgs, orgs::unbind, orgs::stats,
         orgs::stats_csv,
-        venues::create, venues::edit, venues::hand_over, venues::bind, venues::my_venues,
+        venues::create, venues::show, venues::inspectors, venues::edit, venues::hand_over, venues::bind, venues::my_venues,
         venues::unbind_self, venues::unbind_inspector, venues::scan, venues::scan_declaration,
         venues::check, venues::poster, venues::poster_svg, venues::check_in, venues::stats,
         venues::my_stats,
@@ -51,6 +51,7 @@ use crate::venues::{ScanAnswer, VenueInput, VenuePatch};
         venues::ScanContext, venues::ScanRequest, venues::CheckRequest, venues::CheckCreated,
         venues::Poster, venues::CheckInRequest, venues::CheckInCreated, venues::SexCounts,
         venues::AgeBands, venues::InspectorCounts, venues::VenueStats, venues::MyVenueStats,
+        venues::VenueView, venues::InspectorView, venues::InspectorList,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -487,7 +487,8 @@ pub async fn bind(
     .map_err(|e| ApiError::from(e.map_rejected(inspection_error)))
 }
 
-/// Unbinds `inspector` from `venue_id`, by the inspector or the venue's admin.
+/// Unbinds `inspector` from `venue_id`: by the inspector themself, or by the venue's admin
+/// (checked on the venue's stream at commit, so a handover racing it wins).
 pub async fn unbind(
     bus: &CommandBus,
     ctx: &CommandContext,
@@ -496,14 +497,57 @@ pub async fn unbind(
     inspector: PersonId,
 ) -> Result<Outcome<Done>, ApiError> {
     let now = bus.clock().now();
-    bus.decide::<Inspection, _>(
-        ctx,
-        inspection_stream(venue_id, inspector),
-        &InspectionCommand::Unbind { by, at: now },
-        |_| Done {},
+    let i_stream = inspection_stream(venue_id, inspector);
+    let v_stream = venue_stream(venue_id);
+    let streams = if by == inspector {
+        vec![i_stream.clone()]
+    } else {
+        vec![i_stream.clone(), v_stream.clone()]
+    };
+    Ok(bus
+        .execute(ctx, &streams, |loaded| {
+            let mut checks = Vec::new();
+            if by != inspector {
+                let venue = loaded.fold::<Venue>(&v_stream).map_err(internal)?;
+                match venue.admin() {
+                    None => return Err(ApiError::not_found("venue.unknown", "no such venue")),
+                    Some(admin) if admin != by => {
+                        return Err(ApiError::Forbidden(
+                            "only the venue's admin unbinds inspectors".into(),
+                        ))
+                    }
+                    Some(_) => checks.push(v_stream.clone()),
+                }
+            }
+            let state = loaded.fold::<Inspection>(&i_stream).map_err(internal)?;
+            let events = Inspection::decide(&InspectionCommand::Unbind { by, at: now }, &state)
+                .map_err(inspection_error)?;
+            let mut decision = Decision::unchanged(Done {})
+                .append(i_stream.clone(), &events)
+                .map_err(internal)?;
+            for c in checks {
+                decision = decision.check(c);
+            }
+            Ok(decision)
+        })
+        .await?)
+}
+
+/// Whether `subject` is `actor` or a member of `actor`'s family (from the member's stream).
+pub async fn may_act_for(
+    bus: &CommandBus,
+    actor: PersonId,
+    subject: PersonId,
+) -> Result<bool, ApiError> {
+    if actor == subject {
+        return Ok(true);
+    }
+    Ok(
+        match fold::<domain::person::Person>(bus, &person_stream(subject)).await? {
+            domain::person::PersonState::Active { guardians, .. } => guardians.contains(&actor),
+            domain::person::PersonState::Absent => false,
+        },
     )
-    .await
-    .map_err(|e| ApiError::from(e.map_rejected(inspection_error)))
 }
 
 /// Sex and age band on `day`, from the person's read-model row.
@@ -618,8 +662,8 @@ pub struct Checked {
     pub check_id: Uuid,
 }
 
-/// Records the band of the person scanned by `scan_id` (the same inspector, the same venue,
-/// within 30 minutes, once per scan).
+/// Records the band of the person scanned by `scan_id` (the same inspector, still bound to
+/// the venue at commit, the same venue, within 30 minutes, once per scan).
 pub async fn check(
     bus: &CommandBus,
     ctx: &CommandContext,
@@ -631,21 +675,39 @@ pub async fn check(
 ) -> Result<Outcome<Checked>, ApiError> {
     let now = bus.clock().now();
     let check_id = Uuid::now_v7();
-    bus.decide::<Scan, _>(
-        ctx,
-        scan_stream(scan_id),
-        &ScanCommand::Check {
-            check_id,
-            venue_id,
-            inspector,
-            band,
-            demographics,
-            at: now,
-        },
-        |_| Checked { check_id },
-    )
-    .await
-    .map_err(|e| ApiError::from(e.map_rejected(scan_error)))
+    let s_stream = scan_stream(scan_id);
+    let i_stream = inspection_stream(venue_id, inspector);
+    let streams = [s_stream.clone(), i_stream.clone()];
+    Ok(bus
+        .execute(ctx, &streams, |loaded| {
+            let bound = matches!(
+                loaded.fold::<Inspection>(&i_stream).map_err(internal)?,
+                InspectionState::Bound { .. }
+            );
+            if !bound {
+                return Err(ApiError::Forbidden(format!(
+                    "only inspectors bound to venue {venue_id} record checks there"
+                )));
+            }
+            let scan = loaded.fold::<Scan>(&s_stream).map_err(internal)?;
+            let events = Scan::decide(
+                &ScanCommand::Check {
+                    check_id,
+                    venue_id,
+                    inspector,
+                    band,
+                    demographics,
+                    at: now,
+                },
+                &scan,
+            )
+            .map_err(scan_error)?;
+            Ok(Decision::unchanged(Checked { check_id })
+                .append(s_stream.clone(), &events)
+                .map_err(internal)?
+                .check(i_stream.clone()))
+        })
+        .await?)
 }
 
 /// The answer to a quick check-in.

@@ -21,6 +21,7 @@ event_store::backend_tests!(
     checks_follow_their_scan_once,
     posters_sign_quick_check_ins_and_forgeries_fail,
     statistics_of_a_scripted_day_hold_no_personal_data,
+    checks_land_on_the_cst_day_and_hour,
 );
 
 const ADMIN: &str = "44010619900307001X"; // male, 1990
@@ -201,6 +202,27 @@ async fn a_handover_moves_the_admin_role(db: TestDatabase) {
             .0,
         200
     );
+    assert_eq!(
+        app.get_as(&admin, &format!("/v1/venues/{venue_id}/stats"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        app.get_as(&admin, &format!("/v1/venues/{venue_id}/poster"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        app.get_as(&successor, &format!("/v1/venues/{venue_id}/stats"))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
     let (status, problem) = body(app.post_json_as(&successor, "/v1/venues", &venue()).await).await;
     assert_eq!(status, 409, "the successor now holds a venue: {problem}");
     let (status, _) = body(app.post_json_as(&admin, "/v1/venues", &venue()).await).await;
@@ -257,6 +279,36 @@ async fn inspectors_bind_list_and_are_unbound(db: TestDatabase) {
     assert_eq!(status, 404);
     assert_eq!(problem["code"], "venue.not_bound");
     assert_eq!(bind(&app, &inspector, code).await.0, 201, "bound again");
+    let head = app.state.store.last_position().await.expect("head");
+    let mine = app
+        .get_json(&inspector, &format!("/v1/me/venues?min_position={head}"))
+        .await;
+    assert_eq!(
+        mine["items"].as_array().expect("items").len(),
+        1,
+        "a rebinding in the same second shows"
+    );
+    let listed = app
+        .get_json(&admin, &format!("/v1/venues/{venue_id}/inspectors"))
+        .await;
+    let names: Vec<&Value> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| &i["name_masked"])
+        .collect();
+    assert!(names.contains(&&json!("陈*")), "{listed}");
+    let shown = app
+        .get_json(&admin, &format!("/v1/venues/{venue_id}"))
+        .await;
+    assert_eq!(shown["code"], code);
+    assert_eq!(
+        app.get_as(&inspector, &format!("/v1/venues/{venue_id}"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
     let (status, _) = body(
         app.delete_as(&inspector, &format!("/v1/me/venues/{venue_id}"))
             .await,
@@ -461,6 +513,7 @@ async fn checks_follow_their_scan_once(db: TestDatabase) {
     let (citizen, _) = app.login(CITIZEN, "李四").await;
     let token = code_token(&app, &citizen).await;
     let (_, seen) = scan(&app, &inspector, &venue_id, &token).await;
+    assert!(seen["position"].is_u64(), "a scan is a command: {seen}");
     let scan_id = seen["scan_id"].as_str().expect("scan");
     let (status, problem) = check(&app, &inspector, &venue_id, scan_id, "warm").await;
     assert_eq!(status, 422, "{problem}");
@@ -489,6 +542,28 @@ async fn checks_follow_their_scan_once(db: TestDatabase) {
         .await;
     assert_eq!(mine["items"][0]["band"], "fever");
     assert_eq!(mine["items"][0]["venue_id"], venue_id.as_str());
+    // Unbound since the scan: neither a check nor the declaration view.
+    let (_, again) = scan(&app, &inspector, &venue_id, &token).await;
+    let again = again["scan_id"].as_str().expect("scan").to_owned();
+    let inspector_id = checked_inspector_id(&app, &inspector).await;
+    let (status, _) = body(
+        app.delete_as(
+            &admin,
+            &format!("/v1/venues/{venue_id}/inspectors/{inspector_id}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = check(&app, &inspector, &venue_id, &again, "normal").await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        app.get_as(&inspector, &format!("/v1/scans/{again}/declaration"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
     app.stop().await;
 }
 
@@ -663,6 +738,7 @@ async fn statistics_of_a_scripted_day_hold_no_personal_data(db: TestDatabase) {
     assert_eq!(stats["checks_today"], 5, "every check and check-in");
     assert_eq!(stats["persons_today"], 4);
     assert_eq!(stats["checks_total"], 5);
+    assert_eq!(stats["persons_total"], 4);
     assert_eq!(
         stats["fever_today"], 1,
         "the admin's latest check is normal; the elder's is fever"
@@ -704,7 +780,10 @@ async fn statistics_of_a_scripted_day_hold_no_personal_data(db: TestDatabase) {
         )
         .await;
     assert_eq!(yesterday["checks_today"], 0);
-    assert_eq!(yesterday["checks_total"], 5);
+    assert_eq!(
+        yesterday["checks_total"], 0,
+        "totals run up to the day asked for"
+    );
     // The inspector sees their own counts; others nothing.
     let (inspector, _) = app.login(INSPECTOR, "陈六").await;
     let own = app
@@ -728,5 +807,63 @@ async fn statistics_of_a_scripted_day_hold_no_personal_data(db: TestDatabase) {
             .as_u16(),
         403
     );
+    app.stop().await;
+}
+
+async fn checked_inspector_id(app: &TestApp, token: &str) -> String {
+    app.get_json(token, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+async fn checks_land_on_the_cst_day_and_hour(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (_, _, _, venue_id) = venue_with_inspector(&app).await;
+    let (citizen, _) = app.login(CITIZEN, "李四").await;
+    let token = code_token(&app, &citizen).await;
+    // 00:30 CST on Tuesday is 16:30 UTC on Monday.
+    app.clock.set(datetime!(2026-03-02 16:30 UTC));
+    let (inspector, _) = app.login(INSPECTOR, "陈六").await;
+    let (_, seen) = scan(&app, &inspector, &venue_id, &token).await;
+    let (_, checked) = check(
+        &app,
+        &inspector,
+        &venue_id,
+        seen["scan_id"].as_str().expect("id"),
+        "fever",
+    )
+    .await;
+    let (admin, _) = app.login(ADMIN, "张三强").await;
+    let stats = app
+        .get_json(
+            &admin,
+            &format!(
+                "/v1/venues/{venue_id}/stats?min_position={}",
+                checked["position"]
+            ),
+        )
+        .await;
+    assert_eq!(stats["date"], "2026-03-03");
+    assert_eq!(stats["checks_today"], 1);
+    assert_eq!(stats["hourly"][0], 1);
+    assert_eq!(stats["fever_today"], 1);
+    let monday = app
+        .get_json(
+            &admin,
+            &format!("/v1/venues/{venue_id}/stats?date=2026-03-02"),
+        )
+        .await;
+    assert_eq!(monday["checks_today"], 0);
+    let (status, problem) = body(
+        app.get_as(
+            &admin,
+            &format!("/v1/venues/{venue_id}/stats?date=2026-03-04"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "date.future");
     app.stop().await;
 }

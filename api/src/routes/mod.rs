@@ -96,7 +96,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/orgs/{org_id}/stats", "GET").route(web::get().to(orgs::stats)))
     .service(resource("/v1/orgs/{org_id}/stats.csv", "GET").route(web::get().to(orgs::stats_csv)))
     .service(resource("/v1/venues", "POST").route(web::post().to(venues::create)))
-    .service(resource("/v1/venues/{venue_id}", "PATCH").route(web::patch().to(venues::edit)))
+    .service(
+        resource("/v1/venues/{venue_id}", "GET, PATCH")
+            .route(web::get().to(venues::show))
+            .route(web::patch().to(venues::edit)),
+    )
+    .service(
+        resource("/v1/venues/{venue_id}/inspectors", "GET")
+            .route(web::get().to(venues::inspectors)),
+    )
     .service(
         resource("/v1/venues/{venue_id}/handover", "POST").route(web::post().to(venues::hand_over)),
     )

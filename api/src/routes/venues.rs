@@ -430,7 +430,7 @@ pub async fn scan(
     };
     let ctx = command_context(&req, &body, format!("person-{scanner}"))?;
     let outcome = venues::record_scan(&state.bus, &ctx, venue_id, scanner, subject, answer).await?;
-    Ok(HttpResponse::Ok().json(outcome.response()))
+    ok(&outcome)
 }
 
 /// The latest health declaration of the person a scan names: to the same scanner only,
@@ -458,7 +458,7 @@ pub async fn scan_declaration(
     let Some((venue_id, inspector, subject, at)) = scan.scanned() else {
         return Err(ApiError::not_found("scan.unknown", "no such scan"));
     };
-    if inspector != scanner {
+    if inspector != scanner || !venues::is_inspector(&state.bus, venue_id, scanner).await? {
         return Err(ApiError::Forbidden(
             "only the inspector who scanned sees this".into(),
         ));
@@ -479,7 +479,7 @@ pub async fn scan_declaration(
     )
     .await
     .map_err(ApiError::internal)?;
-    let Some(latest) = page.items.into_iter().next() else {
+    let Some(mut latest) = page.items.into_iter().next() else {
         return Err(ApiError::not_found(
             "declaration.none",
             "this person has filed no health declaration",
@@ -496,6 +496,11 @@ pub async fn scan_declaration(
         AccessedData::Declarations,
     )
     .await?;
+    // The health facts only: not the organisation declared for, nor who filed it.
+    if let Some(fields) = latest.as_object_mut() {
+        fields.remove("org_id");
+        fields.remove("filed_by");
+    }
     Ok(web::Json(latest))
 }
 
@@ -536,6 +541,12 @@ pub async fn check(
 ) -> Result<HttpResponse, ApiError> {
     let inspector = auth::person(&req, &state).await?;
     let venue_id = path_venue(&venue_id)?;
+    venues::venue_state(&state.bus, venue_id).await?;
+    if !venues::is_inspector(&state.bus, venue_id, inspector).await? {
+        return Err(ApiError::Forbidden(format!(
+            "only inspectors bound to venue {venue_id} record checks there"
+        )));
+    }
     let request: CheckRequest = parse_body(&body)?;
     let band = Band::parse(&request.band, "band")?;
     let scan = venues::scan_state(&state.bus, request.scan_id).await?;
@@ -672,6 +683,11 @@ pub async fn check_in(
         .map(|n| n.as_str().to_owned())
         .unwrap_or_default();
     let subject = request.subject_id.map_or(actor, PersonId::new);
+    if !venues::may_act_for(&state.bus, actor, subject).await? {
+        return Err(ApiError::Forbidden(
+            "you may check in only yourself or a member of your family".into(),
+        ));
+    }
     let row = subject_of(&state, subject).await?;
     let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
     let ctx = command_context(&req, &body, format!("person-{actor}"))?;
@@ -732,9 +748,11 @@ pub struct VenueStats {
     /// Distinct persons checked that day.
     pub persons_today: i64,
     pub checks_total: i64,
+    /// Distinct persons checked up to and including the day.
+    pub persons_total: i64,
     /// Persons whose latest check of the day at the venue is fever.
     pub fever_today: i64,
-    /// Distinct persons whose latest check of some day was fever.
+    /// Distinct persons whose latest check of some day (up to this one) was fever.
     pub fever_total: i64,
     pub sex: SexCounts,
     pub age_bands: AgeBands,
@@ -772,12 +790,36 @@ pub async fn stats(
     let f = projections::venue_stats::figures(&state.db, &venue_id.to_string(), &date.to_string())
         .await
         .map_err(ApiError::internal)?;
+    // Every inspector bound now (with no checks yet, too), and anyone who checked here.
+    let mut inspectors: Vec<InspectorCounts> = f
+        .inspectors
+        .iter()
+        .map(|i| InspectorCounts {
+            inspector: i.label.clone(),
+            today: i.today,
+            total: i.total,
+        })
+        .collect();
+    for bound in projections::venues::inspectors(&state.db, &venue_id.to_string())
+        .await
+        .map_err(ApiError::internal)?
+    {
+        if !inspectors.iter().any(|i| i.inspector == bound.person_id) {
+            inspectors.push(InspectorCounts {
+                inspector: bound.person_id,
+                today: 0,
+                total: 0,
+            });
+        }
+    }
+    inspectors.sort_by(|a, b| a.inspector.cmp(&b.inspector));
     Ok(web::Json(VenueStats {
         venue_id: venue_id.to_string(),
         date: date.to_string(),
         checks_today: f.checks_today,
         persons_today: f.persons_today,
         checks_total: f.checks_total,
+        persons_total: f.persons_total,
         fever_today: f.fever_today,
         fever_total: f.fever_total,
         sex: SexCounts {
@@ -791,15 +833,7 @@ pub async fn stats(
             from_60: f.age_bands[3],
         },
         hourly: f.hourly.to_vec(),
-        inspectors: f
-            .inspectors
-            .into_iter()
-            .map(|i| InspectorCounts {
-                inspector: i.label,
-                today: i.today,
-                total: i.total,
-            })
-            .collect(),
+        inspectors,
     }))
 }
 
@@ -848,5 +882,124 @@ pub async fn my_stats(
         date: date.to_string(),
         today,
         total,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VenueView {
+    pub venue_id: String,
+    pub name: String,
+    pub region: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub address: String,
+    /// The venue code to share with inspectors.
+    pub code: String,
+    pub created_at: String,
+}
+
+/// The venue as its admin sees it, with the code to share.
+#[utoipa::path(get, path = "/v1/venues/{venue_id}", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue"), MinPosition),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The venue", body = VenueView),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    query: web::Query<MinPosition>,
+) -> Result<web::Json<VenueView>, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    if venues::admin_of(&state.bus, venue_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the venue's admin sees its details".into(),
+        ));
+    }
+    state.wait_for(query.min_position).await?;
+    let v = projections::venues::venue(&state.db, &venue_id.to_string())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("venue.unknown", "no such venue"))?;
+    Ok(web::Json(VenueView {
+        created_at: OffsetDateTime::from_unix_timestamp(v.created_at)
+            .map(rfc3339_cst)
+            .unwrap_or_default(),
+        venue_id: v.venue_id,
+        name: v.name,
+        region: v.region,
+        kind: v.venue_type,
+        address: v.address,
+        code: v.code,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectorView {
+    pub person_id: String,
+    /// The inspector's name, masked (`张*强`).
+    pub name_masked: String,
+    pub bound_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectorList {
+    pub items: Vec<InspectorView>,
+    pub next: Option<String>,
+}
+
+/// The venue's inspectors (admin only), names masked, oldest binding first.
+#[utoipa::path(get, path = "/v1/venues/{venue_id}/inspectors", tag = "venues",
+    params(("venue_id" = Uuid, Path, description = "The venue"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Inspectors", body = InspectorList),
+        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn inspectors(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    venue_id: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<InspectorList>, ApiError> {
+    let person = auth::person(&req, &state).await?;
+    let venue_id = path_venue(&venue_id)?;
+    if venues::admin_of(&state.bus, venue_id).await? != person {
+        return Err(ApiError::Forbidden(
+            "only the venue's admin lists its inspectors".into(),
+        ));
+    }
+    let limit = page_limit(query.limit)? as usize;
+    let offset =
+        usize::try_from(cursor(query.after.as_deref())?.unwrap_or(0)).unwrap_or(usize::MAX);
+    state.wait_for(query.min_position).await?;
+    let rows = projections::venues::inspectors(&state.db, &venue_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let more = rows.len() > offset.saturating_add(limit);
+    let mut items = Vec::new();
+    for r in rows.into_iter().skip(offset).take(limit) {
+        let id = PersonId::parse(&r.person_id)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad person id in read model")))?;
+        let row = subject_of(&state, id).await?;
+        items.push(InspectorView {
+            name_masked: citizens::masked_name(&state.vault, &row.digest, row.profile.as_deref())
+                .await?,
+            bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
+                .map(rfc3339_cst)
+                .unwrap_or_default(),
+            person_id: r.person_id,
+        });
+    }
+    Ok(web::Json(InspectorList {
+        items,
+        next: more.then(|| (offset + limit).to_string()),
     }))
 }

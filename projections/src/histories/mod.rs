@@ -40,8 +40,13 @@ impl HistoryKind {
     }
 }
 
+/// Times as the API shows them: China Standard Time, whole seconds.
 fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    at.to_offset(domain::week::CST)
+        .replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 async fn insert(

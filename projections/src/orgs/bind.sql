@@ -1,2 +1,2 @@
 INSERT INTO {org_members} (org_id, person_id, bound_at) VALUES ($1, $2, $3)
-ON CONFLICT (org_id, person_id, bound_at) DO NOTHING
+ON CONFLICT (org_id, person_id, bound_at) DO UPDATE SET unbound_at = NULL

@@ -179,6 +179,8 @@ pub struct Figures {
     pub checks_today: i64,
     pub persons_today: i64,
     pub checks_total: i64,
+    /// Distinct persons checked up to and including the day.
+    pub persons_total: i64,
     pub fever_today: i64,
     pub fever_total: i64,
     /// `(male, female)` distinct persons of the day.
@@ -196,13 +198,12 @@ async fn count(db: &Database, sql: &str, venue: &str, day: &str) -> Result<i64, 
     Ok(rows.first().map_or(0, |c| c.n))
 }
 
-/// The figures of `venue` on `day` (`YYYY-MM-DD`).
+/// The figures of `venue` on `day` (`YYYY-MM-DD`); totals count up to and including it.
 pub async fn figures(db: &Database, venue: &str, day: &str) -> Result<Figures, sqlx::Error> {
     let at_day = [Arg::Text(venue), Arg::Text(day)];
     let today: Vec<Totals> = fetch_all(db, include_str!("day.sql"), &at_day).await?;
-    let total: Vec<Totals> = fetch_all(db, include_str!("total.sql"), &[Arg::Text(venue)]).await?;
-    let fever_total: Vec<Count> =
-        fetch_all(db, include_str!("fever_total.sql"), &[Arg::Text(venue)]).await?;
+    let total: Vec<Totals> = fetch_all(db, include_str!("total.sql"), &at_day).await?;
+    let fever_total: Vec<Count> = fetch_all(db, include_str!("fever_total.sql"), &at_day).await?;
     let sexes: Vec<Labelled> = fetch_all(db, include_str!("sex.sql"), &at_day).await?;
     let ages: Vec<Labelled> = fetch_all(db, include_str!("age.sql"), &at_day).await?;
     let hours: Vec<Hour> = fetch_all(db, include_str!("hourly.sql"), &at_day).await?;
@@ -220,6 +221,7 @@ pub async fn figures(db: &Database, venue: &str, day: &str) -> Result<Figures, s
         checks_today: today.first().map_or(0, |t| t.checks),
         persons_today: today.first().map_or(0, |t| t.persons),
         checks_total: total.first().map_or(0, |t| t.checks),
+        persons_total: total.first().map_or(0, |t| t.persons),
         fever_today: count(db, include_str!("fever_day.sql"), venue, day).await?,
         fever_total: fever_total.first().map_or(0, |c| c.n),
         sex: (by_label(&sexes, "male"), by_label(&sexes, "female")),

@@ -171,3 +171,15 @@ pub async fn of_inspector(
     )
     .await
 }
+
+/// An inspector bound to a venue now.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BoundInspector {
+    pub person_id: String,
+    pub bound_at: i64,
+}
+
+/// The inspectors bound to `venue_id` now, oldest binding first.
+pub async fn inspectors(db: &Database, venue_id: &str) -> Result<Vec<BoundInspector>, sqlx::Error> {
+    fetch_all(db, include_str!("inspectors.sql"), &[Arg::Text(venue_id)]).await
+}

@@ -373,22 +373,9 @@ pub async fn add_family_member(
     let g_stream = person_stream(guardian);
     // The member's own stream records the link too (so declarations for them are decided
     // on a stream the append version-checks); an existing member's stream is loaded.
-    let known = bus
-        .store()
-        .read_stream(&identity_stream(&member.digest), None)
-        .await
-        .map_err(ApiError::internal)?;
-    let known = {
-        use domain::DomainEvent;
-        let events = known
-            .iter()
-            .map(|e| {
-                domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(decode_failed)?;
-        Identity::fold(&events).person_id()
-    };
+    let known = crate::aggregates::fold::<Identity>(bus, &identity_stream(&member.digest))
+        .await?
+        .person_id();
     let mut streams = vec![
         assertion_stream(&member.claims),
         identity_stream(&member.digest),

@@ -1,6 +1,7 @@
 //! The Yuekang server and command-line tool: HTTP routes, configuration, telemetry, and the
 //! one mapping from errors to RFC 9457 problem documents.
 
+pub mod aggregates;
 pub mod auth;
 pub mod citizens;
 pub mod cli;

@@ -1,8 +1,8 @@
 //! Organisation use cases: registration (one admin, one org, a fresh declaration code),
 //! weekly-limited edits, member bindings by code, and the admin dashboard's figures.
 
-use commands::{CommandBus, CommandContext, CommandError, Outcome};
-use domain::claim::{Claim, ClaimCommand, ClaimEvent, ClaimState};
+use commands::{CommandBus, CommandContext, Outcome};
+use domain::claim::{Claim, ClaimState};
 use domain::code::{BindingCode, CodeKind};
 use domain::document::MobilePhone;
 use domain::identity::PersonId;
@@ -12,7 +12,7 @@ use domain::org::{
 };
 use domain::sealed::Sealed;
 use domain::{Decider, DomainEvent};
-use event_store::{EventReader, StreamId};
+use event_store::StreamId;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
@@ -29,20 +29,10 @@ fn admin_claim_stream(admin: PersonId) -> StreamId {
     StreamId::of("org-admin", admin)
 }
 
-/// The claim stream of a binding code (any kind).
-pub fn code_stream(code: &BindingCode) -> StreamId {
-    StreamId::of("code", code)
-}
+pub use crate::aggregates::{code_stream, random_code};
 
 pub fn membership_stream(org: OrgId, person: PersonId) -> StreamId {
     StreamId::of("org-member", format!("{org}-{person}"))
-}
-
-/// A random code of `kind` (six random middle digits and the check digit).
-pub fn random_code(kind: CodeKind) -> BindingCode {
-    let bytes = Uuid::new_v4().into_bytes();
-    let serial = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
-    BindingCode::new(kind, serial)
 }
 
 /// The org registration as sent.
@@ -88,17 +78,6 @@ pub struct OrgRegistered {
     pub code: String,
 }
 
-enum RegisterRefusal {
-    Api(ApiError),
-    CodeTaken,
-}
-
-impl From<ApiError> for RegisterRefusal {
-    fn from(e: ApiError) -> Self {
-        RegisterRefusal::Api(e)
-    }
-}
-
 /// Registers an org administered by `admin` (whose subject key seals the phone).
 pub async fn register(
     bus: &CommandBus,
@@ -125,91 +104,44 @@ pub async fn register(
     };
     let now = bus.clock().now();
     let org_id = OrgId::new(Uuid::now_v7());
-    let a_stream = admin_claim_stream(admin);
-    // A fresh code is drawn until one is free (a collision is rare: a million codes).
-    for _ in 0..8 {
-        let code = random_code(CodeKind::Org);
-        let c_stream = code_stream(&code);
-        let o_stream = org_stream(org_id);
-        let streams = [a_stream.clone(), c_stream.clone()];
-        let result = bus
-            .execute(ctx, &streams, |loaded| {
-                let admin_claim = loaded
-                    .fold::<Claim>(&a_stream)
-                    .map_err(|e| RegisterRefusal::Api(ApiError::internal(e)))?;
-                let claimed = Claim::decide(
-                    &ClaimCommand::Take {
-                        holder: org_id.as_uuid(),
-                        at: now,
-                    },
-                    &admin_claim,
-                )
-                .map_err(|_| {
-                    let existing = match admin_claim {
-                        ClaimState::Held { holder } => holder.to_string(),
-                        ClaimState::Free => String::new(),
-                    };
-                    let mut e = ApiError::conflict(
-                        "org.admin_has_org",
-                        format!("you already administer organisation {existing}; one admin has at most one organisation"),
-                    );
-                    if let ApiError::Conflict { extensions, .. } = &mut e {
-                        extensions.insert("org_id".into(), existing.into());
-                    }
-                    RegisterRefusal::Api(e)
-                })?;
-                let code_claim = loaded
-                    .fold::<Claim>(&c_stream)
-                    .map_err(|e| RegisterRefusal::Api(ApiError::internal(e)))?;
-                let code_claimed = Claim::decide(
-                    &ClaimCommand::Take {
-                        holder: org_id.as_uuid(),
-                        at: now,
-                    },
-                    &code_claim,
-                )
-                .map_err(|_| RegisterRefusal::CodeTaken)?;
-                let registered = Org::decide(
-                    &OrgCommand::Register {
-                        org_id,
-                        admin,
-                        code,
-                        details: details.clone(),
-                        at: now,
-                    },
-                    &Org::initial(),
-                )
-                .map_err(|e| RegisterRefusal::Api(ApiError::conflict("org.exists", e.to_string())))?;
-                let encode = |e: serde_json::Error| RegisterRefusal::Api(ApiError::internal(e));
-                commands::Decision::unchanged(OrgRegistered {
+    crate::aggregates::create_with_code(
+        bus,
+        ctx,
+        admin_claim_stream(admin),
+        org_id.as_uuid(),
+        CodeKind::Org,
+        crate::aggregates::AdminHasOne {
+            code: "org.admin_has_org",
+            noun: "organisation",
+            id_field: "org_id",
+        },
+        |code| {
+            let events = Org::decide(
+                &OrgCommand::Register {
+                    org_id,
+                    admin,
+                    code,
+                    details: details.clone(),
+                    at: now,
+                },
+                &Org::initial(),
+            )
+            .map_err(|e| ApiError::conflict("org.exists", e.to_string()))?
+            .iter()
+            .map(DomainEvent::encode)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::internal)?;
+            Ok((
+                org_stream(org_id),
+                events,
+                OrgRegistered {
                     org_id: org_id.as_uuid(),
                     code: code.to_string(),
-                })
-                .append(a_stream.clone(), &claimed)
-                .map_err(encode)?
-                .append(c_stream.clone(), &code_claimed)
-                .map_err(encode)?
-                .append(o_stream.clone(), &registered)
-                .map_err(encode)
-            })
-            .await;
-        match result {
-            Err(CommandError::Rejected(RegisterRefusal::CodeTaken)) => continue,
-            other => {
-                return other.map_err(|e| {
-                    ApiError::from(e.map_rejected(|r| match r {
-                        RegisterRefusal::Api(api) => api,
-                        RegisterRefusal::CodeTaken => {
-                            ApiError::conflict("org.code_taken", "the drawn code was taken")
-                        }
-                    }))
-                })
-            }
-        }
-    }
-    Err(ApiError::internal(anyhow::anyhow!(
-        "no free organisation code after 8 draws"
-    )))
+                },
+            ))
+        },
+    )
+    .await
 }
 
 fn org_error(e: OrgError) -> ApiError {
@@ -300,17 +232,7 @@ pub async fn edit(
 /// `404 org.unknown_code` for a code never assigned.
 pub async fn org_of_code(bus: &CommandBus, raw: &str) -> Result<OrgId, ApiError> {
     let code = parse_code(raw, CodeKind::Org)?;
-    let events = bus
-        .store()
-        .read_stream(&code_stream(&code), None)
-        .await
-        .map_err(ApiError::internal)?;
-    let decoded = events
-        .iter()
-        .map(|e| ClaimEvent::decode(&e.event_type, e.schema_version, &e.payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
-    match Claim::fold(&decoded) {
+    match crate::aggregates::fold::<Claim>(bus, &code_stream(&code)).await? {
         ClaimState::Held { holder } => Ok(OrgId::new(holder)),
         ClaimState::Free => Err(ApiError::not_found(
             "org.unknown_code",
@@ -334,17 +256,7 @@ pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ApiError> {
 
 /// The admin of an org, from its stream: `404 org.unknown` when there is no such org.
 pub async fn admin_of(bus: &CommandBus, org_id: OrgId) -> Result<PersonId, ApiError> {
-    let events = bus
-        .store()
-        .read_stream(&org_stream(org_id), None)
-        .await
-        .map_err(ApiError::internal)?;
-    let decoded = events
-        .iter()
-        .map(|e| domain::org::OrgEvent::decode(&e.event_type, e.schema_version, &e.payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
-    match Org::fold(&decoded) {
+    match crate::aggregates::fold::<Org>(bus, &org_stream(org_id)).await? {
         domain::org::OrgState::Active { admin, .. } => Ok(admin),
         domain::org::OrgState::Absent => Err(ApiError::not_found(
             "org.unknown",

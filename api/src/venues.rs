@@ -2,7 +2,7 @@
 //! handover, inspector bindings, scans of a citizen's code, temperature checks, posters and
 //! quick check-ins, and the statistics.
 
-use commands::{CommandBus, CommandContext, CommandError, Decision, Outcome};
+use commands::{CommandBus, CommandContext, Decision, Outcome};
 use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::claim::{Claim, ClaimCommand, ClaimState};
 use domain::code::CodeKind;
@@ -17,7 +17,7 @@ use domain::venue::{
     VenueType,
 };
 use domain::{Decider, DomainEvent};
-use event_store::{EventReader, StreamId};
+use event_store::StreamId;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -27,7 +27,7 @@ use crate::citizens::{access_stream, identity_stream, person_stream};
 use crate::crypto::keys::Keys;
 use crate::crypto::vault::Vault;
 use crate::error::ApiError;
-use crate::orgs::{code_stream, parse_code, random_code};
+use crate::orgs::{code_stream, parse_code};
 
 pub fn venue_stream(venue: VenueId) -> StreamId {
     StreamId::of("venue", venue)
@@ -53,24 +53,7 @@ fn internal(e: impl Into<anyhow::Error>) -> ApiError {
     ApiError::internal(e)
 }
 
-/// Reads and folds one stream through `D`.
-async fn fold<D>(bus: &CommandBus, stream: &StreamId) -> Result<D::State, ApiError>
-where
-    D: Decider,
-    D::Event: DomainEvent,
-{
-    let events = bus
-        .store()
-        .read_stream(stream, None)
-        .await
-        .map_err(internal)?;
-    let decoded = events
-        .iter()
-        .map(|e| D::Event::decode(&e.event_type, e.schema_version, &e.payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(internal)?;
-    Ok(D::fold(&decoded))
-}
+use crate::aggregates::fold;
 
 /// The venue's state from its stream: `404 venue.unknown` when there is none.
 pub async fn venue_state(bus: &CommandBus, venue: VenueId) -> Result<VenueState, ApiError> {
@@ -151,11 +134,6 @@ pub struct VenueCreated {
     pub code: String,
 }
 
-enum CreateRefusal {
-    Api(ApiError),
-    CodeTaken,
-}
-
 /// Creates a venue administered by `admin` (whose key seals the phone).
 pub async fn create(
     bus: &CommandBus,
@@ -185,91 +163,44 @@ pub async fn create(
     };
     let now = bus.clock().now();
     let venue_id = VenueId::new(Uuid::now_v7());
-    let a_stream = admin_claim_stream(admin);
-    for _ in 0..8 {
-        let code = random_code(CodeKind::Venue);
-        let c_stream = code_stream(&code);
-        let v_stream = venue_stream(venue_id);
-        let streams = [a_stream.clone(), c_stream.clone()];
-        let result = bus
-            .execute(ctx, &streams, |loaded| {
-                let api = |e: ApiError| CreateRefusal::Api(e);
-                let admin_claim = loaded
-                    .fold::<Claim>(&a_stream)
-                    .map_err(|e| api(internal(e)))?;
-                let claimed = Claim::decide(
-                    &ClaimCommand::Take {
-                        holder: venue_id.as_uuid(),
-                        at: now,
-                    },
-                    &admin_claim,
-                )
-                .map_err(|_| {
-                    let existing = match admin_claim {
-                        ClaimState::Held { holder } => holder.to_string(),
-                        ClaimState::Free => String::new(),
-                    };
-                    let mut e = ApiError::conflict(
-                        "venue.admin_has_venue",
-                        format!("you already administer venue {existing}; one admin has at most one venue"),
-                    );
-                    if let ApiError::Conflict { extensions, .. } = &mut e {
-                        extensions.insert("venue_id".into(), existing.into());
-                    }
-                    api(e)
-                })?;
-                let code_claim = loaded
-                    .fold::<Claim>(&c_stream)
-                    .map_err(|e| api(internal(e)))?;
-                let code_claimed = Claim::decide(
-                    &ClaimCommand::Take {
-                        holder: venue_id.as_uuid(),
-                        at: now,
-                    },
-                    &code_claim,
-                )
-                .map_err(|_| CreateRefusal::CodeTaken)?;
-                let created = Venue::decide(
-                    &VenueCommand::Create {
-                        venue_id,
-                        admin,
-                        code,
-                        details: details.clone(),
-                        at: now,
-                    },
-                    &Venue::initial(),
-                )
-                .map_err(|e| api(ApiError::conflict("venue.exists", e.to_string())))?;
-                let encode = |e: serde_json::Error| api(internal(e));
-                Decision::unchanged(VenueCreated {
+    crate::aggregates::create_with_code(
+        bus,
+        ctx,
+        admin_claim_stream(admin),
+        venue_id.as_uuid(),
+        CodeKind::Venue,
+        crate::aggregates::AdminHasOne {
+            code: "venue.admin_has_venue",
+            noun: "venue",
+            id_field: "venue_id",
+        },
+        |code| {
+            let events = Venue::decide(
+                &VenueCommand::Create {
+                    venue_id,
+                    admin,
+                    code,
+                    details: details.clone(),
+                    at: now,
+                },
+                &Venue::initial(),
+            )
+            .map_err(|e| ApiError::conflict("venue.exists", e.to_string()))?
+            .iter()
+            .map(DomainEvent::encode)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+            Ok((
+                venue_stream(venue_id),
+                events,
+                VenueCreated {
                     venue_id: venue_id.as_uuid(),
                     code: code.to_string(),
-                })
-                .append(a_stream.clone(), &claimed)
-                .map_err(encode)?
-                .append(c_stream.clone(), &code_claimed)
-                .map_err(encode)?
-                .append(v_stream.clone(), &created)
-                .map_err(encode)
-            })
-            .await;
-        match result {
-            Err(CommandError::Rejected(CreateRefusal::CodeTaken)) => continue,
-            other => {
-                return other.map_err(|e| {
-                    ApiError::from(e.map_rejected(|r| match r {
-                        CreateRefusal::Api(api) => api,
-                        CreateRefusal::CodeTaken => {
-                            ApiError::conflict("venue.code_taken", "the drawn code was taken")
-                        }
-                    }))
-                })
-            }
-        }
-    }
-    Err(internal(anyhow::anyhow!(
-        "no free venue code after 8 draws"
-    )))
+                },
+            ))
+        },
+    )
+    .await
 }
 
 fn venue_error(e: VenueError) -> ApiError {

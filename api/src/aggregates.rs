@@ -1,0 +1,137 @@
+//! Helpers shared by the use cases: folding one stream outside a command, and creating an
+//! aggregate that claims its admin and a fresh binding code in the same atomic append.
+
+use commands::{CommandBus, CommandContext, CommandError, Decision, Outcome};
+use domain::claim::{Claim, ClaimCommand, ClaimState};
+use domain::code::{BindingCode, CodeKind};
+use domain::{Decider, DomainEvent, EncodedEvent};
+use event_store::{EventReader, StreamId};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Reads `stream` and folds it through `D` (for reads and pre-checks; commands fold what
+/// they loaded).
+pub async fn fold<D>(bus: &CommandBus, stream: &StreamId) -> Result<D::State, ApiError>
+where
+    D: Decider,
+    D::Event: DomainEvent,
+{
+    let events = bus
+        .store()
+        .read_stream(stream, None)
+        .await
+        .map_err(ApiError::internal)?;
+    let decoded = events
+        .iter()
+        .map(|e| D::Event::decode(&e.event_type, e.schema_version, &e.payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    Ok(D::fold(&decoded))
+}
+
+/// The claim stream of a binding code (any kind).
+pub fn code_stream(code: &BindingCode) -> StreamId {
+    StreamId::of("code", code)
+}
+
+/// A random code of `kind` (six random middle digits and the check digit).
+pub fn random_code(kind: CodeKind) -> BindingCode {
+    let bytes = Uuid::new_v4().into_bytes();
+    let serial = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
+    BindingCode::new(kind, serial)
+}
+
+/// What refusing a second aggregate to the same admin says.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminHasOne {
+    /// The problem code (`org.admin_has_org`).
+    pub code: &'static str,
+    /// What the admin already has (`organisation`).
+    pub noun: &'static str,
+    /// The extension naming the existing one (`org_id`).
+    pub id_field: &'static str,
+}
+
+enum Refusal {
+    Api(ApiError),
+    CodeTaken,
+}
+
+/// Creates the aggregate `holder` administered by the owner of `admin_claim`: claims the
+/// admin (one aggregate per admin) and a fresh code of `kind` (drawn again when taken), and
+/// appends what `create(code)` decides, all in one atomic append.
+pub async fn create_with_code<R>(
+    bus: &CommandBus,
+    ctx: &CommandContext,
+    admin_claim: StreamId,
+    holder: Uuid,
+    kind: CodeKind,
+    admin_has: AdminHasOne,
+    create: impl Fn(BindingCode) -> Result<(StreamId, Vec<EncodedEvent>, R), ApiError>,
+) -> Result<Outcome<R>, ApiError>
+where
+    R: Serialize + DeserializeOwned,
+{
+    let now = bus.clock().now();
+    let take = ClaimCommand::Take { holder, at: now };
+    // A collision is rare (a million codes per kind): a few draws suffice.
+    for _ in 0..8 {
+        let code = random_code(kind);
+        let c_stream = code_stream(&code);
+        let streams = [admin_claim.clone(), c_stream.clone()];
+        let result = bus
+            .execute(ctx, &streams, |loaded| {
+                let internal = |e: domain::EventDecodeError| Refusal::Api(ApiError::internal(e));
+                let admin = loaded.fold::<Claim>(&admin_claim).map_err(internal)?;
+                let claimed = Claim::decide(&take, &admin).map_err(|_| {
+                    let existing = match admin {
+                        ClaimState::Held { holder } => holder.to_string(),
+                        ClaimState::Free => String::new(),
+                    };
+                    let mut e = ApiError::conflict(
+                        admin_has.code,
+                        format!(
+                            "you already administer {} {existing}; one admin has at most one {}",
+                            admin_has.noun, admin_has.noun
+                        ),
+                    );
+                    if let ApiError::Conflict { extensions, .. } = &mut e {
+                        extensions.insert(admin_has.id_field.into(), existing.into());
+                    }
+                    Refusal::Api(e)
+                })?;
+                let code_claim = loaded.fold::<Claim>(&c_stream).map_err(internal)?;
+                let code_claimed =
+                    Claim::decide(&take, &code_claim).map_err(|_| Refusal::CodeTaken)?;
+                let (stream, events, response) = create(code).map_err(Refusal::Api)?;
+                let encode = |e: serde_json::Error| Refusal::Api(ApiError::internal(e));
+                let mut decision = Decision::unchanged(response)
+                    .append(admin_claim.clone(), &claimed)
+                    .map_err(encode)?
+                    .append(c_stream.clone(), &code_claimed)
+                    .map_err(encode)?;
+                decision.appends.push((stream, events));
+                Ok(decision)
+            })
+            .await;
+        match result {
+            Err(CommandError::Rejected(Refusal::CodeTaken)) => continue,
+            other => {
+                return other.map_err(|e| {
+                    ApiError::from(e.map_rejected(|r| match r {
+                        Refusal::Api(api) => api,
+                        Refusal::CodeTaken => {
+                            ApiError::conflict("code.taken", "the drawn code was taken")
+                        }
+                    }))
+                })
+            }
+        }
+    }
+    Err(ApiError::internal(anyhow::anyhow!(
+        "no free code after 8 draws"
+    )))
+}

@@ -135,3 +135,48 @@ where
         "no free code after 8 draws"
     )))
 }
+
+/// The answer of a command with nothing to say but its position.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Done {}
+
+/// Keeps a parsed value, or records why it was refused (so every field's refusal is listed).
+pub fn collect<T>(
+    result: Result<T, domain::document::DocumentError>,
+    errors: &mut Vec<domain::document::DocumentError>,
+) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// Seals a phone under `subject`'s key.
+pub async fn seal_phone(
+    vault: &crate::crypto::vault::Vault,
+    subject: &str,
+    phone: &domain::document::MobilePhone,
+) -> Result<domain::sealed::Sealed, ApiError> {
+    let sealed = vault
+        .seal(subject, phone.as_str().as_bytes())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(domain::sealed::Sealed::new(sealed.0))
+}
+
+/// `409 <code>` for a second edit in a natural week, with `next_allowed_at` (CST).
+pub fn weekly_edit_limit(
+    code: &'static str,
+    detail: String,
+    next_allowed_at: time::OffsetDateTime,
+) -> ApiError {
+    let mut error = ApiError::conflict(code, detail);
+    if let ApiError::Conflict { extensions, .. } = &mut error {
+        extensions.insert(
+            "next_allowed_at".into(),
+            next_allowed_at
+                .to_offset(domain::week::CST)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+                .into(),
+        );
+    }
+    error
+}

@@ -433,9 +433,7 @@ pub async fn add_family_member(
         .await?)
 }
 
-/// The answer of a command that only reports its position.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Done {}
+pub use crate::aggregates::Done;
 
 /// Removes a family member (and the member's link back to the guardian).
 pub async fn remove_family_member(

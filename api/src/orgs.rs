@@ -10,14 +10,13 @@ use domain::org::{
     AdminLevel, Membership, MembershipCommand, MembershipError, Org, OrgAddress, OrgChanges,
     OrgCommand, OrgDetails, OrgError, OrgId, OrgName,
 };
-use domain::sealed::Sealed;
 use domain::{Decider, DomainEvent};
 use event_store::StreamId;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::aggregates::{collect, seal_phone, Done};
 use crate::crypto::vault::Vault;
 use crate::error::ApiError;
 
@@ -54,21 +53,6 @@ pub struct OrgPatch {
     pub address: Option<String>,
     pub level: Option<String>,
     pub phone: Option<String>,
-}
-
-fn collect<T>(
-    result: Result<T, domain::document::DocumentError>,
-    errors: &mut Vec<domain::document::DocumentError>,
-) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
-}
-
-async fn seal_phone(vault: &Vault, subject: &str, phone: &MobilePhone) -> Result<Sealed, ApiError> {
-    let sealed = vault
-        .seal(subject, phone.as_str().as_bytes())
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Sealed::new(sealed.0))
 }
 
 /// The answer to a registration.
@@ -152,26 +136,13 @@ fn org_error(e: OrgError) -> ApiError {
             ApiError::invalid("body", "org.nothing_to_change", e.to_string())
         }
         OrgError::AlreadyRegistered => ApiError::conflict("org.exists", e.to_string()),
-        OrgError::WeeklyEditLimit { next_allowed_at } => {
-            let mut error = ApiError::conflict("org.weekly_edit_limit", e.to_string());
-            if let ApiError::Conflict { extensions, .. } = &mut error {
-                extensions.insert(
-                    "next_allowed_at".into(),
-                    next_allowed_at
-                        .to_offset(domain::week::CST)
-                        .format(&Rfc3339)
-                        .unwrap_or_default()
-                        .into(),
-                );
-            }
-            error
-        }
+        OrgError::WeeklyEditLimit { next_allowed_at } => crate::aggregates::weekly_edit_limit(
+            "org.weekly_edit_limit",
+            e.to_string(),
+            next_allowed_at,
+        ),
     }
 }
-
-/// The answer of a command with nothing else to say.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Done {}
 
 /// Edits an org's details (its admin only, once per natural week).
 pub async fn edit(

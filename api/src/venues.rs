@@ -9,7 +9,6 @@ use domain::code::CodeKind;
 use domain::document::{Document, MobilePhone, Sex};
 use domain::health::Band;
 use domain::identity::PersonId;
-use domain::sealed::Sealed;
 use domain::venue::{
     parse_town, AgeBand, CheckInEvent, Demographics, Inspection, InspectionCommand,
     InspectionError, InspectionState, Scan, ScanCommand, ScanError, ScanState, Venue, VenueAddress,
@@ -19,10 +18,10 @@ use domain::venue::{
 use domain::{Decider, DomainEvent};
 use event_store::StreamId;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::aggregates::{collect, seal_phone, Done};
 use crate::citizens::{access_stream, identity_stream, person_stream};
 use crate::crypto::keys::Keys;
 use crate::crypto::vault::Vault;
@@ -84,21 +83,6 @@ pub async fn is_inspector(
         fold::<Inspection>(bus, &inspection_stream(venue, person)).await?,
         InspectionState::Bound { .. }
     ))
-}
-
-fn collect<T>(
-    result: Result<T, domain::document::DocumentError>,
-    errors: &mut Vec<domain::document::DocumentError>,
-) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
-}
-
-async fn seal_phone(vault: &Vault, subject: &str, phone: &MobilePhone) -> Result<Sealed, ApiError> {
-    let sealed = vault
-        .seal(subject, phone.as_str().as_bytes())
-        .await
-        .map_err(internal)?;
-    Ok(Sealed::new(sealed.0))
 }
 
 /// A venue as sent.
@@ -214,26 +198,13 @@ fn venue_error(e: VenueError) -> ApiError {
         VenueError::SuccessorIsAdmin => {
             ApiError::conflict("venue.successor_is_admin", e.to_string())
         }
-        VenueError::WeeklyEditLimit { next_allowed_at } => {
-            let mut error = ApiError::conflict("venue.weekly_edit_limit", e.to_string());
-            if let ApiError::Conflict { extensions, .. } = &mut error {
-                extensions.insert(
-                    "next_allowed_at".into(),
-                    next_allowed_at
-                        .to_offset(domain::week::CST)
-                        .format(&Rfc3339)
-                        .unwrap_or_default()
-                        .into(),
-                );
-            }
-            error
-        }
+        VenueError::WeeklyEditLimit { next_allowed_at } => crate::aggregates::weekly_edit_limit(
+            "venue.weekly_edit_limit",
+            e.to_string(),
+            next_allowed_at,
+        ),
     }
 }
-
-/// The answer of a command with nothing else to say.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Done {}
 
 /// Edits a venue's details (its admin only, once per natural week).
 pub async fn edit(

@@ -19,7 +19,7 @@ use crate::citizens::{self, VerifiedIdentity};
 use crate::crypto::{assertion, qr, session};
 use crate::error::{ApiError, Problem};
 use crate::routes::audit::page_limit;
-use crate::routes::{command_context, created, ok, parse_body};
+use crate::routes::{command_context, created, ok, parse_body, person_row};
 use crate::server::AppState;
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -123,16 +123,6 @@ pub struct Me {
     pub sex: Option<String>,
     pub birth_date: Option<String>,
     pub roles: Vec<RoleView>,
-}
-
-async fn person_row(
-    state: &AppState,
-    person: PersonId,
-) -> Result<projections::people::PersonRow, ApiError> {
-    projections::people::person(&state.db, &person.to_string())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("person.unknown", format!("no person {person}")))
 }
 
 /// The logged-in person, unmasked, with the roles the log gives them.
@@ -265,7 +255,7 @@ pub(crate) async fn code_view(state: &AppState, person: PersonId) -> Result<Code
                 reason: r.reason,
                 label: reason.label().into(),
                 since: OffsetDateTime::from_unix_timestamp(r.since)
-                    .map(|t| rfc3339(t.to_offset(citizens::CST)))
+                    .map(crate::routes::cst)
                     .unwrap_or_default(),
                 source: r.record_id,
                 guidance: reason.guidance().into(),

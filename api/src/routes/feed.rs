@@ -3,8 +3,6 @@
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -124,10 +122,7 @@ pub async fn open_appeals(
         items: rows
             .into_iter()
             .map(|r| AppealView {
-                filed_at: OffsetDateTime::from_unix_timestamp(r.filed_at)
-                    .ok()
-                    .and_then(|t| t.to_offset(citizens::CST).format(&Rfc3339).ok())
-                    .unwrap_or_default(),
+                filed_at: crate::routes::cst_unix(r.filed_at),
                 appeal_id: r.appeal_id,
                 reason: r.reason,
                 record_id: r.record_id,

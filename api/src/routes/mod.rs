@@ -190,6 +190,55 @@ pub(crate) fn command_context(
     Ok(CommandContext::new(actor).with_idempotency(key))
 }
 
+/// An instant as the API shows read models' times: RFC 3339 in China Standard Time.
+pub(crate) fn cst(t: time::OffsetDateTime) -> String {
+    t.to_offset(domain::week::CST)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Unix seconds as [`cst`] shows them.
+pub(crate) fn cst_unix(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(cst)
+        .unwrap_or_default()
+}
+
+/// The person's read-model row; when the read model has not applied the registration yet
+/// (someone registered a moment ago), the same facts folded from the person's streams.
+pub(crate) async fn person_row(
+    state: &crate::server::AppState,
+    person: domain::identity::PersonId,
+) -> Result<projections::people::PersonRow, ApiError> {
+    if let Some(row) = projections::people::person(&state.db, &person.to_string())
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Ok(row);
+    }
+    crate::citizens::person_facts(&state.bus, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person.unknown", format!("no person {person}")))
+}
+
+/// The answer to a binding by code: `201` when bound now, `200` with `already_bound` when
+/// the binding was already there.
+pub(crate) fn bound_answer<R>(
+    outcome: &Outcome<R>,
+    id_field: &str,
+    id: uuid::Uuid,
+) -> HttpResponse {
+    let body = serde_json::json!({
+        id_field: id,
+        "position": outcome.position(),
+        "already_bound": matches!(outcome, Outcome::Unchanged { .. }),
+    });
+    match outcome {
+        Outcome::Unchanged { .. } => HttpResponse::Ok().json(body),
+        Outcome::Committed { .. } | Outcome::Replayed { .. } => HttpResponse::Created().json(body),
+    }
+}
+
 fn with_position<R: Serialize>(outcome: &Outcome<R>) -> Result<serde_json::Value, ApiError> {
     let mut body = serde_json::to_value(outcome.response()).map_err(ApiError::internal)?;
     match body.as_object_mut() {

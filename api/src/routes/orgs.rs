@@ -2,11 +2,9 @@
 
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use commands::Outcome;
 use domain::identity::PersonId;
 use domain::org::OrgId;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,16 +14,12 @@ use crate::error::{ApiError, Problem};
 use crate::orgs::{self, OrgInput, OrgPatch, OrgStats};
 use crate::routes::audit::page_limit;
 use crate::routes::citizens::{MinPosition, PageQuery};
-use crate::routes::{command_context, created, ok, parse_body};
+use crate::routes::{bound_answer, command_context, created, cst_unix, ok, parse_body, person_row};
 use crate::server::AppState;
 
 /// The subject (document digest) of a logged-in person, whose key seals their phone.
 async fn subject_of(state: &AppState, person: PersonId) -> Result<String, ApiError> {
-    Ok(projections::people::person(&state.db, &person.to_string())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("person.unknown", "no such person"))?
-        .digest)
+    Ok(person_row(state, person).await?.digest)
 }
 
 fn path_org(raw: &str) -> Result<OrgId, ApiError> {
@@ -149,15 +143,7 @@ pub async fn bind(
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
     let subject = request.subject_id.map_or(person, PersonId::new);
     let outcome = orgs::bind(&state.bus, &ctx, person, subject, &request.code).await?;
-    let body = serde_json::json!({
-        "org_id": outcome.response().org_id,
-        "position": outcome.position(),
-        "already_bound": matches!(outcome, Outcome::Unchanged { .. }),
-    });
-    Ok(match outcome {
-        Outcome::Unchanged { .. } => HttpResponse::Ok().json(body),
-        Outcome::Committed { .. } | Outcome::Replayed { .. } => HttpResponse::Created().json(body),
-    })
+    Ok(bound_answer(&outcome, "org_id", outcome.response().org_id))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -201,10 +187,7 @@ pub async fn my_orgs(
             .skip(offset)
             .take(limit)
             .map(|r| MyOrg {
-                bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
-                    .ok()
-                    .and_then(|t| t.to_offset(domain::week::CST).format(&Rfc3339).ok())
-                    .unwrap_or_default(),
+                bound_at: cst_unix(r.bound_at),
                 org_id: r.org_id,
                 name: r.name,
                 code: r.code,
@@ -325,13 +308,6 @@ pub struct OrgView {
     pub next_edit_allowed_at: Option<String>,
 }
 
-fn rfc3339_cst(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.to_offset(domain::week::CST).format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 /// The organisation as its admin sees it: details, the code to share, when the next edit
 /// is allowed.
 #[utoipa::path(get, path = "/v1/orgs/{org_id}", tag = "organisations",
@@ -373,9 +349,9 @@ pub async fn show(
         .last_edit_at
         .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
         .and_then(|last| domain::week::weekly_edit_allowed(Some(last), now).err())
-        .map(|next| rfc3339_cst(next.unix_timestamp()));
+        .map(|next| cst_unix(next.unix_timestamp()));
     Ok(web::Json(OrgView {
-        registered_at: rfc3339_cst(org.registered_at),
+        registered_at: cst_unix(org.registered_at),
         org_id: org.org_id,
         name: org.name,
         address: org.address,

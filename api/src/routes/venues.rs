@@ -3,7 +3,6 @@
 
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use commands::Outcome;
 use domain::access::{AccessedData, Accessor};
 use domain::document::{mask_name, MobilePhone};
 use domain::health::Band;
@@ -11,7 +10,6 @@ use domain::identity::{PersonId, RedReason};
 use domain::venue::VenueId;
 use projections::histories::{self, HistoryKind};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -22,37 +20,14 @@ use crate::crypto::qr;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::routes::audit::page_limit;
 use crate::routes::citizens::{cursor, MinPosition, PageQuery};
-use crate::routes::{command_context, created, ok, parse_body};
+use crate::routes::{bound_answer, command_context, created, cst, ok, parse_body, person_row};
 use crate::server::AppState;
 use crate::venues::{self, ScanAnswer, VenueInput, VenuePatch};
-
-/// The person's read-model row; when the read model has not applied the registration yet
-/// (a family member added a moment ago), the same facts folded from the person's streams.
-async fn subject_of(
-    state: &AppState,
-    person: PersonId,
-) -> Result<projections::people::PersonRow, ApiError> {
-    if let Some(row) = projections::people::person(&state.db, &person.to_string())
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Ok(row);
-    }
-    crate::citizens::person_facts(&state.bus, person)
-        .await?
-        .ok_or_else(|| ApiError::not_found("person.unknown", "no such person"))
-}
 
 fn path_venue(raw: &str) -> Result<VenueId, ApiError> {
     Uuid::parse_str(raw)
         .map(VenueId::new)
         .map_err(|_| ApiError::not_found("venue.unknown", format!("no venue {raw:?}")))
-}
-
-fn rfc3339_cst(t: OffsetDateTime) -> String {
-    t.to_offset(domain::week::CST)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 // The documented answer shapes (the handlers build them from the command outcome).
@@ -82,7 +57,7 @@ pub async fn create(
     let admin = auth::person(&req, &state).await?;
     let input: VenueInput = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{admin}"))?;
-    let subject = subject_of(&state, admin).await?.digest;
+    let subject = person_row(&state, admin).await?.digest;
     let outcome = venues::create(&state.bus, &state.vault, &ctx, admin, &subject, &input).await?;
     created(&outcome)
 }
@@ -115,7 +90,7 @@ pub async fn edit(
     }
     let patch: VenuePatch = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let subject = subject_of(&state, person).await?.digest;
+    let subject = person_row(&state, person).await?.digest;
     let outcome = venues::edit(
         &state.bus,
         &state.vault,
@@ -212,15 +187,11 @@ pub async fn bind(
     let request: VenueBindRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
     let outcome = venues::bind(&state.bus, &ctx, person, &request.code).await?;
-    let body = serde_json::json!({
-        "venue_id": outcome.response().venue_id,
-        "position": outcome.position(),
-        "already_bound": matches!(outcome, Outcome::Unchanged { .. }),
-    });
-    Ok(match outcome {
-        Outcome::Unchanged { .. } => HttpResponse::Ok().json(body),
-        Outcome::Committed { .. } | Outcome::Replayed { .. } => HttpResponse::Created().json(body),
-    })
+    Ok(bound_answer(
+        &outcome,
+        "venue_id",
+        outcome.response().venue_id,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,7 +239,7 @@ pub async fn my_venues(
             .take(limit)
             .map(|r| MyVenue {
                 bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
-                    .map(rfc3339_cst)
+                    .map(cst)
                     .unwrap_or_default(),
                 venue_id: r.venue_id,
                 name: r.name,
@@ -403,7 +374,7 @@ pub async fn scan(
             ))
         }
     };
-    let row = subject_of(&state, subject).await?;
+    let row = person_row(&state, subject).await?;
     let reasons = projections::health_codes::reasons(&state.db, &row.digest)
         .await
         .map_err(ApiError::internal)?;
@@ -553,7 +524,7 @@ pub async fn check(
     let Some((_, _, subject, _)) = scan.scanned() else {
         return Err(ApiError::not_found("scan.unknown", "no such scan"));
     };
-    let row = subject_of(&state, subject).await?;
+    let row = person_row(&state, subject).await?;
     let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
     let ctx = command_context(&req, &body, format!("person-{inspector}"))?;
     let outcome = venues::check(
@@ -688,7 +659,7 @@ pub async fn check_in(
             "you may check in only yourself or a member of your family".into(),
         ));
     }
-    let row = subject_of(&state, subject).await?;
+    let row = person_row(&state, subject).await?;
     let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
     let ctx = command_context(&req, &body, format!("person-{actor}"))?;
     let outcome = venues::check_in(
@@ -928,7 +899,7 @@ pub async fn show(
         .ok_or_else(|| ApiError::not_found("venue.unknown", "no such venue"))?;
     Ok(web::Json(VenueView {
         created_at: OffsetDateTime::from_unix_timestamp(v.created_at)
-            .map(rfc3339_cst)
+            .map(cst)
             .unwrap_or_default(),
         venue_id: v.venue_id,
         name: v.name,
@@ -988,12 +959,12 @@ pub async fn inspectors(
     for r in rows.into_iter().skip(offset).take(limit) {
         let id = PersonId::parse(&r.person_id)
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad person id in read model")))?;
-        let row = subject_of(&state, id).await?;
+        let row = person_row(&state, id).await?;
         items.push(InspectorView {
             name_masked: citizens::masked_name(&state.vault, &row.digest, row.profile.as_deref())
                 .await?,
             bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
-                .map(rfc3339_cst)
+                .map(cst)
                 .unwrap_or_default(),
             person_id: r.person_id,
         });

@@ -5,6 +5,7 @@
 //! go through one writer task per process that group-commits concurrent requests (see
 //! [`writer`]); each request still gets its own outcome.
 
+mod adapter;
 pub mod clock;
 mod db;
 mod error;
@@ -12,6 +13,8 @@ pub mod hash;
 mod model;
 mod plan;
 mod postgres;
+mod reads;
+mod row;
 mod sqlite;
 mod store;
 #[doc(hidden)]

@@ -8,12 +8,12 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::adapter::{Adapter, COMMIT_CONTEXT};
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
 use crate::plan::{self, AppendCache, Head, PendingAppend};
-use crate::store::{
-    decode_append_state, decode_event, decode_key, position_param, Adapter, COMMIT_CONTEXT,
-};
+use crate::reads::Reads;
+use crate::row::decode_append_state;
 
 /// The NOTIFY channel carrying the last committed position.
 pub(crate) const CHANNEL: &str = "yuekang_events";
@@ -25,22 +25,6 @@ pub(crate) struct PgAdapter {
 }
 
 impl PgAdapter {
-    async fn read_all_from(
-        &self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(include_str!("sql/postgres/read_all.sql"))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(StoreError::db("reading the log"))?
-            .iter()
-            .map(decode_event)
-            .collect()
-    }
-
     /// The versions of `streams` and the log head, read inside the append transaction.
     async fn read_state(
         &self,
@@ -189,19 +173,11 @@ impl Adapter for PgAdapter {
     }
 
     async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(include_str!("sql/postgres/read_stream.sql"))
-            .bind(stream)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(StoreError::db("reading a stream"))?
-            .iter()
-            .map(decode_event)
-            .collect()
+        Reads::on(&self.readers).read_stream(stream).await
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.read_all_from(position_param(after), i64::from(limit))
-            .await
+        Reads::on(&self.readers).read_all(after, limit).await
     }
 
     async fn read_filtered(
@@ -211,70 +187,25 @@ impl Adapter for PgAdapter {
         stream: Option<&str>,
         event_type: Option<&str>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let after = position_param(after);
-        let limit = i64::from(limit);
-        // One statement per combination, so each filter can use its index.
-        let query = match (stream, event_type) {
-            (None, None) => return self.read_all_from(after, limit).await,
-            (Some(stream), None) => sqlx::query(include_str!("sql/postgres/read_by_stream.sql"))
-                .bind(after)
-                .bind(stream)
-                .bind(limit),
-            (None, Some(event_type)) => sqlx::query(include_str!("sql/postgres/read_by_type.sql"))
-                .bind(after)
-                .bind(event_type)
-                .bind(limit),
-            (Some(stream), Some(event_type)) => {
-                sqlx::query(include_str!("sql/postgres/read_by_stream_and_type.sql"))
-                    .bind(after)
-                    .bind(stream)
-                    .bind(event_type)
-                    .bind(limit)
-            }
-        };
-        query
-            .fetch_all(&self.readers)
+        Reads::on(&self.readers)
+            .read_filtered(after, limit, stream, event_type)
             .await
-            .map_err(StoreError::db("reading the log"))?
-            .iter()
-            .map(decode_event)
-            .collect()
     }
 
     async fn max_key_position(&self) -> Result<u64, StoreError> {
-        let position: i64 = sqlx::query_scalar(include_str!("sql/postgres/max_key_position.sql"))
-            .fetch_one(&self.readers)
-            .await
-            .map_err(StoreError::db("reading idempotency positions"))?;
-        Ok(position as u64)
+        Reads::on(&self.readers).max_key_position().await
     }
 
     async fn last_position(&self) -> Result<u64, StoreError> {
-        let position: i64 = sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
-            .fetch_one(&self.readers)
-            .await
-            .map_err(StoreError::db("reading the last position"))?;
-        Ok(position as u64)
+        Reads::on(&self.readers).last_position().await
     }
 
     async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
-        let version: i64 = sqlx::query_scalar(include_str!("sql/postgres/stream_version.sql"))
-            .bind(stream)
-            .fetch_one(&self.readers)
-            .await
-            .map_err(StoreError::db("reading a stream version"))?;
-        Ok(version as u64)
+        Reads::on(&self.readers).stream_version(stream).await
     }
 
     async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError> {
-        sqlx::query(include_str!("sql/postgres/get_key.sql"))
-            .bind(key)
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(StoreError::db("reading an idempotency key"))?
-            .as_ref()
-            .map(decode_key)
-            .transpose()
+        Reads::on(&self.readers).idempotency(key).await
     }
 
     async fn close(&self) {

@@ -1,17 +1,16 @@
 //! The public store handle: reading, appending through the group-commit writer, the head
 //! notification, and chain verification.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
-use sqlx::{ColumnIndex, Decode, Row, Type};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::adapter::Adapter;
 use crate::clock::{Clock, SystemClock};
 use crate::db::Database;
 use crate::error::{AppendError, StoreError};
@@ -19,40 +18,11 @@ use crate::hash::{self, HashInput};
 use crate::model::{
     AppendOutcome, AppendRequest, RecordedEvent, StoredIdempotency, StreamId, VerifyReport,
 };
-use crate::plan::{micros, AppendCache, Head, PendingAppend};
+use crate::plan::micros;
 use crate::postgres::{PgAdapter, CHANNEL};
+use crate::reads::Reads;
 use crate::sqlite::SqliteAdapter;
-use crate::writer::{self, Job, WriterStats};
-
-/// What an adapter does; everything backend-neutral lives in the store and the planner.
-#[async_trait]
-pub(crate) trait Adapter: Send + Sync + std::fmt::Debug + 'static {
-    /// Commits one batch in one transaction under the append lock; answers each request.
-    /// `cache` holds what the previous commit left; see [`AppendCache`].
-    async fn commit(
-        &self,
-        batch: &[PendingAppend<'_>],
-        now: OffsetDateTime,
-        cache: &mut AppendCache,
-    ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError>;
-    /// A stream's events in version order.
-    async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError>;
-    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
-    async fn read_filtered(
-        &self,
-        after: u64,
-        limit: u32,
-        stream: Option<&str>,
-        event_type: Option<&str>,
-    ) -> Result<Vec<RecordedEvent>, StoreError>;
-    async fn last_position(&self) -> Result<u64, StoreError>;
-    /// The highest position any idempotency record points at (a witness that the log once
-    /// reached that far).
-    async fn max_key_position(&self) -> Result<u64, StoreError>;
-    async fn stream_version(&self, stream: &str) -> Result<u64, StoreError>;
-    async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError>;
-    async fn close(&self);
-}
+use crate::writer::{self, advance, Job, WriterStats};
 
 /// Reading the log.
 #[async_trait]
@@ -120,9 +90,6 @@ impl Drop for Inner {
 }
 
 const PAGE_MAX: u32 = 10_000;
-
-/// The error context of a failed COMMIT of an append (its outcome is unknown).
-pub(crate) const COMMIT_CONTEXT: &str = "committing the append transaction";
 
 impl EventStore {
     /// Opens the store on a migrated database and starts its writer task (and, on
@@ -458,12 +425,8 @@ async fn listen(
                 let (pool, head) = (pool.clone(), head.clone());
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    let last: Result<i64, _> =
-                        sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
-                            .fetch_one(&pool)
-                            .await;
-                    if let Ok(position) = last {
-                        advance(&head, position as u64);
+                    if let Ok(position) = Reads::on(&pool).last_position().await {
+                        advance(&head, position);
                     }
                 });
             }
@@ -471,121 +434,10 @@ async fn listen(
                 tracing::warn!(%error, "LISTEN failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 // Whatever was announced meanwhile is lost: read the head instead.
-                let last: Result<i64, _> =
-                    sqlx::query_scalar(include_str!("sql/postgres/last_position.sql"))
-                        .fetch_one(&pool)
-                        .await;
-                if let Ok(position) = last {
-                    advance(&head, position as u64);
+                if let Ok(position) = Reads::on(&pool).last_position().await {
+                    advance(&head, position);
                 }
             }
         }
     }
-}
-
-/// Raises the known head to `position` if it is newer.
-pub(crate) fn advance(head: &watch::Sender<u64>, position: u64) {
-    head.send_if_modified(|known| {
-        if position > *known {
-            *known = position;
-            true
-        } else {
-            false
-        }
-    });
-}
-
-fn column<'r, R, T>(row: &'r R, index: usize) -> Result<T, StoreError>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    T: Decode<'r, R::Database> + Type<R::Database>,
-{
-    row.try_get(index)
-        .map_err(StoreError::db("decoding an event row"))
-}
-
-/// A position as a database parameter; positions past `i64::MAX` do not exist, so they are
-/// clamped (reading after them finds nothing).
-pub(crate) fn position_param(position: u64) -> i64 {
-    i64::try_from(position).unwrap_or(i64::MAX)
-}
-
-/// A stored `recorded_at` (Unix microseconds) as a time.
-pub(crate) fn micros_to_time(micros: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn hash_bytes(raw: Vec<u8>) -> Result<[u8; 32], StoreError> {
-    raw.try_into()
-        .map_err(|raw: Vec<u8>| StoreError::Corrupt(format!("hash of {} bytes", raw.len())))
-}
-
-pub(crate) fn decode_event<R>(row: &R) -> Result<RecordedEvent, StoreError>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let recorded_at: i64 = column(row, 7)?;
-    Ok(RecordedEvent {
-        position: column::<R, i64>(row, 0)? as u64,
-        stream: column(row, 1)?,
-        version: column::<R, i64>(row, 2)? as u64,
-        event_type: column(row, 3)?,
-        schema_version: column::<R, i64>(row, 4)? as u32,
-        payload: column(row, 5)?,
-        metadata: column(row, 6)?,
-        recorded_at: micros_to_time(recorded_at)?,
-        hash: hash_bytes(column(row, 8)?)?,
-    })
-}
-
-/// Decodes `read_for_append.sql`: one `(stream, version, NULL)` row per existing stream, and
-/// one `(NULL, position, hash)` row for the head unless the log is empty.
-pub(crate) fn decode_append_state<R>(rows: &[R]) -> Result<(HashMap<String, u64>, Head), StoreError>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let mut versions = HashMap::with_capacity(rows.len());
-    let mut head = Head::EMPTY;
-    for row in rows {
-        let number = column::<R, i64>(row, 1)? as u64;
-        match column::<R, Option<String>>(row, 0)? {
-            Some(stream) => {
-                versions.insert(stream, number);
-            }
-            None => {
-                let hash = column::<R, Option<Vec<u8>>>(row, 2)?
-                    .ok_or_else(|| StoreError::Corrupt("head without a hash".into()))?;
-                head = Head {
-                    position: number,
-                    hash: hash_bytes(hash)?,
-                };
-            }
-        }
-    }
-    Ok((versions, head))
-}
-
-pub(crate) fn decode_key<R>(row: &R) -> Result<StoredIdempotency, StoreError>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(StoredIdempotency {
-        key: column(row, 0)?,
-        request_hash: column(row, 1)?,
-        response: column(row, 2)?,
-        position: column::<R, i64>(row, 3)? as u64,
-    })
 }

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::adapter::{Adapter, COMMIT_CONTEXT};
 use crate::clock::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, AppendRequest};
 use crate::plan::{AppendCache, PendingAppend};
-use crate::store::{advance, Adapter, COMMIT_CONTEXT};
 
 #[allow(clippy::large_enum_variant)] // Shutdown is sent once; boxing every append would cost more.
 pub(crate) enum Job {
@@ -215,6 +215,19 @@ async fn commit_batch(
     if last > 0 {
         advance(head, last);
     }
+}
+
+/// Raises the known head to `position` if it is newer (after a commit, and on PostgreSQL when
+/// another process announces one).
+pub(crate) fn advance(head: &watch::Sender<u64>, position: u64) {
+    head.send_if_modified(|known| {
+        if position > *known {
+            *known = position;
+            true
+        } else {
+            false
+        }
+    });
 }
 
 /// A lone request whose transaction failed: a unique-constraint violation means a stream or

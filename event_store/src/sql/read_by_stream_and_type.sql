@@ -1,2 +1,2 @@
 SELECT position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash
-FROM events WHERE stream = ?1 ORDER BY version
+FROM events WHERE position > $1 AND stream = $2 AND event_type = $3 ORDER BY version LIMIT $4

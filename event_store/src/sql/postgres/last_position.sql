@@ -1,1 +1,0 @@
-SELECT COALESCE(MAX(position), 0)::bigint FROM events

@@ -1,1 +1,0 @@
-SELECT key, request_hash, response, position FROM idempotency_keys WHERE key = ?1

@@ -1,3 +1,0 @@
--- Served by the (event_type, position) index.
-SELECT position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash
-FROM events WHERE event_type = ?2 AND position > ?1 ORDER BY position LIMIT ?3

@@ -1,1 +1,0 @@
-SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1

@@ -14,19 +14,22 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use projections::Runner;
 
-use crate::citizens;
+use services::{citizens, feed, ServiceError, Services};
+
 use crate::config::{
     AdminCommand, AuditCommand, Cli, Command, DevCommand, ExportCommand, FeedCommand, GlobalArgs,
     LogFormat, ProjectionsCommand, ServiceAccountCommand, Settings,
 };
-use crate::crypto::assertion::{self, IdentityClaims};
-use crate::crypto::keys::DevProvider;
-use crate::crypto::keys::Keys;
-use crate::crypto::vault::Vault;
-use crate::error::ApiError;
-use crate::feed_import;
-use crate::server::{connect, Application};
-use crate::{export, service_accounts, telemetry};
+use crypto::assertion::{self, IdentityClaims};
+use crypto::keys::DevProvider;
+use crypto::keys::Keys;
+use services::audit::export;
+use services::feed::import as feed_import;
+use services::service_accounts;
+
+use crate::server::Application;
+use crate::state::connect;
+use crate::telemetry;
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -158,7 +161,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         listen = %state.settings.listen,
         port = app.port(),
         database = %event_store::redact_url(&state.settings.database_url),
-        backend = state.db.backend().name(),
+        backend = state.services.db.backend().name(),
         dev,
         "yuekang is serving; docs at /docs"
     );
@@ -283,12 +286,26 @@ async fn export_events(settings: &Settings, after: u64) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// An API refusal as one sentence for the terminal.
-fn refusal(error: ApiError) -> anyhow::Error {
+/// A use case's refusal as one sentence for the terminal.
+fn refusal(error: ServiceError) -> anyhow::Error {
     match error {
-        ApiError::Internal(cause) => cause,
-        other => anyhow::anyhow!(other.problem().detail),
+        ServiceError::Internal(cause) => cause,
+        ServiceError::Invalid { errors, .. } => anyhow::anyhow!(errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.detail))
+            .collect::<Vec<_>>()
+            .join("; ")),
+        other => anyhow::anyhow!(other.to_string()),
     }
+}
+
+/// The use cases over an opened store, with the keys of the keys file.
+fn services_over(store: &EventStore, keys: Keys) -> Services {
+    Services::new(
+        CommandBus::new(store.clone()),
+        store.database().clone(),
+        Arc::new(keys),
+    )
 }
 
 async fn admin_bootstrap(
@@ -299,16 +316,8 @@ async fn admin_bootstrap(
 ) -> anyhow::Result<ExitCode> {
     let keys = Keys::load(&settings.keys_file)?;
     let store = open_store(settings).await?;
-    let vault = Vault::new(store.database().clone(), keys.master_key);
-    let result = citizens::bootstrap_province_admin(
-        &CommandBus::new(store.clone()),
-        &keys,
-        &vault,
-        doc_type,
-        doc_number,
-        name,
-    )
-    .await;
+    let services = services_over(&store, keys);
+    let result = citizens::bootstrap_province_admin(&services, doc_type, doc_number, name).await;
     store.shutdown().await;
     let position = result.map_err(refusal)?;
     println!("province admin appointed (log position {position})");
@@ -316,8 +325,8 @@ async fn admin_bootstrap(
 }
 
 async fn feed_import(settings: &Settings, file: &Path, batch: usize) -> anyhow::Result<ExitCode> {
-    if batch == 0 || batch > citizens::MAX_BATCH {
-        anyhow::bail!("--batch is 1 to {}", citizens::MAX_BATCH);
+    if batch == 0 || batch > feed::MAX_BATCH {
+        anyhow::bail!("--batch is 1 to {}", feed::MAX_BATCH);
     }
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
@@ -327,8 +336,7 @@ async fn feed_import(settings: &Settings, file: &Path, batch: usize) -> anyhow::
     let lines = feed_import::parse(&text, csv);
     let keys = Keys::load(&settings.keys_file)?;
     let store = open_store(settings).await?;
-    let vault = Vault::new(store.database().clone(), keys.master_key);
-    let bus = CommandBus::new(store.clone());
+    let services = services_over(&store, keys);
     let bar = ProgressBar::new(lines.len() as u64).with_style(
         ProgressStyle::with_template(
             "feed import [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})",
@@ -336,7 +344,7 @@ async fn feed_import(settings: &Settings, file: &Path, batch: usize) -> anyhow::
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let mut total = citizens::BatchOutcome::default();
+    let mut total = feed::BatchOutcome::default();
     let mut failure = None;
     for chunk in lines.chunks(batch) {
         let mut records = Vec::with_capacity(chunk.len());
@@ -347,7 +355,7 @@ async fn feed_import(settings: &Settings, file: &Path, batch: usize) -> anyhow::
             }
         }
         let ctx = commands::CommandContext::new("operator:feed-import");
-        match citizens::apply_feed_batch(&bus, &keys, &vault, &ctx, &records).await {
+        match feed::apply_batch(&services, &ctx, &records).await {
             Ok(outcome) => {
                 let outcome = outcome.into_response();
                 total.accepted.extend(outcome.accepted);
@@ -384,8 +392,9 @@ async fn create_service_account(
     name: &str,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let created = service_accounts::create(&CommandBus::new(store.clone()), role, name).await?;
+    let created = service_accounts::create(&CommandBus::new(store.clone()), role, name).await;
     store.shutdown().await;
+    let created = created.map_err(refusal)?;
     println!("{}", created.token);
     eprintln!(
         "created {role} service account {} (the token is shown only this once)",

@@ -297,7 +297,7 @@ impl Settings {
             min_position_wait: std::time::Duration::from_secs(5),
             keys_file: file
                 .keys_file
-                .unwrap_or_else(|| data_dir.join(crate::crypto::keys::DEV_KEYS_FILE)),
+                .unwrap_or_else(|| data_dir.join(crypto::keys::DEV_KEYS_FILE)),
             data_dir,
         })
     }
@@ -312,7 +312,7 @@ impl Settings {
             log_format: LogFormat::Pretty,
             readiness_max_lag: 10_000,
             min_position_wait: std::time::Duration::from_secs(5),
-            keys_file: data_dir.as_ref().join(crate::crypto::keys::DEV_KEYS_FILE),
+            keys_file: data_dir.as_ref().join(crypto::keys::DEV_KEYS_FILE),
         }
     }
 }

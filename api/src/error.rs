@@ -1,12 +1,14 @@
-//! The one error type of the HTTP layer and its RFC 9457 `application/problem+json` form.
+//! The one error type of the HTTP layer and its RFC 9457 `application/problem+json` form: the
+//! only place that knows HTTP statuses. Use-case refusals ([`ServiceError`]) map here by kind.
 //!
 //! Every refusal carries a stable dotted `code`; validation refusals list each field with
 //! the rule it broke. A 500 logs its cause chain under an opaque id and shows only the id.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use commands::CommandError;
 use serde::Serialize;
+use services::error::VALIDATION_FAILED;
+use services::ServiceError;
 use utoipa::ToSchema;
 
 /// One field that failed validation.
@@ -77,6 +79,9 @@ pub enum ApiError {
     Lagging { position: u64 },
     #[error("{0}")]
     NotReady(String),
+    /// 503 with its own code (a dependency is down, retry shortly).
+    #[error("{detail}")]
+    Unavailable { code: &'static str, detail: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -128,6 +133,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "request.method_not_allowed",
             ApiError::Lagging { .. } => "projection.lagging",
             ApiError::NotReady(_) => "service.not_ready",
+            ApiError::Unavailable { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -143,7 +149,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
             ApiError::Lagging { .. } => "Read model lagging",
-            ApiError::NotReady(_) => "Not ready",
+            ApiError::NotReady(_) | ApiError::Unavailable { .. } => "Not ready",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -202,7 +208,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
-            ApiError::Lagging { .. } | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Lagging { .. } | ApiError::NotReady(_) | ApiError::Unavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -216,56 +224,56 @@ impl ResponseError for ApiError {
         ) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, ApiError::Lagging { .. } | ApiError::NotReady(_)) {
+        if matches!(
+            self,
+            ApiError::Lagging { .. } | ApiError::NotReady(_) | ApiError::Unavailable { .. }
+        ) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.json(self.problem())
     }
 }
 
-impl From<domain::document::DocumentError> for ApiError {
-    fn from(e: domain::document::DocumentError) -> Self {
-        ApiError::invalid(e.field, e.code, e.detail)
-    }
-}
-
-impl From<Vec<domain::document::DocumentError>> for ApiError {
-    fn from(errors: Vec<domain::document::DocumentError>) -> Self {
-        ApiError::Validation(
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        let fields = |errors: Vec<services::FieldError>| -> Vec<FieldError> {
             errors
                 .into_iter()
                 .map(|e| FieldError {
-                    field: e.field.into(),
-                    code: e.code.into(),
+                    field: e.field,
+                    code: e.code,
                     detail: e.detail,
                 })
-                .collect(),
-        )
-    }
-}
-
-impl<E> From<CommandError<E>> for ApiError
-where
-    E: Into<ApiError> + std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(error: CommandError<E>) -> Self {
+                .collect()
+        };
         match error {
-            CommandError::Rejected(rule) => rule.into(),
-            CommandError::Conflict {
-                stream,
-                expected,
-                actual,
-            } => ApiError::conflict(
-                "concurrency.conflict",
-                format!(
-                    "{stream} changed concurrently (expected version {expected}, found {actual}); retry"
-                ),
-            ),
-            CommandError::IdempotencyKeyReused => ApiError::conflict(
-                "idempotency.key_reused",
-                "this Idempotency-Key was already used with a different request",
-            ),
-            other => ApiError::internal(other),
+            ServiceError::Invalid { code, errors } if code == VALIDATION_FAILED => {
+                ApiError::Validation(fields(errors))
+            }
+            ServiceError::Invalid { code, errors } => ApiError::Unprocessable {
+                code,
+                errors: fields(errors),
+            },
+            ServiceError::Unauthenticated { code, detail } => {
+                if code == "auth.unauthenticated" {
+                    ApiError::Unauthenticated
+                } else {
+                    ApiError::Unauthorized { code, detail }
+                }
+            }
+            ServiceError::Forbidden(detail) => ApiError::Forbidden(detail),
+            ServiceError::NotFound { code, detail } => ApiError::NotFound { code, detail },
+            ServiceError::Conflict {
+                code,
+                detail,
+                extensions,
+            } => ApiError::Conflict {
+                code,
+                detail,
+                extensions,
+            },
+            ServiceError::Unavailable { code, detail } => ApiError::Unavailable { code, detail },
+            ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -3,11 +3,11 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::citizens::{BatchOutcome, DocumentInput, FeedRecordInput, RefusedRecord};
 use crate::error::{FieldError, Problem};
-use crate::orgs::{DayStats, OrgInput, OrgPatch, OrgStats};
+use crate::routes::feed::{DocumentInput, FeedRecordInput, RefusedRecord};
+use crate::routes::orgs::{DayStats, OrgInput, OrgPatch, OrgStats};
+use crate::routes::venues::{ScanAnswer, VenueInput, VenuePatch};
 use crate::routes::{analysis, audit, citizens, feed, ops, orgs, venues, PositionView};
-use crate::venues::{ScanAnswer, VenueInput, VenuePatch};
 
 /// `GET /openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -44,7 +44,7 @@ use crate::venues::{ScanAnswer, VenueInput, VenuePatch};
         citizens::EntryCreated, citizens::HistoryPage, citizens::AppealRequest,
         citizens::AppealCreated, feed::BatchRequest, feed::BatchAnswer, feed::AppealView,
         feed::AppealsPage, feed::DecisionRequest, FeedRecordInput, DocumentInput, RefusedRecord,
-        BatchOutcome, OrgInput, OrgPatch, OrgStats, DayStats, orgs::OrgCreated, orgs::BindRequest,
+        OrgInput, OrgPatch, OrgStats, DayStats, orgs::OrgCreated, orgs::BindRequest,
         orgs::BoundView, orgs::MyOrg, orgs::MyOrgs, orgs::OrgView,
         VenueInput, VenuePatch, ScanAnswer, venues::VenueCreatedView, venues::HandoverRequest,
         venues::VenueBindRequest, venues::VenueBoundView, venues::MyVenue, venues::MyVenues,

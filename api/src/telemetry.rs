@@ -14,7 +14,7 @@ use actix_web::web;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Installs the global subscriber (`RUST_LOG` overrides the default `info` level).
 pub fn init(format: LogFormat) {

@@ -315,7 +315,7 @@ async fn admin_bootstrap_appoints_the_province_admin_once(db: TestDatabase) {
     let no_keys = yuekang(&db, &dir, &args);
     assert_eq!(no_keys.code, 1);
     assert!(no_keys.stderr.contains("keys"), "{}", no_keys.stderr);
-    yuekang_api::crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
     let run = yuekang(&db, &dir, &args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run
@@ -375,7 +375,7 @@ async fn admin_bootstrap_appoints_the_province_admin_once(db: TestDatabase) {
 
 async fn feed_import_reads_csv_and_ndjson_and_counts_outcomes(db: TestDatabase) {
     let dir = temp_dir();
-    yuekang_api::crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
     let csv = dir.join("records.csv");
     std::fs::write(
         &csv,
@@ -450,17 +450,14 @@ fn dev_assert_needs_the_dev_provider_and_prints_a_verifiable_assertion() {
     let missing = run(&args);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("serve --dev"));
-    let (keys, _) = yuekang_api::crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    let (keys, _) = crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
     let out = run(&args);
     assert_eq!(out.status.code(), Some(0));
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert_eq!(token.lines().count(), 1, "the assertion alone on stdout");
-    let claims = yuekang_api::crypto::assertion::verify(
-        &token,
-        &keys.providers,
-        time::OffsetDateTime::now_utc(),
-    )
-    .expect("verifies with the dev provider");
+    let claims =
+        crypto::assertion::verify(&token, &keys.providers, time::OffsetDateTime::now_utc())
+            .expect("verifies with the dev provider");
     assert_eq!(claims.doc_number, "44010619900307001X");
     assert_eq!(claims.method, "face");
     let bad_method = run(&[&args[..], &["--method", "sms"]].concat());

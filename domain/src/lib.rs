@@ -20,6 +20,7 @@ pub mod person;
 pub mod region;
 pub mod sealed;
 pub mod service_account;
+pub mod streams;
 pub mod venue;
 pub mod week;
 

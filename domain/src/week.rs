@@ -8,6 +8,18 @@ pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
+/// The day (in China Standard Time) of an instant.
+pub fn today(now: OffsetDateTime) -> time::Date {
+    now.to_offset(CST).date()
+}
+
+/// An instant as RFC 3339 in China Standard Time (`2026-03-07T09:30:00+08:00`).
+pub fn cst_rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(CST)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Monday 00:00 CST of the natural week holding `t`, as an instant at +08:00.
 pub fn week_start(t: OffsetDateTime) -> OffsetDateTime {
     let local = t.to_offset(CST);

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::web;
+use crypto::assertion::{self, IdentityClaims};
+use crypto::keys::DevProvider;
 use event_store::testing::TestDatabase;
 use event_store::{Clock, ManualClock};
 use time::macros::datetime;
-use yuekang_api::crypto::assertion::{self, IdentityClaims};
-use yuekang_api::crypto::keys::DevProvider;
 use yuekang_api::{AppState, Application, Settings};
 
 pub use event_store::testing::TestDatabase as Db;
@@ -48,8 +48,7 @@ impl TestApp {
         adjust(&mut settings);
         // The keys a `serve --dev` would have made; without dev mode the server reads the
         // keys file but does not trust the development provider.
-        yuekang_api::crypto::keys::Keys::load_or_create_dev(&data_dir_kept)
-            .expect("development keys");
+        crypto::keys::Keys::load_or_create_dev(&data_dir_kept).expect("development keys");
         let app = Application::build_with(settings, Arc::new(clock.clone()), false)
             .await
             .expect("build the application");
@@ -91,10 +90,13 @@ impl TestApp {
 
     /// Creates a service account with `role` and waits until the server knows it.
     pub async fn service_token(&self, role: &str) -> String {
-        let created =
-            yuekang_api::service_accounts::create(&self.state.bus, role, &format!("test {role}"))
-                .await
-                .expect("create a service account");
+        let created = services::service_accounts::create(
+            &self.state.services.bus,
+            role,
+            &format!("test {role}"),
+        )
+        .await
+        .expect("create a service account");
         self.state
             .wait_for(Some(created.position))
             .await

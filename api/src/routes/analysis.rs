@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth;
 use crate::error::{ApiError, Problem};
-use crate::export;
-use crate::server::AppState;
+use crate::state::AppState;
+use services::audit::export;
 
 /// Read-your-writes for queries.
 #[derive(Debug, Deserialize, IntoParams)]

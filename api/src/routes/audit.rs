@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// One event as an auditor sees it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,7 +4,7 @@
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use domain::access::{AccessedData, Accessor};
-use domain::health::{Declaration, DeclarationInput, Entry, EntryInput};
+use domain::health::{DeclarationInput, EntryInput};
 use domain::identity::{PersonId, RedReason};
 use domain::person::Relation;
 use projections::histories::{self, HistoryKind};
@@ -15,27 +15,19 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth;
-use crate::citizens::{self, VerifiedIdentity};
-use crate::crypto::{assertion, qr, session};
 use crate::error::{ApiError, Problem};
 use crate::routes::audit::page_limit;
 use crate::routes::{command_context, created, ok, parse_body, person_row};
-use crate::server::AppState;
+use crate::state::AppState;
+use crypto::{qr, session};
+use services::citizens::{self, VerifiedIdentity};
 
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-/// Verifies an identity assertion: 401 with the rule it broke otherwise.
 async fn verify_assertion(state: &AppState, token: &str) -> Result<VerifiedIdentity, ApiError> {
-    let now = state.clock.now();
-    let claims = assertion::verify(token, &state.keys.providers, now).map_err(|e| {
-        ApiError::Unauthorized {
-            code: e.code(),
-            detail: e.to_string(),
-        }
-    })?;
-    citizens::verified_identity(&state.keys, &state.vault, claims, now).await
+    Ok(citizens::verify_assertion(&state.services, token).await?)
 }
 
 /// `POST /v1/sessions`.
@@ -70,13 +62,13 @@ pub async fn create_session(
 ) -> Result<HttpResponse, ApiError> {
     let request: SessionRequest = parse_body(&body)?;
     let who = verify_assertion(&state, &request.assertion).await?;
-    let (answer, position) = citizens::login(&state.bus, &who).await?;
+    let (answer, position) = citizens::login(&state.services, &who).await?;
     // Usually the session is usable at once because the read models include the
     // registration; if they lag, the session is still issued (the assertion is spent) and
     // clients use `min_position` as everywhere else.
     let _caught_up = state.wait_for(Some(position)).await.is_ok();
     let (token, expires_at) = session::issue(
-        &state.keys.session_key,
+        &state.services.keys.session_key,
         answer.person_id.as_uuid(),
         state.clock.now(),
         time::Duration::hours(session::DEFAULT_TTL_HOURS),
@@ -140,12 +132,13 @@ pub async fn me(
     let person = auth::person(&req, &state).await?;
     state.wait_for(query.min_position).await?;
     let row = person_row(&state, person).await?;
-    let profile = citizens::open_profile(&state.vault, &row.digest, row.profile.as_deref()).await?;
+    let profile =
+        citizens::open_profile(&state.services, &row.digest, row.profile.as_deref()).await?;
     let mut roles = vec![RoleView {
         role: "citizen".into(),
         scope: None,
     }];
-    let family = projections::people::family(&state.db, &row.person_id)
+    let family = projections::people::family(&state.services.db, &row.person_id)
         .await
         .map_err(ApiError::internal)?;
     if !family.is_empty() {
@@ -154,7 +147,7 @@ pub async fn me(
             scope: None,
         });
     }
-    if let Some(org) = projections::orgs::of_admin(&state.db, &row.person_id)
+    if let Some(org) = projections::orgs::of_admin(&state.services.db, &row.person_id)
         .await
         .map_err(ApiError::internal)?
     {
@@ -163,7 +156,7 @@ pub async fn me(
             scope: Some(org.org_id),
         });
     }
-    for org in projections::orgs::of_member(&state.db, &row.person_id)
+    for org in projections::orgs::of_member(&state.services.db, &row.person_id)
         .await
         .map_err(ApiError::internal)?
     {
@@ -172,7 +165,7 @@ pub async fn me(
             scope: Some(org.org_id),
         });
     }
-    if let Some(venue) = projections::venues::of_admin(&state.db, &row.person_id)
+    if let Some(venue) = projections::venues::of_admin(&state.services.db, &row.person_id)
         .await
         .map_err(ApiError::internal)?
     {
@@ -181,7 +174,7 @@ pub async fn me(
             scope: Some(venue.venue_id),
         });
     }
-    for venue in projections::venues::of_inspector(&state.db, &row.person_id)
+    for venue in projections::venues::of_inspector(&state.services.db, &row.person_id)
         .await
         .map_err(ApiError::internal)?
     {
@@ -190,7 +183,7 @@ pub async fn me(
             scope: Some(venue.venue_id),
         });
     }
-    for region in projections::people::admin_regions(&state.db, &row.digest)
+    for region in projections::people::admin_regions(&state.services.db, &row.digest)
         .await
         .map_err(ApiError::internal)?
     {
@@ -239,7 +232,7 @@ pub struct CodeView {
 /// The code of `person`, its colour and active red reasons.
 pub(crate) async fn code_view(state: &AppState, person: PersonId) -> Result<CodeView, ApiError> {
     let row = person_row(state, person).await?;
-    let reasons = projections::health_codes::reasons(&state.db, &row.digest)
+    let reasons = projections::health_codes::reasons(&state.services.db, &row.digest)
         .await
         .map_err(ApiError::internal)?;
     let reasons = reasons
@@ -264,7 +257,7 @@ pub(crate) async fn code_view(state: &AppState, person: PersonId) -> Result<Code
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(CodeView {
         person_id: person.as_uuid(),
-        token: state.keys.code_keys.sign(person.as_uuid()),
+        token: state.services.keys.code_keys.sign(person.as_uuid()),
         colour: if reasons.is_empty() { "green" } else { "red" }.into(),
         reasons,
     })
@@ -358,7 +351,7 @@ pub async fn add_family_member(
     let ctx = command_context(&req, &body, format!("person-{guardian}"))?;
     let member = verify_assertion(&state, &request.assertion).await?;
     let outcome =
-        citizens::add_family_member(&state.bus, &ctx, guardian, &member, relation).await?;
+        citizens::add_family_member(&state.services, &ctx, guardian, &member, relation).await?;
     created(&outcome)
 }
 
@@ -394,7 +387,7 @@ pub async fn list_family(
     let offset = cursor(query.after.as_deref())?.unwrap_or(0);
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     state.wait_for(query.min_position).await?;
-    let rows = projections::people::family(&state.db, &guardian.to_string())
+    let rows = projections::people::family(&state.services.db, &guardian.to_string())
         .await
         .map_err(ApiError::internal)?;
     let more = rows.len() > offset.saturating_add(limit);
@@ -402,8 +395,12 @@ pub async fn list_family(
     for row in rows.into_iter().skip(offset).take(limit) {
         items.push(FamilyMemberView {
             person_id: Uuid::parse_str(&row.person_id).map_err(ApiError::internal)?,
-            name_masked: citizens::masked_name(&state.vault, &row.digest, row.profile.as_deref())
-                .await?,
+            name_masked: citizens::masked_name(
+                &state.services,
+                &row.digest,
+                row.profile.as_deref(),
+            )
+            .await?,
             relation: row.relation,
         });
     }
@@ -450,7 +447,7 @@ pub async fn remove_family_member(
     let guardian = auth::person(&req, &state).await?;
     let member = path_person(&member)?;
     let ctx = command_context(&req, &[], format!("person-{guardian}"))?;
-    let outcome = citizens::remove_family_member(&state.bus, &ctx, guardian, member).await?;
+    let outcome = citizens::remove_family_member(&state.services, &ctx, guardian, member).await?;
     ok(&outcome)
 }
 
@@ -472,7 +469,7 @@ pub async fn family_member_code(
     let guardian = auth::person(&req, &state).await?;
     let member = path_person(&member)?;
     state.wait_for(query.min_position).await?;
-    let family = projections::people::family(&state.db, &guardian.to_string())
+    let family = projections::people::family(&state.services.db, &guardian.to_string())
         .await
         .map_err(ApiError::internal)?;
     if !family.iter().any(|m| m.person_id == member.to_string()) {
@@ -482,7 +479,7 @@ pub async fn family_member_code(
         ));
     }
     citizens::record_access(
-        &state.bus,
+        &state.services,
         &format!("person-{guardian}"),
         member,
         Accessor::Guardian {
@@ -543,23 +540,23 @@ pub async fn file_declaration(
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth::person(&req, &state).await?;
     let request: DeclarationRequest = parse_body(&body)?;
-    let declaration = Declaration::parse(&DeclarationInput {
+    let declaration = DeclarationInput {
         temperature_c: request.temperature_c,
         band: request.band.as_deref(),
         symptoms: &request.symptoms,
         contact_14d: request.contact_14d,
         visited: &request.visited,
         region: &request.region,
-    })?;
+    };
     let subject = request.subject_id.map_or(actor, PersonId::new);
     let ctx = command_context(&req, &body, format!("person-{actor}"))?;
     let outcome = citizens::file_declaration(
-        &state.bus,
+        &state.services,
         &ctx,
         actor,
         subject,
         request.org_id,
-        declaration,
+        &declaration,
     )
     .await?;
     created(&outcome)
@@ -603,18 +600,15 @@ pub async fn register_entry(
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
     let request: EntryRequest = parse_body(&body)?;
-    let entry = Entry::parse(
-        &EntryInput {
-            origin: &request.origin,
-            transport: &request.transport,
-            trip_number: request.trip_number.as_deref(),
-            arrival_date: &request.arrival_date,
-            destination: &request.destination,
-        },
-        citizens::today(state.clock.now()),
-    )?;
+    let entry = EntryInput {
+        origin: &request.origin,
+        transport: &request.transport,
+        trip_number: request.trip_number.as_deref(),
+        arrival_date: &request.arrival_date,
+        destination: &request.destination,
+    };
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let outcome = citizens::register_entry(&state.bus, &ctx, person, entry).await?;
+    let outcome = citizens::register_entry(&state.services, &ctx, person, &entry).await?;
     created(&outcome)
 }
 
@@ -647,7 +641,7 @@ async fn history(
     let limit = page_limit(query.limit)?;
     let before = cursor(query.after.as_deref())?;
     state.wait_for(query.min_position).await?;
-    let page = histories::page(&state.db, &person.to_string(), kind, before, limit)
+    let page = histories::page(&state.services.db, &person.to_string(), kind, before, limit)
         .await
         .map_err(ApiError::internal)?;
     Ok(web::Json(HistoryPage {
@@ -752,6 +746,6 @@ pub async fn file_appeal(
     let digest = domain::identity::DocumentDigest::parse(row.digest)
         .map_err(|why| ApiError::internal(anyhow::anyhow!(why)))?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let outcome = citizens::file_appeal(&state.bus, &ctx, person, &digest, reason).await?;
+    let outcome = citizens::file_appeal(&state.services, &ctx, person, &digest, reason).await?;
     created(&outcome)
 }

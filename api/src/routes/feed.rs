@@ -4,14 +4,71 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+
+use services::feed;
+use services::page::PageRequest;
 
 use crate::auth;
-use crate::citizens::{self, BatchOutcome, FeedRecordInput};
 use crate::error::{ApiError, Problem};
-use crate::routes::audit::page_limit;
 use crate::routes::{command_context, ok, parse_body};
-use crate::server::AppState;
+use crate::state::AppState;
+
+/// A feed record as sent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct FeedRecordInput {
+    pub record_id: String,
+    pub document: DocumentInput,
+    pub name: String,
+    /// `confirmed`, `suspected`, `close_contact`, `high_risk_arrival`,
+    /// `centralised_quarantine` or `home_quarantine`.
+    pub reason: String,
+    /// `hit` or `release`.
+    pub action: String,
+    /// RFC 3339 instant the status takes effect.
+    pub effective_at: String,
+    /// Division code of the region of residence.
+    pub region: Option<String>,
+}
+
+/// `{"type","number"}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DocumentInput {
+    /// `resident_id`, `hk_macao_permit`, `passport` or `birth_certificate`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub number: String,
+}
+
+impl From<DocumentInput> for services::feed::DocumentInput {
+    fn from(d: DocumentInput) -> Self {
+        Self {
+            kind: d.kind,
+            number: d.number,
+        }
+    }
+}
+
+impl From<FeedRecordInput> for services::feed::FeedRecordInput {
+    fn from(r: FeedRecordInput) -> Self {
+        Self {
+            record_id: r.record_id,
+            document: r.document.into(),
+            name: r.name,
+            reason: r.reason,
+            action: r.action,
+            effective_at: r.effective_at,
+            region: r.region,
+        }
+    }
+}
+
+/// A refused record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusedRecord {
+    pub record_id: String,
+    pub code: String,
+    pub detail: String,
+}
 
 /// `POST /v1/feed/batches`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,8 +81,9 @@ pub struct BatchRequest {
 #[allow(dead_code)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchAnswer {
-    #[serde(flatten)]
-    pub outcome: BatchOutcome,
+    pub accepted: Vec<String>,
+    pub duplicates: Vec<String>,
+    pub refused: Vec<RefusedRecord>,
     pub position: u64,
 }
 
@@ -47,14 +105,9 @@ pub async fn post_batch(
     let feed = auth::require(&req, &state, &["feed"]).await?;
     let request: BatchRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, feed.actor())?;
-    let outcome = citizens::apply_feed_batch(
-        &state.bus,
-        &state.keys,
-        &state.vault,
-        &ctx,
-        &request.records,
-    )
-    .await?;
+    let records: Vec<services::feed::FeedRecordInput> =
+        request.records.into_iter().map(Into::into).collect();
+    let outcome = feed::apply_batch(&state.services, &ctx, &records).await?;
     ok(&outcome)
 }
 
@@ -96,39 +149,21 @@ pub async fn open_appeals(
     query: web::Query<AppealsQuery>,
 ) -> Result<web::Json<AppealsPage>, ApiError> {
     auth::require(&req, &state, &["feed"]).await?;
-    let limit = page_limit(query.limit)?;
-    let after = match query.after.as_deref() {
-        None => 0,
-        Some(raw) => raw.parse::<u64>().map_err(|_| {
-            ApiError::invalid(
-                "after",
-                "page.cursor",
-                "after is a cursor from a previous page",
-            )
-        })?,
-    };
+    let page = PageRequest::parse(query.limit, query.after.as_deref())?;
     state.wait_for(query.min_position).await?;
-    let rows = projections::appeals::open(&state.db, after, limit + 1)
-        .await
-        .map_err(ApiError::internal)?;
-    let more = rows.len() > limit as usize;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next = if more {
-        rows.last().map(|r| r.position.to_string())
-    } else {
-        None
-    };
+    let page = feed::open_appeals(&state.services, page).await?;
     Ok(web::Json(AppealsPage {
-        items: rows
+        items: page
+            .items
             .into_iter()
-            .map(|r| AppealView {
-                filed_at: crate::routes::cst_unix(r.filed_at),
-                appeal_id: r.appeal_id,
-                reason: r.reason,
-                record_id: r.record_id,
+            .map(|a| AppealView {
+                filed_at: domain::week::cst_rfc3339(a.filed_at),
+                appeal_id: a.appeal_id,
+                reason: a.reason,
+                record_id: a.record_id,
             })
             .collect(),
-        next,
+        next: page.next,
     }))
 }
 
@@ -162,20 +197,11 @@ pub async fn decide_appeal(
 ) -> Result<HttpResponse, ApiError> {
     let feed = auth::require(&req, &state, &["feed"]).await?;
     let request: DecisionRequest = parse_body(&body)?;
-    let unknown = || ApiError::not_found("appeal.unknown", "no such appeal");
-    let appeal_id = Uuid::parse_str(&appeal_id).map_err(|_| unknown())?;
-    let appeal = projections::appeals::by_id(&state.db, &appeal_id.to_string())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(unknown)?;
-    let digest = domain::identity::DocumentDigest::parse(appeal.digest)
-        .map_err(|why| ApiError::internal(anyhow::anyhow!(why)))?;
     let ctx = command_context(&req, &body, feed.actor())?;
-    let outcome = citizens::decide_appeal(
-        &state.bus,
+    let outcome = feed::decide_appeal(
+        &state.services,
         &ctx,
-        &digest,
-        appeal_id,
+        &appeal_id,
         request.granted,
         request.detail,
     )

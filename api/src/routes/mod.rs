@@ -197,26 +197,20 @@ pub(crate) fn cst(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Unix seconds as [`cst`] shows them.
-pub(crate) fn cst_unix(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(cst)
-        .unwrap_or_default()
-}
 
 /// The person's read-model row; when the read model has not applied the registration yet
 /// (someone registered a moment ago), the same facts folded from the person's streams.
 pub(crate) async fn person_row(
-    state: &crate::server::AppState,
+    state: &crate::state::AppState,
     person: domain::identity::PersonId,
 ) -> Result<projections::people::PersonRow, ApiError> {
-    if let Some(row) = projections::people::person(&state.db, &person.to_string())
+    if let Some(row) = projections::people::person(&state.services.db, &person.to_string())
         .await
         .map_err(ApiError::internal)?
     {
         return Ok(row);
     }
-    crate::citizens::person_facts(&state.bus, person)
+    services::citizens::person_facts(&state.services, person)
         .await?
         .ok_or_else(|| ApiError::not_found("person.unknown", format!("no person {person}")))
 }

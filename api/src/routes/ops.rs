@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::metrics::escape;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The process is up.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,6 +52,7 @@ pub async fn healthz() -> web::Json<Health> {
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
     state
+        .services
         .db
         .ping()
         .await
@@ -99,7 +100,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         .last_position()
         .await
         .map_err(ApiError::internal)?;
-    let counts = projections::event_counts::counts(&state.db)
+    let counts = projections::event_counts::counts(&state.services.db)
         .await
         .map_err(ApiError::internal)?;
     let statuses = state.runner.status().await.map_err(ApiError::internal)?;

@@ -3,29 +3,123 @@
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use domain::identity::PersonId;
-use domain::org::OrgId;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use domain::week::cst_rfc3339;
+use services::orgs;
+use services::page::PageRequest;
+
 use crate::auth;
 use crate::error::{ApiError, Problem};
-use crate::orgs::{self, OrgInput, OrgPatch, OrgStats};
-use crate::routes::audit::page_limit;
 use crate::routes::citizens::{MinPosition, PageQuery};
-use crate::routes::{bound_answer, command_context, created, cst_unix, ok, parse_body, person_row};
-use crate::server::AppState;
+use crate::routes::{bound_answer, command_context, created, ok, parse_body};
+use crate::state::AppState;
 
-/// The subject (document digest) of a logged-in person, whose key seals their phone.
-async fn subject_of(state: &AppState, person: PersonId) -> Result<String, ApiError> {
-    Ok(person_row(state, person).await?.digest)
+/// The org registration as sent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct OrgInput {
+    pub name: String,
+    pub address: String,
+    /// `province`, `city`, `county`, `town`, `village`, or the division code of the region the
+    /// org belongs to (行政归属层级).
+    pub level: String,
+    /// The admin's mobile phone.
+    pub phone: String,
 }
 
-fn path_org(raw: &str) -> Result<OrgId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(OrgId::new)
-        .map_err(|_| ApiError::not_found("org.unknown", format!("no organisation {raw:?}")))
+impl From<OrgInput> for orgs::OrgInput {
+    fn from(i: OrgInput) -> Self {
+        Self {
+            name: i.name,
+            address: i.address,
+            level: i.level,
+            phone: i.phone,
+        }
+    }
+}
+
+/// An edit as sent: any of the fields.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub level: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<OrgPatch> for orgs::OrgPatch {
+    fn from(p: OrgPatch) -> Self {
+        Self {
+            name: p.name,
+            address: p.address,
+            level: p.level,
+            phone: p.phone,
+        }
+    }
+}
+
+/// One day of the dashboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayStats {
+    /// `YYYY-MM-DD`, China Standard Time.
+    pub date: String,
+    /// Members bound at the end of the day.
+    pub members: i64,
+    /// Distinct persons who declared for the org that day.
+    pub declared: i64,
+    /// Members bound that day who did not declare.
+    pub not_declared: i64,
+    /// Declarations filed.
+    pub declarations: i64,
+    /// Persons whose latest declaration of the day has fever.
+    pub fever: i64,
+    /// Persons whose latest declaration of the day reports a symptom.
+    pub symptoms: i64,
+}
+
+/// The admin dashboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgStats {
+    pub org_id: String,
+    pub date: String,
+    pub members: i64,
+    pub declared_today: i64,
+    pub not_declared_today: i64,
+    pub declarations_today: i64,
+    pub fever_today: i64,
+    pub symptoms_today: i64,
+    /// The 14 days ending at `date`, oldest first.
+    pub series: Vec<DayStats>,
+}
+
+impl From<orgs::OrgStats> for OrgStats {
+    fn from(s: orgs::OrgStats) -> Self {
+        Self {
+            org_id: s.org_id,
+            date: s.date,
+            members: s.members,
+            declared_today: s.declared_today,
+            not_declared_today: s.not_declared_today,
+            declarations_today: s.declarations_today,
+            fever_today: s.fever_today,
+            symptoms_today: s.symptoms_today,
+            series: s
+                .series
+                .into_iter()
+                .map(|d| DayStats {
+                    date: d.date,
+                    members: d.members,
+                    declared: d.declared,
+                    not_declared: d.not_declared,
+                    declarations: d.declarations,
+                    fever: d.fever,
+                    symptoms: d.symptoms,
+                })
+                .collect(),
+        }
+    }
 }
 
 // The documented answer shapes (the handlers build them from the command outcome).
@@ -55,8 +149,7 @@ pub async fn register(
     let admin = auth::person(&req, &state).await?;
     let input: OrgInput = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{admin}"))?;
-    let subject = subject_of(&state, admin).await?;
-    let outcome = orgs::register(&state.bus, &state.vault, &ctx, admin, &subject, &input).await?;
+    let outcome = orgs::register(&state.services, &ctx, admin, &input.into()).await?;
     created(&outcome)
 }
 
@@ -80,26 +173,17 @@ pub async fn edit(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let org_id = path_org(&org_id)?;
     // Who may edit comes before what the edit says.
-    if orgs::admin_of(&state.bus, org_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the organisation's admin may edit it".into(),
-        ));
-    }
-    let patch: OrgPatch = parse_body(&body)?;
-    let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let subject = subject_of(&state, person).await?;
-    let outcome = orgs::edit(
-        &state.bus,
-        &state.vault,
-        &ctx,
+    let org_id = orgs::authorize_admin(
+        &state.services,
+        &org_id,
         person,
-        &subject,
-        org_id,
-        &patch,
+        "only the organisation's admin may edit it",
     )
     .await?;
+    let patch: OrgPatch = parse_body(&body)?;
+    let ctx = command_context(&req, &body, format!("person-{person}"))?;
+    let outcome = orgs::edit(&state.services, &ctx, person, org_id, &patch.into()).await?;
     ok(&outcome)
 }
 
@@ -142,7 +226,7 @@ pub async fn bind(
     let request: BindRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
     let subject = request.subject_id.map_or(person, PersonId::new);
-    let outcome = orgs::bind(&state.bus, &ctx, person, subject, &request.code).await?;
+    let outcome = orgs::bind(&state.services, &ctx, person, subject, &request.code).await?;
     Ok(bound_answer(&outcome, "org_id", outcome.response().org_id))
 }
 
@@ -173,27 +257,21 @@ pub async fn my_orgs(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<MyOrgs>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let limit = page_limit(query.limit)? as usize;
-    let offset = crate::routes::citizens::cursor(query.after.as_deref())?.unwrap_or(0);
-    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    let page = PageRequest::parse(query.limit, query.after.as_deref())?;
     state.wait_for(query.min_position).await?;
-    let rows = projections::orgs::of_member(&state.db, &person.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let more = rows.len() > offset.saturating_add(limit);
+    let page = orgs::my_orgs(&state.services, person, page).await?;
     Ok(web::Json(MyOrgs {
-        items: rows
+        items: page
+            .items
             .into_iter()
-            .skip(offset)
-            .take(limit)
             .map(|r| MyOrg {
-                bound_at: cst_unix(r.bound_at),
+                bound_at: cst_rfc3339(r.bound_at),
                 org_id: r.org_id,
                 name: r.name,
                 code: r.code,
             })
             .collect(),
-        next: more.then(|| (offset + limit).to_string()),
+        next: page.next,
     }))
 }
 
@@ -212,11 +290,8 @@ pub async fn unbind(
     org_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let org_id = Uuid::parse_str(&org_id).map(OrgId::new).map_err(|_| {
-        ApiError::not_found("org.not_bound", "you are not bound to this organisation")
-    })?;
     let ctx = command_context(&req, &[], format!("person-{person}"))?;
-    let outcome = orgs::unbind(&state.bus, &ctx, person, org_id).await?;
+    let outcome = orgs::unbind(&state.services, &ctx, person, &org_id).await?;
     ok(&outcome)
 }
 
@@ -235,15 +310,12 @@ async fn admin_stats(
     query: &StatsQuery,
 ) -> Result<OrgStats, ApiError> {
     let person = auth::person(req, state).await?;
-    let org_id = path_org(org_id)?;
-    if orgs::admin_of(&state.bus, org_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the organisation's admin sees its dashboard".into(),
-        ));
-    }
-    let date = orgs::parse_date(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    orgs::stats(&state.db, &org_id.to_string(), date).await
+    Ok(
+        orgs::dashboard(&state.services, person, org_id, query.date.as_deref())
+            .await?
+            .into(),
+    )
 }
 
 /// The admin dashboard: members, declarations and fever and symptom counts of the day, and a
@@ -290,7 +362,7 @@ pub async fn stats_csv(
             "content-disposition",
             format!("attachment; filename=\"org-stats-{}.csv\"", stats.date),
         ))
-        .body(orgs::stats_csv(&stats)))
+        .body(series_csv(&stats)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -326,38 +398,28 @@ pub async fn show(
     query: web::Query<MinPosition>,
 ) -> Result<web::Json<OrgView>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let org_id = path_org(&org_id)?;
-    if orgs::admin_of(&state.bus, org_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the organisation's admin sees its details".into(),
-        ));
-    }
     state.wait_for(query.min_position).await?;
-    let org = projections::orgs::org(&state.db, &org_id.to_string())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("org.unknown", "no such organisation"))?;
-    let subject = subject_of(&state, person).await?;
-    let phone = state
-        .vault
-        .open(&subject, &crate::crypto::vault::Sealed(org.phone.clone()))
-        .await
-        .map_err(ApiError::internal)?
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    let now = state.clock.now();
-    let next_edit_allowed_at = org
-        .last_edit_at
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|last| domain::week::weekly_edit_allowed(Some(last), now).err())
-        .map(|next| cst_unix(next.unix_timestamp()));
+    let org = orgs::show(&state.services, person, &org_id).await?;
     Ok(web::Json(OrgView {
-        registered_at: cst_unix(org.registered_at),
+        registered_at: cst_rfc3339(org.registered_at),
         org_id: org.org_id,
         name: org.name,
         address: org.address,
         level: org.level,
-        phone,
+        phone: org.phone,
         code: org.code,
-        next_edit_allowed_at,
+        next_edit_allowed_at: org.next_edit_allowed_at.map(cst_rfc3339),
     }))
+}
+
+/// The dashboard's series as CSV with a header row.
+fn series_csv(stats: &OrgStats) -> String {
+    let mut out = String::from("date,members,declared,not_declared,declarations,fever,symptoms\n");
+    for d in &stats.series {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            d.date, d.members, d.declared, d.not_declared, d.declarations, d.fever, d.symptoms
+        ));
+    }
+    out
 }

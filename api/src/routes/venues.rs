@@ -3,31 +3,88 @@
 
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use domain::access::{AccessedData, Accessor};
-use domain::document::{mask_name, MobilePhone};
-use domain::health::Band;
-use domain::identity::{PersonId, RedReason};
+use domain::identity::PersonId;
 use domain::venue::VenueId;
-use projections::histories::{self, HistoryKind};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth;
-use crate::citizens;
-use crate::crypto::qr;
-use crate::error::{ApiError, FieldError, Problem};
-use crate::routes::audit::page_limit;
-use crate::routes::citizens::{cursor, MinPosition, PageQuery};
-use crate::routes::{bound_answer, command_context, created, cst, ok, parse_body, person_row};
-use crate::server::AppState;
-use crate::venues::{self, ScanAnswer, VenueInput, VenuePatch};
+use crypto::qr;
+use domain::week::cst_rfc3339;
+use services::page::PageRequest;
+use services::venues;
 
-fn path_venue(raw: &str) -> Result<VenueId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(VenueId::new)
-        .map_err(|_| ApiError::not_found("venue.unknown", format!("no venue {raw:?}")))
+use crate::auth;
+use crate::error::{ApiError, Problem};
+use crate::routes::citizens::{MinPosition, PageQuery};
+use crate::routes::feed::DocumentInput;
+use crate::routes::{bound_answer, command_context, created, ok, parse_body};
+use crate::state::AppState;
+
+/// A venue as sent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct VenueInput {
+    /// A town-level division code of Guangdong (9 digits).
+    pub region: String,
+    pub address: String,
+    /// `residential`, `office`, `retail`, `dining`, `lodging`, `entertainment`, `sports`,
+    /// `transport` or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    /// The admin's mobile phone.
+    pub phone: String,
+}
+
+impl From<VenueInput> for venues::VenueInput {
+    fn from(i: VenueInput) -> Self {
+        Self {
+            region: i.region,
+            address: i.address,
+            kind: i.kind,
+            name: i.name,
+            phone: i.phone,
+        }
+    }
+}
+
+/// An edit as sent: any of the fields.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct VenuePatch {
+    pub region: Option<String>,
+    pub address: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<VenuePatch> for venues::VenuePatch {
+    fn from(p: VenuePatch) -> Self {
+        Self {
+            region: p.region,
+            address: p.address,
+            kind: p.kind,
+            name: p.name,
+            phone: p.phone,
+        }
+    }
+}
+
+/// What a scanner sees.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanAnswer {
+    pub scan_id: Uuid,
+    pub person_id: Uuid,
+    /// `张*强`
+    pub name_masked: String,
+    /// `139****5678`, empty when unknown
+    pub phone_masked: String,
+    /// `green` or `red`
+    pub colour: String,
+    /// The active red reasons' labels.
+    pub reason_labels: Vec<String>,
+    pub position: u64,
 }
 
 // The documented answer shapes (the handlers build them from the command outcome).
@@ -57,8 +114,7 @@ pub async fn create(
     let admin = auth::person(&req, &state).await?;
     let input: VenueInput = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{admin}"))?;
-    let subject = person_row(&state, admin).await?.digest;
-    let outcome = venues::create(&state.bus, &state.vault, &ctx, admin, &subject, &input).await?;
+    let outcome = venues::create(&state.services, &ctx, admin, &input.into()).await?;
     created(&outcome)
 }
 
@@ -82,25 +138,16 @@ pub async fn edit(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    if venues::admin_of(&state.bus, venue_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the venue's admin may edit it".into(),
-        ));
-    }
-    let patch: VenuePatch = parse_body(&body)?;
-    let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let subject = person_row(&state, person).await?.digest;
-    let outcome = venues::edit(
-        &state.bus,
-        &state.vault,
-        &ctx,
+    let venue_id = venues::authorize_admin(
+        &state.services,
+        &venue_id,
         person,
-        &subject,
-        venue_id,
-        &patch,
+        "only the venue's admin may edit it",
     )
     .await?;
+    let patch: VenuePatch = parse_body(&body)?;
+    let ctx = command_context(&req, &body, format!("person-{person}"))?;
+    let outcome = venues::edit(&state.services, &ctx, person, venue_id, &patch.into()).await?;
     ok(&outcome)
 }
 
@@ -108,7 +155,7 @@ pub async fn edit(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HandoverRequest {
     /// The successor's document (`{"type","number"}`); they must have logged in once.
-    pub successor: citizens::DocumentInput,
+    pub successor: DocumentInput,
 }
 
 /// Hands the venue over: the successor becomes its admin, the caller loses the role.
@@ -131,17 +178,17 @@ pub async fn hand_over(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    if venues::admin_of(&state.bus, venue_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the venue's admin hands it over".into(),
-        ));
-    }
+    let venue_id = venues::authorize_admin(
+        &state.services,
+        &venue_id,
+        person,
+        "only the venue's admin hands it over",
+    )
+    .await?;
     let request: HandoverRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
     let outcome = venues::hand_over(
-        &state.bus,
-        &state.keys,
+        &state.services,
         &ctx,
         person,
         venue_id,
@@ -186,7 +233,7 @@ pub async fn bind(
     let person = auth::person(&req, &state).await?;
     let request: VenueBindRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let outcome = venues::bind(&state.bus, &ctx, person, &request.code).await?;
+    let outcome = venues::bind(&state.services, &ctx, person, &request.code).await?;
     Ok(bound_answer(
         &outcome,
         "venue_id",
@@ -224,31 +271,23 @@ pub async fn my_venues(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<MyVenues>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let limit = page_limit(query.limit)? as usize;
-    let offset =
-        usize::try_from(cursor(query.after.as_deref())?.unwrap_or(0)).unwrap_or(usize::MAX);
+    let page = PageRequest::parse(query.limit, query.after.as_deref())?;
     state.wait_for(query.min_position).await?;
-    let rows = projections::venues::of_inspector(&state.db, &person.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let more = rows.len() > offset.saturating_add(limit);
+    let page = venues::my_venues(&state.services, person, page).await?;
     Ok(web::Json(MyVenues {
-        items: rows
+        items: page
+            .items
             .into_iter()
-            .skip(offset)
-            .take(limit)
             .map(|r| MyVenue {
-                bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
-                    .map(cst)
-                    .unwrap_or_default(),
+                bound_at: cst_rfc3339(r.bound_at),
                 venue_id: r.venue_id,
                 name: r.name,
                 code: r.code,
                 region: r.region,
-                kind: r.venue_type,
+                kind: r.kind,
             })
             .collect(),
-        next: more.then(|| (offset + limit).to_string()),
+        next: page.next,
     }))
 }
 
@@ -271,7 +310,7 @@ pub async fn unbind_self(
         .map(VenueId::new)
         .map_err(|_| ApiError::not_found("venue.not_bound", "you do not inspect this venue"))?;
     let ctx = command_context(&req, &[], format!("person-{person}"))?;
-    let outcome = venues::unbind(&state.bus, &ctx, person, venue_id, person).await?;
+    let outcome = venues::unbind(&state.services, &ctx, person, venue_id, person).await?;
     ok(&outcome)
 }
 
@@ -292,16 +331,17 @@ pub async fn unbind_inspector(
 ) -> Result<HttpResponse, ApiError> {
     let person = auth::person(&req, &state).await?;
     let (venue_id, inspector) = path.into_inner();
-    let venue_id = path_venue(&venue_id)?;
-    if venues::admin_of(&state.bus, venue_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the venue's admin unbinds inspectors".into(),
-        ));
-    }
+    let venue_id = venues::authorize_admin(
+        &state.services,
+        &venue_id,
+        person,
+        "only the venue's admin unbinds inspectors",
+    )
+    .await?;
     let inspector = PersonId::parse(&inspector)
         .ok_or_else(|| ApiError::not_found("venue.not_bound", "no such inspector"))?;
     let ctx = command_context(&req, &[], format!("person-{person}"))?;
-    let outcome = venues::unbind(&state.bus, &ctx, person, venue_id, inspector).await?;
+    let outcome = venues::unbind(&state.services, &ctx, person, venue_id, inspector).await?;
     ok(&outcome)
 }
 
@@ -340,67 +380,13 @@ pub async fn scan(
 ) -> Result<HttpResponse, ApiError> {
     let scanner = auth::person(&req, &state).await?;
     let request: ScanRequest = parse_body(&body)?;
-    let subject = state
-        .keys
-        .code_keys
-        .verify(&request.token)
-        .map(PersonId::new)
-        .map_err(|e| ApiError::Unprocessable {
-            code: e.code(),
-            errors: vec![FieldError {
-                field: "token".into(),
-                code: e.code().into(),
-                detail: e.to_string(),
-            }],
-        })?;
-    let venue_id = match (
-        &request.context.venue_id,
-        &request.context.grid_id,
-        request.context.medical,
-    ) {
-        (Some(v), None, false) => VenueId::new(*v),
-        (None, Some(_), false) | (None, None, true) => {
-            // Grid workers and medical staff get their rights with the grids and medical
-            // issues; until then nobody holds them.
-            return Err(ApiError::Forbidden(
-                "you are not an authorised grid worker or medical staff".into(),
-            ));
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                "context",
-                "scan.context",
-                "context is one of {\"venue_id\"}, {\"grid_id\"} or {\"medical\": true}",
-            ))
-        }
-    };
-    let row = person_row(&state, subject).await?;
-    let reasons = projections::health_codes::reasons(&state.db, &row.digest)
-        .await
-        .map_err(ApiError::internal)?;
-    let profile = citizens::open_profile(&state.vault, &row.digest, row.profile.as_deref()).await?;
-    let answer = ScanAnswer {
-        scan_id: Uuid::now_v7(),
-        person_id: subject.as_uuid(),
-        name_masked: profile
-            .as_ref()
-            .map(|p| mask_name(&p.name))
-            .unwrap_or_default(),
-        phone_masked: profile
-            .as_ref()
-            .and_then(|p| p.phone.as_deref())
-            .and_then(|p| MobilePhone::parse(p).ok())
-            .map(|p| p.masked())
-            .unwrap_or_default(),
-        colour: if reasons.is_empty() { "green" } else { "red" }.into(),
-        reason_labels: reasons
-            .iter()
-            .filter_map(|r| RedReason::parse(&r.reason))
-            .map(|r| r.label().to_owned())
-            .collect(),
-    };
     let ctx = command_context(&req, &body, format!("person-{scanner}"))?;
-    let outcome = venues::record_scan(&state.bus, &ctx, venue_id, scanner, subject, answer).await?;
+    let place = venues::ScanPlace {
+        venue_id: request.context.venue_id,
+        grid_id: request.context.grid_id,
+        medical: request.context.medical,
+    };
+    let outcome = venues::scan(&state.services, &ctx, scanner, &request.token, place).await?;
     ok(&outcome)
 }
 
@@ -423,56 +409,10 @@ pub async fn scan_declaration(
     query: web::Query<MinPosition>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
     let scanner = auth::person(&req, &state).await?;
-    let scan_id = Uuid::parse_str(&scan_id)
-        .map_err(|_| ApiError::not_found("scan.unknown", "no such scan"))?;
-    let scan = venues::scan_state(&state.bus, scan_id).await?;
-    let Some((venue_id, inspector, subject, at)) = scan.scanned() else {
-        return Err(ApiError::not_found("scan.unknown", "no such scan"));
-    };
-    if inspector != scanner || !venues::is_inspector(&state.bus, venue_id, scanner).await? {
-        return Err(ApiError::Forbidden(
-            "only the inspector who scanned sees this".into(),
-        ));
-    }
-    if !venues::scan_valid(at, state.clock.now()) {
-        return Err(ApiError::conflict(
-            "scan.expired",
-            "the scan is older than 30 minutes; scan the code again",
-        ));
-    }
     state.wait_for(query.min_position).await?;
-    let page = histories::page(
-        &state.db,
-        &subject.to_string(),
-        HistoryKind::Declarations,
-        None,
-        1,
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    let Some(mut latest) = page.items.into_iter().next() else {
-        return Err(ApiError::not_found(
-            "declaration.none",
-            "this person has filed no health declaration",
-        ));
-    };
-    citizens::record_access(
-        &state.bus,
-        &format!("person-{scanner}"),
-        subject,
-        Accessor::Venue {
-            venue_id: venue_id.as_uuid(),
-            person_id: scanner,
-        },
-        AccessedData::Declarations,
-    )
-    .await?;
-    // The health facts only: not the organisation declared for, nor who filed it.
-    if let Some(fields) = latest.as_object_mut() {
-        fields.remove("org_id");
-        fields.remove("filed_by");
-    }
-    Ok(web::Json(latest))
+    Ok(web::Json(
+        venues::scanned_declaration(&state.services, scanner, &scan_id).await?,
+    ))
 }
 
 /// `POST /v1/venues/{id}/checks`.
@@ -511,30 +451,16 @@ pub async fn check(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let inspector = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    venues::venue_state(&state.bus, venue_id).await?;
-    if !venues::is_inspector(&state.bus, venue_id, inspector).await? {
-        return Err(ApiError::Forbidden(format!(
-            "only inspectors bound to venue {venue_id} record checks there"
-        )));
-    }
+    let venue_id = venues::authorize_checker(&state.services, &venue_id, inspector).await?;
     let request: CheckRequest = parse_body(&body)?;
-    let band = Band::parse(&request.band, "band")?;
-    let scan = venues::scan_state(&state.bus, request.scan_id).await?;
-    let Some((_, _, subject, _)) = scan.scanned() else {
-        return Err(ApiError::not_found("scan.unknown", "no such scan"));
-    };
-    let row = person_row(&state, subject).await?;
-    let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
     let ctx = command_context(&req, &body, format!("person-{inspector}"))?;
-    let outcome = venues::check(
-        &state.bus,
+    let outcome = venues::record_check(
+        &state.services,
         &ctx,
         venue_id,
         inspector,
         request.scan_id,
-        band,
-        demographics,
+        &request.band,
     )
     .await?;
     created(&outcome)
@@ -552,14 +478,7 @@ async fn poster_token(
     venue_id: &str,
 ) -> Result<String, ApiError> {
     let person = auth::person(req, state).await?;
-    let venue_id = path_venue(venue_id)?;
-    let admin = venues::admin_of(&state.bus, venue_id).await?;
-    if admin != person && !venues::is_inspector(&state.bus, venue_id, person).await? {
-        return Err(ApiError::Forbidden(
-            "the poster is for the venue's admin and bound inspectors".into(),
-        ));
-    }
-    Ok(state.keys.code_keys.sign_poster(venue_id.as_uuid()))
+    Ok(venues::poster(&state.services, person, venue_id).await?)
 }
 
 /// The venue's quick check-in poster token (admin and bound inspectors).
@@ -635,41 +554,13 @@ pub async fn check_in(
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth::person(&req, &state).await?;
     let request: CheckInRequest = parse_body(&body)?;
-    let venue_id = state
-        .keys
-        .code_keys
-        .verify_poster(&request.poster_token)
-        .map(VenueId::new)
-        .map_err(|e| ApiError::Unprocessable {
-            code: e.code(),
-            errors: vec![FieldError {
-                field: "poster_token".into(),
-                code: e.code().into(),
-                detail: e.to_string(),
-            }],
-        })?;
-    let venue = venues::venue_state(&state.bus, venue_id).await?;
-    let venue_name = venue
-        .name()
-        .map(|n| n.as_str().to_owned())
-        .unwrap_or_default();
-    let subject = request.subject_id.map_or(actor, PersonId::new);
-    if !venues::may_act_for(&state.bus, actor, subject).await? {
-        return Err(ApiError::Forbidden(
-            "you may check in only yourself or a member of your family".into(),
-        ));
-    }
-    let row = person_row(&state, subject).await?;
-    let demographics = venues::demographics(&row, citizens::today(state.clock.now()));
     let ctx = command_context(&req, &body, format!("person-{actor}"))?;
     let outcome = venues::check_in(
-        &state.bus,
+        &state.services,
         &ctx,
-        venue_id,
-        venue_name,
         actor,
-        subject,
-        demographics,
+        &request.poster_token,
+        request.subject_id,
     )
     .await?;
     created(&outcome)
@@ -750,43 +641,12 @@ pub async fn stats(
     query: web::Query<StatsQuery>,
 ) -> Result<web::Json<VenueStats>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    if venues::admin_of(&state.bus, venue_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the venue's admin sees its statistics; inspectors see their own at /v1/me/venues/{id}/stats".into(),
-        ));
-    }
-    let date = crate::orgs::parse_date(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    let f = projections::venue_stats::figures(&state.db, &venue_id.to_string(), &date.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    // Every inspector bound now (with no checks yet, too), and anyone who checked here.
-    let mut inspectors: Vec<InspectorCounts> = f
-        .inspectors
-        .iter()
-        .map(|i| InspectorCounts {
-            inspector: i.label.clone(),
-            today: i.today,
-            total: i.total,
-        })
-        .collect();
-    for bound in projections::venues::inspectors(&state.db, &venue_id.to_string())
-        .await
-        .map_err(ApiError::internal)?
-    {
-        if !inspectors.iter().any(|i| i.inspector == bound.person_id) {
-            inspectors.push(InspectorCounts {
-                inspector: bound.person_id,
-                today: 0,
-                total: 0,
-            });
-        }
-    }
-    inspectors.sort_by(|a, b| a.inspector.cmp(&b.inspector));
+    let stats = venues::stats(&state.services, person, &venue_id, query.date.as_deref()).await?;
+    let f = stats.figures;
     Ok(web::Json(VenueStats {
-        venue_id: venue_id.to_string(),
-        date: date.to_string(),
+        venue_id: stats.venue_id,
+        date: stats.date.to_string(),
         checks_today: f.checks_today,
         persons_today: f.persons_today,
         checks_total: f.checks_total,
@@ -804,7 +664,15 @@ pub async fn stats(
             from_60: f.age_bands[3],
         },
         hourly: f.hourly.to_vec(),
-        inspectors,
+        inspectors: stats
+            .inspectors
+            .into_iter()
+            .map(|i| InspectorCounts {
+                inspector: i.inspector,
+                today: i.today,
+                total: i.total,
+            })
+            .collect(),
     }))
 }
 
@@ -834,20 +702,9 @@ pub async fn my_stats(
     query: web::Query<StatsQuery>,
 ) -> Result<web::Json<MyVenueStats>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    if !venues::is_inspector(&state.bus, venue_id, person).await? {
-        return Err(ApiError::Forbidden("you do not inspect this venue".into()));
-    }
-    let date = crate::orgs::parse_date(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    let (today, total) = projections::venue_stats::inspector(
-        &state.db,
-        &venue_id.to_string(),
-        &date.to_string(),
-        &person.to_string(),
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let (venue_id, date, today, total) =
+        venues::my_stats(&state.services, person, &venue_id, query.date.as_deref()).await?;
     Ok(web::Json(MyVenueStats {
         venue_id: venue_id.to_string(),
         date: date.to_string(),
@@ -886,25 +743,14 @@ pub async fn show(
     query: web::Query<MinPosition>,
 ) -> Result<web::Json<VenueView>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    if venues::admin_of(&state.bus, venue_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the venue's admin sees its details".into(),
-        ));
-    }
     state.wait_for(query.min_position).await?;
-    let v = projections::venues::venue(&state.db, &venue_id.to_string())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("venue.unknown", "no such venue"))?;
+    let v = venues::show(&state.services, person, &venue_id).await?;
     Ok(web::Json(VenueView {
-        created_at: OffsetDateTime::from_unix_timestamp(v.created_at)
-            .map(cst)
-            .unwrap_or_default(),
+        created_at: cst_rfc3339(v.created_at),
         venue_id: v.venue_id,
         name: v.name,
         region: v.region,
-        kind: v.venue_type,
+        kind: v.kind,
         address: v.address,
         code: v.code,
     }))
@@ -941,36 +787,19 @@ pub async fn inspectors(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<InspectorList>, ApiError> {
     let person = auth::person(&req, &state).await?;
-    let venue_id = path_venue(&venue_id)?;
-    if venues::admin_of(&state.bus, venue_id).await? != person {
-        return Err(ApiError::Forbidden(
-            "only the venue's admin lists its inspectors".into(),
-        ));
-    }
-    let limit = page_limit(query.limit)? as usize;
-    let offset =
-        usize::try_from(cursor(query.after.as_deref())?.unwrap_or(0)).unwrap_or(usize::MAX);
+    let page = PageRequest::parse(query.limit, query.after.as_deref())?;
     state.wait_for(query.min_position).await?;
-    let rows = projections::venues::inspectors(&state.db, &venue_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let more = rows.len() > offset.saturating_add(limit);
-    let mut items = Vec::new();
-    for r in rows.into_iter().skip(offset).take(limit) {
-        let id = PersonId::parse(&r.person_id)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad person id in read model")))?;
-        let row = person_row(&state, id).await?;
-        items.push(InspectorView {
-            name_masked: citizens::masked_name(&state.vault, &row.digest, row.profile.as_deref())
-                .await?,
-            bound_at: OffsetDateTime::from_unix_timestamp(r.bound_at)
-                .map(cst)
-                .unwrap_or_default(),
-            person_id: r.person_id,
-        });
-    }
+    let page = venues::inspectors(&state.services, person, &venue_id, page).await?;
     Ok(web::Json(InspectorList {
-        items,
-        next: more.then(|| (offset + limit).to_string()),
+        items: page
+            .items
+            .into_iter()
+            .map(|i| InspectorView {
+                person_id: i.person_id,
+                name_masked: i.name_masked,
+                bound_at: cst_rfc3339(i.bound_at),
+            })
+            .collect(),
+        next: page.next,
     }))
 }

@@ -945,20 +945,16 @@ async fn an_idempotent_retry_has_its_effect_once(db: TestDatabase) {
 
 async fn the_province_admin_bootstrap_gives_the_role(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let position = yuekang_api::citizens::bootstrap_province_admin(
-        &app.state.bus,
-        &app.state.keys,
-        &app.state.vault,
+    let position = services::citizens::bootstrap_province_admin(
+        &app.state.services,
         "resident_id",
         ZHANG,
         "张三强",
     )
     .await
     .expect("bootstrap");
-    let again = yuekang_api::citizens::bootstrap_province_admin(
-        &app.state.bus,
-        &app.state.keys,
-        &app.state.vault,
+    let again = services::citizens::bootstrap_province_admin(
+        &app.state.services,
         "resident_id",
         ZHANG,
         "张三强",
@@ -966,10 +962,8 @@ async fn the_province_admin_bootstrap_gives_the_role(db: TestDatabase) {
     .await
     .expect("the same appointment again is a no-op");
     assert_eq!(again, position);
-    let other = yuekang_api::citizens::bootstrap_province_admin(
-        &app.state.bus,
-        &app.state.keys,
-        &app.state.vault,
+    let other = services::citizens::bootstrap_province_admin(
+        &app.state.services,
         "resident_id",
         LI,
         "李四",
@@ -998,10 +992,9 @@ async fn shredding_makes_personal_data_unreadable(db: TestDatabase) {
     )
     .await;
     let digest = domain_digest(&app, LI);
-    let position =
-        yuekang_api::citizens::shred(&app.state.bus, &app.state.vault, "operator", &digest)
-            .await
-            .expect("shred");
+    let position = services::citizens::shred(&app.state.services, "operator", &digest)
+        .await
+        .expect("shred");
     app.state.wait_for(Some(position)).await.expect("caught up");
     let list = app.get_json(&guardian, "/v1/me/family").await;
     assert_eq!(list["items"][0]["person_id"], member["person_id"]);
@@ -1020,7 +1013,10 @@ async fn shredding_makes_personal_data_unreadable(db: TestDatabase) {
 
 fn domain_digest(app: &TestApp, resident_id: &str) -> domain::identity::DocumentDigest {
     domain::identity::DocumentDigest::parse(
-        app.state.keys.document_digest("resident_id", resident_id),
+        app.state
+            .services
+            .keys
+            .document_digest("resident_id", resident_id),
     )
     .expect("digest")
 }
@@ -1085,7 +1081,7 @@ async fn no_personal_data_is_stored_in_clear(db: TestDatabase) {
         }
     } else {
         // PostgreSQL: every projection table, as text.
-        let event_store::Database::Postgres(pool) = &app.state.db else {
+        let event_store::Database::Postgres(pool) = &app.state.services.db else {
             panic!("postgres expected")
         };
         let dump: Vec<(String,)> = sqlx::query_as(

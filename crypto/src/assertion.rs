@@ -10,7 +10,7 @@ use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::keys::{DevProvider, ProviderKey};
+use crate::keys::{DevProvider, ProviderKey};
 
 /// The longest an assertion may live (`exp - iat`), in seconds.
 pub const MAX_LIFETIME_SECS: i64 = 600;
@@ -222,7 +222,7 @@ fn decode_json<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keys::Keys;
+    use crate::keys::Keys;
     use ed25519_dalek::SigningKey;
     use time::macros::datetime;
 

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::code_token::{CodeKeyring, CodeKeyringError};
+use crate::code_token::{CodeKeyring, CodeKeyringError};
 
 /// The keys file's name in the data directory in development mode.
 pub const DEV_KEYS_FILE: &str = "keys.toml";

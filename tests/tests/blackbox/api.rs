@@ -525,7 +525,7 @@ async fn analysts_rebuild_projections_while_they_serve(db: TestDatabase) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(done, "rebuild finished");
-    let counts = projections::event_counts::counts(&app.state.db)
+    let counts = projections::event_counts::counts(&app.state.services.db)
         .await
         .expect("counts");
     assert!(counts.contains(&("Rebuilt".to_owned(), 5_000)));
@@ -552,11 +552,11 @@ async fn auditors_verify_the_chain_and_find_tampering(db: TestDatabase) {
     assert_eq!(ok["checked"], 5);
     assert_eq!(ok["first_bad_position"], serde_json::Value::Null);
 
-    let tamper = match &app.state.db {
+    let tamper = match &app.state.services.db {
         event_store::Database::Sqlite(_) => "DROP TRIGGER events_refuse_update; UPDATE events SET payload = '99' WHERE position = 3",
         event_store::Database::Postgres(_) => "DROP TRIGGER events_refuse_update_delete ON events; UPDATE events SET payload = '99' WHERE position = 3",
     };
-    match &app.state.db {
+    match &app.state.services.db {
         event_store::Database::Sqlite(pool) => sqlx::raw_sql(tamper).execute(pool).await.map(drop),
         event_store::Database::Postgres(pool) => {
             sqlx::raw_sql(tamper).execute(pool).await.map(drop)

@@ -15,7 +15,7 @@ use event_store::Database;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::keys::random_array;
+use crate::keys::random_array;
 
 /// How many unwrapped data keys the vault keeps in memory; the cache is emptied when full.
 pub const CACHE_CAPACITY: usize = 10_000;

@@ -2,7 +2,7 @@
 //! `POST /v1/feed/batches`) or CSV (header `record_id,doc_type,doc_number,name,reason,action,
 //! effective_at,region`), applied in batches through the same use case as the HTTP route.
 
-use crate::citizens::{DocumentInput, FeedRecordInput, RefusedRecord};
+use super::{DocumentInput, FeedRecordInput, RefusedRecord};
 
 /// The CSV columns, in order.
 pub const CSV_HEADER: [&str; 8] = [

@@ -1,7 +1,8 @@
-//! Helpers shared by the use cases: folding one stream outside a command, and creating an
-//! aggregate that claims its admin and a fresh binding code in the same atomic append.
+//! Helpers shared by the use cases: folding one stream outside a command, events to append
+//! grouped by stream, creating an aggregate that claims its admin and a fresh binding code in
+//! the same atomic append, field collection and phone sealing.
 
-use commands::{CommandBus, CommandContext, CommandError, Decision, Outcome};
+use commands::{CommandContext, CommandError, Decision, Outcome};
 use domain::claim::{Claim, ClaimCommand, ClaimState};
 use domain::code::{BindingCode, CodeKind};
 use domain::{Decider, DomainEvent, EncodedEvent};
@@ -10,31 +11,30 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// Reads `stream` and folds it through `D` (for reads and pre-checks; commands fold what
 /// they loaded).
-pub async fn fold<D>(bus: &CommandBus, stream: &StreamId) -> Result<D::State, ApiError>
+pub async fn fold<D>(
+    services: &crate::Services,
+    stream: &StreamId,
+) -> Result<D::State, ServiceError>
 where
     D: Decider,
     D::Event: DomainEvent,
 {
-    let events = bus
+    let events = services
+        .bus
         .store()
         .read_stream(stream, None)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     let decoded = events
         .iter()
         .map(|e| D::Event::decode(&e.event_type, e.schema_version, &e.payload))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     Ok(D::fold(&decoded))
-}
-
-/// The claim stream of a binding code (any kind).
-pub fn code_stream(code: &BindingCode) -> StreamId {
-    StreamId::of("code", code)
 }
 
 /// A random code of `kind` (six random middle digits and the check digit).
@@ -56,7 +56,7 @@ pub struct AdminHasOne {
 }
 
 enum Refusal {
-    Api(ApiError),
+    Api(ServiceError),
     CodeTaken,
 }
 
@@ -64,41 +64,43 @@ enum Refusal {
 /// admin (one aggregate per admin) and a fresh code of `kind` (drawn again when taken), and
 /// appends what `create(code)` decides, all in one atomic append.
 pub async fn create_with_code<R>(
-    bus: &CommandBus,
+    services: &crate::Services,
     ctx: &CommandContext,
     admin_claim: StreamId,
     holder: Uuid,
     kind: CodeKind,
     admin_has: AdminHasOne,
-    create: impl Fn(BindingCode) -> Result<(StreamId, Vec<EncodedEvent>, R), ApiError>,
-) -> Result<Outcome<R>, ApiError>
+    create: impl Fn(BindingCode) -> Result<(StreamId, Vec<EncodedEvent>, R), ServiceError>,
+) -> Result<Outcome<R>, ServiceError>
 where
     R: Serialize + DeserializeOwned,
 {
-    let now = bus.clock().now();
+    let now = services.now();
     let take = ClaimCommand::Take { holder, at: now };
     // A collision is rare (a million codes per kind): a few draws suffice.
     for _ in 0..8 {
         let code = random_code(kind);
-        let c_stream = code_stream(&code);
+        let c_stream = crate::streams::code(&code);
         let streams = [admin_claim.clone(), c_stream.clone()];
-        let result = bus
+        let result = services
+            .bus
             .execute(ctx, &streams, |loaded| {
-                let internal = |e: domain::EventDecodeError| Refusal::Api(ApiError::internal(e));
+                let internal =
+                    |e: domain::EventDecodeError| Refusal::Api(ServiceError::internal(e));
                 let admin = loaded.fold::<Claim>(&admin_claim).map_err(internal)?;
                 let claimed = Claim::decide(&take, &admin).map_err(|_| {
                     let existing = match admin {
                         ClaimState::Held { holder } => holder.to_string(),
                         ClaimState::Free => String::new(),
                     };
-                    let mut e = ApiError::conflict(
+                    let mut e = ServiceError::conflict(
                         admin_has.code,
                         format!(
                             "you already administer {} {existing}; one admin has at most one {}",
                             admin_has.noun, admin_has.noun
                         ),
                     );
-                    if let ApiError::Conflict { extensions, .. } = &mut e {
+                    if let ServiceError::Conflict { extensions, .. } = &mut e {
                         extensions.insert(admin_has.id_field.into(), existing.into());
                     }
                     Refusal::Api(e)
@@ -107,7 +109,7 @@ where
                 let code_claimed =
                     Claim::decide(&take, &code_claim).map_err(|_| Refusal::CodeTaken)?;
                 let (stream, events, response) = create(code).map_err(Refusal::Api)?;
-                let encode = |e: serde_json::Error| Refusal::Api(ApiError::internal(e));
+                let encode = |e: serde_json::Error| Refusal::Api(ServiceError::internal(e));
                 let mut decision = Decision::unchanged(response)
                     .append(admin_claim.clone(), &claimed)
                     .map_err(encode)?
@@ -121,17 +123,17 @@ where
             Err(CommandError::Rejected(Refusal::CodeTaken)) => continue,
             other => {
                 return other.map_err(|e| {
-                    ApiError::from(e.map_rejected(|r| match r {
+                    ServiceError::from(e.map_rejected(|r| match r {
                         Refusal::Api(api) => api,
                         Refusal::CodeTaken => {
-                            ApiError::conflict("code.taken", "the drawn code was taken")
+                            ServiceError::conflict("code.taken", "the drawn code was taken")
                         }
                     }))
                 })
             }
         }
     }
-    Err(ApiError::internal(anyhow::anyhow!(
+    Err(ServiceError::internal(anyhow::anyhow!(
         "no free code after 8 draws"
     )))
 }
@@ -150,14 +152,14 @@ pub fn collect<T>(
 
 /// Seals a phone under `subject`'s key.
 pub async fn seal_phone(
-    vault: &crate::crypto::vault::Vault,
+    vault: &crypto::vault::Vault,
     subject: &str,
     phone: &domain::document::MobilePhone,
-) -> Result<domain::sealed::Sealed, ApiError> {
+) -> Result<domain::sealed::Sealed, ServiceError> {
     let sealed = vault
         .seal(subject, phone.as_str().as_bytes())
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     Ok(domain::sealed::Sealed::new(sealed.0))
 }
 
@@ -166,9 +168,9 @@ pub fn weekly_edit_limit(
     code: &'static str,
     detail: String,
     next_allowed_at: time::OffsetDateTime,
-) -> ApiError {
-    let mut error = ApiError::conflict(code, detail);
-    if let ApiError::Conflict { extensions, .. } = &mut error {
+) -> ServiceError {
+    let mut error = ServiceError::conflict(code, detail);
+    if let ServiceError::Conflict { extensions, .. } = &mut error {
         extensions.insert(
             "next_allowed_at".into(),
             next_allowed_at
@@ -179,4 +181,37 @@ pub fn weekly_edit_limit(
         );
     }
     error
+}
+
+/// Events to append, grouped by stream in first-seen order.
+#[derive(Debug, Default)]
+pub(crate) struct Appends(Vec<(StreamId, Vec<EncodedEvent>)>);
+
+impl Appends {
+    pub(crate) fn push<E: DomainEvent>(
+        &mut self,
+        stream: &StreamId,
+        events: &[E],
+    ) -> Result<(), ServiceError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let encoded = events
+            .iter()
+            .map(E::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        match self.0.iter_mut().find(|(s, _)| s == stream) {
+            Some((_, existing)) => existing.extend(encoded),
+            None => self.0.push((stream.clone(), encoded)),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn into_decision<R>(self, response: R) -> Decision<R> {
+        Decision {
+            appends: self.0,
+            checks: Vec::new(),
+            response,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Organisation use cases: registration (one admin, one org, a fresh declaration code),
 //! weekly-limited edits, member bindings by code, and the admin dashboard's figures.
 
-use commands::{CommandBus, CommandContext, Outcome};
+use commands::{CommandContext, Outcome};
 use domain::claim::{Claim, ClaimState};
 use domain::code::{BindingCode, CodeKind};
 use domain::document::MobilePhone;
@@ -11,31 +11,20 @@ use domain::org::{
     OrgCommand, OrgDetails, OrgError, OrgId, OrgName,
 };
 use domain::{Decider, DomainEvent};
-use event_store::StreamId;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::aggregates::{collect, seal_phone, Done};
-use crate::crypto::vault::Vault;
-use crate::error::ApiError;
+use crate::error::ServiceError;
+use crate::page::{Page, PageRequest};
+use crate::streams;
+use crate::support::{collect, seal_phone, Done};
+use crate::Services;
 
-pub fn org_stream(org: OrgId) -> StreamId {
-    StreamId::of("org", org)
-}
-
-fn admin_claim_stream(admin: PersonId) -> StreamId {
-    StreamId::of("org-admin", admin)
-}
-
-pub use crate::aggregates::{code_stream, random_code};
-
-pub fn membership_stream(org: OrgId, person: PersonId) -> StreamId {
-    StreamId::of("org-member", format!("{org}-{person}"))
-}
+pub use crate::support::random_code;
 
 /// The org registration as sent.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct OrgInput {
     pub name: String,
     pub address: String,
@@ -47,7 +36,7 @@ pub struct OrgInput {
 }
 
 /// An edit as sent: any of the fields.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct OrgPatch {
     pub name: Option<String>,
     pub address: Option<String>,
@@ -64,13 +53,11 @@ pub struct OrgRegistered {
 
 /// Registers an org administered by `admin` (whose subject key seals the phone).
 pub async fn register(
-    bus: &CommandBus,
-    vault: &Vault,
+    services: &Services,
     ctx: &CommandContext,
     admin: PersonId,
-    admin_subject: &str,
     input: &OrgInput,
-) -> Result<Outcome<OrgRegistered>, ApiError> {
+) -> Result<Outcome<OrgRegistered>, ServiceError> {
     let mut errors = Vec::new();
     let name = collect(OrgName::parse(&input.name), &mut errors);
     let address = collect(OrgAddress::parse(&input.address), &mut errors);
@@ -84,17 +71,22 @@ pub async fn register(
         name,
         address,
         level,
-        phone: seal_phone(vault, admin_subject, &phone).await?,
+        phone: seal_phone(
+            &services.vault,
+            &crate::citizens::subject_of(services, admin).await?,
+            &phone,
+        )
+        .await?,
     };
-    let now = bus.clock().now();
+    let now = services.now();
     let org_id = OrgId::new(Uuid::now_v7());
-    crate::aggregates::create_with_code(
-        bus,
+    crate::support::create_with_code(
+        services,
         ctx,
-        admin_claim_stream(admin),
+        streams::org_admin(admin),
         org_id.as_uuid(),
         CodeKind::Org,
-        crate::aggregates::AdminHasOne {
+        crate::support::AdminHasOne {
             code: "org.admin_has_org",
             noun: "organisation",
             id_field: "org_id",
@@ -110,13 +102,13 @@ pub async fn register(
                 },
                 &Org::initial(),
             )
-            .map_err(|e| ApiError::conflict("org.exists", e.to_string()))?
+            .map_err(|e| ServiceError::conflict("org.exists", e.to_string()))?
             .iter()
             .map(DomainEvent::encode)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(ApiError::internal)?;
+            .map_err(ServiceError::internal)?;
             Ok((
-                org_stream(org_id),
+                streams::org(org_id),
                 events,
                 OrgRegistered {
                     org_id: org_id.as_uuid(),
@@ -128,15 +120,15 @@ pub async fn register(
     .await
 }
 
-fn org_error(e: OrgError) -> ApiError {
+fn org_error(e: OrgError) -> ServiceError {
     match e {
-        OrgError::Unknown => ApiError::not_found("org.unknown", e.to_string()),
-        OrgError::NotAdmin => ApiError::Forbidden(e.to_string()),
+        OrgError::Unknown => ServiceError::not_found("org.unknown", e.to_string()),
+        OrgError::NotAdmin => ServiceError::Forbidden(e.to_string()),
         OrgError::NothingToChange => {
-            ApiError::invalid("body", "org.nothing_to_change", e.to_string())
+            ServiceError::invalid("body", "org.nothing_to_change", e.to_string())
         }
-        OrgError::AlreadyRegistered => ApiError::conflict("org.exists", e.to_string()),
-        OrgError::WeeklyEditLimit { next_allowed_at } => crate::aggregates::weekly_edit_limit(
+        OrgError::AlreadyRegistered => ServiceError::conflict("org.exists", e.to_string()),
+        OrgError::WeeklyEditLimit { next_allowed_at } => crate::support::weekly_edit_limit(
             "org.weekly_edit_limit",
             e.to_string(),
             next_allowed_at,
@@ -146,14 +138,12 @@ fn org_error(e: OrgError) -> ApiError {
 
 /// Edits an org's details (its admin only, once per natural week).
 pub async fn edit(
-    bus: &CommandBus,
-    vault: &Vault,
+    services: &Services,
     ctx: &CommandContext,
     by: PersonId,
-    by_subject: &str,
     org_id: OrgId,
     patch: &OrgPatch,
-) -> Result<Outcome<Done>, ApiError> {
+) -> Result<Outcome<Done>, ServiceError> {
     let mut errors = Vec::new();
     let name = patch
         .name
@@ -175,7 +165,14 @@ pub async fn edit(
         return Err(errors.into());
     }
     let phone = match phone {
-        Some(p) => Some(seal_phone(vault, by_subject, &p).await?),
+        Some(p) => Some(
+            seal_phone(
+                &services.vault,
+                &crate::citizens::subject_of(services, by).await?,
+                &p,
+            )
+            .await?,
+        ),
         None => None,
     };
     let changes = OrgChanges {
@@ -184,28 +181,30 @@ pub async fn edit(
         level,
         phone,
     };
-    let now = bus.clock().now();
-    bus.decide::<Org, _>(
-        ctx,
-        org_stream(org_id),
-        &OrgCommand::Edit {
-            by,
-            changes,
-            at: now,
-        },
-        |_| Done {},
-    )
-    .await
-    .map_err(|e| ApiError::from(e.map_rejected(org_error)))
+    let now = services.now();
+    services
+        .bus
+        .decide::<Org, _>(
+            ctx,
+            streams::org(org_id),
+            &OrgCommand::Edit {
+                by,
+                changes,
+                at: now,
+            },
+            |_| Done {},
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(org_error)))
 }
 
 /// The org a code of the org kind belongs to: `422` for a malformed or other-kind code,
 /// `404 org.unknown_code` for a code never assigned.
-pub async fn org_of_code(bus: &CommandBus, raw: &str) -> Result<OrgId, ApiError> {
+pub async fn org_of_code(services: &Services, raw: &str) -> Result<OrgId, ServiceError> {
     let code = parse_code(raw, CodeKind::Org)?;
-    match crate::aggregates::fold::<Claim>(bus, &code_stream(&code)).await? {
+    match crate::support::fold::<Claim>(services, &streams::code(&code)).await? {
         ClaimState::Held { holder } => Ok(OrgId::new(holder)),
-        ClaimState::Free => Err(ApiError::not_found(
+        ClaimState::Free => Err(ServiceError::not_found(
             "org.unknown_code",
             format!("no organisation has the declaration code {code}"),
         )),
@@ -214,8 +213,8 @@ pub async fn org_of_code(bus: &CommandBus, raw: &str) -> Result<OrgId, ApiError>
 
 /// Parses a binding code of `kind`; a refusal carries its rule as the problem's `code`
 /// (`code.wrong_kind`, `code.check_digit`, `code.format`), as API.md names them.
-pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ApiError> {
-    BindingCode::parse_kind(raw, kind, "code").map_err(|e| ApiError::Unprocessable {
+pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ServiceError> {
+    BindingCode::parse_kind(raw, kind, "code").map_err(|e| ServiceError::Invalid {
         code: e.code,
         errors: vec![crate::error::FieldError {
             field: e.field.into(),
@@ -226,10 +225,10 @@ pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ApiError> {
 }
 
 /// The admin of an org, from its stream: `404 org.unknown` when there is no such org.
-pub async fn admin_of(bus: &CommandBus, org_id: OrgId) -> Result<PersonId, ApiError> {
-    match crate::aggregates::fold::<Org>(bus, &org_stream(org_id)).await? {
+pub async fn admin_of(services: &Services, org_id: OrgId) -> Result<PersonId, ServiceError> {
+    match crate::support::fold::<Org>(services, &streams::org(org_id)).await? {
         domain::org::OrgState::Active { admin, .. } => Ok(admin),
-        domain::org::OrgState::Absent => Err(ApiError::not_found(
+        domain::org::OrgState::Absent => Err(ServiceError::not_found(
             "org.unknown",
             format!("no organisation {org_id}"),
         )),
@@ -245,27 +244,28 @@ pub struct Bound {
 /// Binds `subject` (the actor, or a member of the actor's family) to the org of `code`
 /// (binding twice changes nothing).
 pub async fn bind(
-    bus: &CommandBus,
+    services: &Services,
     ctx: &CommandContext,
     actor: PersonId,
     subject: PersonId,
     code: &str,
-) -> Result<Outcome<Bound>, ApiError> {
-    let org_id = org_of_code(bus, code).await?;
-    let now = bus.clock().now();
-    let m_stream = membership_stream(org_id, subject);
-    let p_stream = crate::citizens::person_stream(subject);
+) -> Result<Outcome<Bound>, ServiceError> {
+    let org_id = org_of_code(services, code).await?;
+    let now = services.now();
+    let m_stream = streams::org_membership(org_id, subject);
+    let p_stream = crate::streams::person(subject);
     let mut streams = vec![m_stream.clone()];
     if subject != actor {
         streams.push(p_stream.clone());
     }
-    Ok(bus
+    Ok(services
+        .bus
         .execute(ctx, &streams, |loaded| {
             let mut checks = Vec::new();
             if subject != actor {
                 let person = loaded
                     .fold::<domain::person::Person>(&p_stream)
-                    .map_err(ApiError::internal)?;
+                    .map_err(ServiceError::internal)?;
                 let guardian = match &person {
                     domain::person::PersonState::Active { guardians, .. } => {
                         guardians.contains(&actor)
@@ -273,7 +273,7 @@ pub async fn bind(
                     domain::person::PersonState::Absent => false,
                 };
                 if !guardian {
-                    return Err(ApiError::Forbidden(
+                    return Err(ServiceError::Forbidden(
                         "you may bind only yourself or a member of your family".into(),
                     ));
                 }
@@ -281,7 +281,7 @@ pub async fn bind(
             }
             let membership = loaded
                 .fold::<Membership>(&m_stream)
-                .map_err(ApiError::internal)?;
+                .map_err(ServiceError::internal)?;
             let events = Membership::decide(
                 &MembershipCommand::Bind {
                     org_id,
@@ -295,7 +295,7 @@ pub async fn bind(
                 org_id: org_id.as_uuid(),
             })
             .append(m_stream.clone(), &events)
-            .map_err(ApiError::internal)?;
+            .map_err(ServiceError::internal)?;
             for c in checks {
                 decision = decision.check(c);
             }
@@ -304,32 +304,37 @@ pub async fn bind(
         .await?)
 }
 
-fn membership_error(e: MembershipError) -> ApiError {
+fn membership_error(e: MembershipError) -> ServiceError {
     match e {
-        MembershipError::NotBound => ApiError::not_found("org.not_bound", e.to_string()),
+        MembershipError::NotBound => ServiceError::not_found("org.not_bound", e.to_string()),
     }
 }
 
 /// Unbinds `person` from `org_id`.
 pub async fn unbind(
-    bus: &CommandBus,
+    services: &Services,
     ctx: &CommandContext,
     person: PersonId,
-    org_id: OrgId,
-) -> Result<Outcome<Done>, ApiError> {
-    let now = bus.clock().now();
-    bus.decide::<Membership, _>(
-        ctx,
-        membership_stream(org_id, person),
-        &MembershipCommand::Unbind { at: now },
-        |_| Done {},
-    )
-    .await
-    .map_err(|e| ApiError::from(e.map_rejected(membership_error)))
+    org_id: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let org_id = Uuid::parse_str(org_id).map(OrgId::new).map_err(|_| {
+        ServiceError::not_found("org.not_bound", "you are not bound to this organisation")
+    })?;
+    let now = services.now();
+    services
+        .bus
+        .decide::<Membership, _>(
+            ctx,
+            streams::org_membership(org_id, person),
+            &MembershipCommand::Unbind { at: now },
+            |_| Done {},
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(membership_error)))
 }
 
 /// One day of the dashboard.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DayStats {
     /// `YYYY-MM-DD`, China Standard Time.
     pub date: String,
@@ -348,7 +353,7 @@ pub struct DayStats {
 }
 
 /// The admin dashboard.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrgStats {
     pub org_id: String,
     pub date: String,
@@ -366,11 +371,11 @@ pub struct OrgStats {
 pub const SERIES_DAYS: i64 = 14;
 
 /// The dashboard of `org_id` for `date` (CST).
-pub async fn stats(
+async fn stats(
     db: &event_store::Database,
     org_id: &str,
     date: Date,
-) -> Result<OrgStats, ApiError> {
+) -> Result<OrgStats, ServiceError> {
     let from = date - Duration::days(SERIES_DAYS - 1);
     let mut series = Vec::with_capacity(SERIES_DAYS as usize);
     let mut day = from;
@@ -381,11 +386,11 @@ pub async fn stats(
             .unix_timestamp();
         let members = projections::orgs::members_before(db, org_id, end)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ServiceError::internal)?;
         let key = day.to_string();
         let row = projections::orgs::day(db, org_id, &key, end)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ServiceError::internal)?;
         series.push(DayStats {
             date: key,
             members,
@@ -419,21 +424,9 @@ pub async fn stats(
     })
 }
 
-/// The dashboard as CSV: a header row, then one row per day of the series.
-pub fn stats_csv(stats: &OrgStats) -> String {
-    let mut out = String::from("date,members,declared,not_declared,declarations,fever,symptoms\n");
-    for d in &stats.series {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            d.date, d.members, d.declared, d.not_declared, d.declarations, d.fever, d.symptoms
-        ));
-    }
-    out
-}
-
 /// Whether `now` is the org's dashboard day or earlier (a future date has no figures).
-pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, ApiError> {
-    let today = now.to_offset(domain::week::CST).date();
+pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, ServiceError> {
+    let today = domain::week::today(now);
     match raw {
         None => Ok(today),
         Some(raw) => {
@@ -441,9 +434,9 @@ pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, ApiErr
                 raw,
                 time::macros::format_description!("[year]-[month]-[day]"),
             )
-            .map_err(|_| ApiError::invalid("date", "date.format", "date is YYYY-MM-DD"))?;
+            .map_err(|_| ServiceError::invalid("date", "date.format", "date is YYYY-MM-DD"))?;
             if date > today {
-                return Err(ApiError::invalid(
+                return Err(ServiceError::invalid(
                     "date",
                     "date.future",
                     "date is today or earlier (China Standard Time)",
@@ -452,4 +445,129 @@ pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, ApiErr
             Ok(date)
         }
     }
+}
+
+/// The org named by a path segment when `person` administers it: `404 org.unknown` for no
+/// such org, `403` with `refusal` for anyone else. (Who may act comes before what the
+/// request says.)
+pub async fn authorize_admin(
+    services: &Services,
+    org_id: &str,
+    person: PersonId,
+    refusal: &str,
+) -> Result<OrgId, ServiceError> {
+    let org_id = Uuid::parse_str(org_id).map(OrgId::new).map_err(|_| {
+        ServiceError::not_found("org.unknown", format!("no organisation {org_id:?}"))
+    })?;
+    if admin_of(services, org_id).await? != person {
+        return Err(ServiceError::Forbidden(refusal.into()));
+    }
+    Ok(org_id)
+}
+
+/// The admin dashboard of the day `date` (today when absent, CST): members, declarations,
+/// fever and symptom counts, and a 14-day series. No personal data.
+pub async fn dashboard(
+    services: &Services,
+    person: PersonId,
+    org_id: &str,
+    date: Option<&str>,
+) -> Result<OrgStats, ServiceError> {
+    let org_id = authorize_admin(
+        services,
+        org_id,
+        person,
+        "only the organisation's admin sees its dashboard",
+    )
+    .await?;
+    let date = parse_date(date, services.now())?;
+    stats(&services.db, &org_id.to_string(), date).await
+}
+
+/// An organisation a person is bound to.
+#[derive(Debug, Clone)]
+pub struct MyOrg {
+    pub org_id: String,
+    pub name: String,
+    pub code: String,
+    pub bound_at: OffsetDateTime,
+}
+
+/// The organisations `person` is bound to, oldest binding first.
+pub async fn my_orgs(
+    services: &Services,
+    person: PersonId,
+    page: PageRequest,
+) -> Result<Page<MyOrg>, ServiceError> {
+    let rows = projections::orgs::of_member(&services.db, &person.to_string())
+        .await
+        .map_err(ServiceError::internal)?;
+    Ok(page.slice(rows).map(|r| MyOrg {
+        bound_at: unix(r.bound_at),
+        org_id: r.org_id,
+        name: r.name,
+        code: r.code,
+    }))
+}
+
+/// An organisation as its admin sees it.
+#[derive(Debug, Clone)]
+pub struct OrgForAdmin {
+    pub org_id: String,
+    pub name: String,
+    pub address: String,
+    pub level: String,
+    /// The admin's own phone, opened (none once shredded).
+    pub phone: Option<String>,
+    pub code: String,
+    pub registered_at: OffsetDateTime,
+    /// When the next edit is allowed (none: now).
+    pub next_edit_allowed_at: Option<OffsetDateTime>,
+}
+
+/// The organisation as its admin sees it: details, the code to share, when the next edit is
+/// allowed.
+pub async fn show(
+    services: &Services,
+    person: PersonId,
+    org_id: &str,
+) -> Result<OrgForAdmin, ServiceError> {
+    let org_id = authorize_admin(
+        services,
+        org_id,
+        person,
+        "only the organisation's admin sees its details",
+    )
+    .await?;
+    let org = projections::orgs::org(&services.db, &org_id.to_string())
+        .await
+        .map_err(ServiceError::internal)?
+        .ok_or_else(|| ServiceError::not_found("org.unknown", "no such organisation"))?;
+    let subject = crate::citizens::subject_of(services, person).await?;
+    let phone = services
+        .vault
+        .open(&subject, &crypto::vault::Sealed(org.phone.clone()))
+        .await
+        .map_err(ServiceError::internal)?
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let now = services.now();
+    let next_edit_allowed_at = org
+        .last_edit_at
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|last| domain::week::weekly_edit_allowed(Some(last), now).err());
+    Ok(OrgForAdmin {
+        registered_at: unix(org.registered_at),
+        org_id: org.org_id,
+        name: org.name,
+        address: org.address,
+        level: org.level,
+        phone,
+        code: org.code,
+        next_edit_allowed_at,
+    })
+}
+
+/// A read model's unix seconds as an instant.
+fn unix(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

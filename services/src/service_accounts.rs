@@ -4,9 +4,10 @@ use commands::{CommandBus, CommandContext};
 use domain::service_account::{
     ServiceAccount, ServiceAccountCommand, ServiceAccountName, ServiceRole, TokenHash,
 };
-use event_store::StreamId;
 
-use crate::auth::{token_hash, SERVICE_TOKEN_PREFIX};
+use crypto::token::{new_service_token, token_hash};
+
+use crate::{streams, ServiceError, ServiceResult};
 
 /// A created account: its id, its token (shown once) and the position of its event.
 #[derive(Debug, Clone)]
@@ -16,17 +17,16 @@ pub struct Created {
     pub position: u64,
 }
 
-/// Creates an account with `role` and `name`, as the operator.
-pub async fn create(bus: &CommandBus, role: &str, name: &str) -> anyhow::Result<Created> {
-    let role = ServiceRole::parse(role)?;
-    let name = ServiceAccountName::parse(name)?;
-    let secret: String = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
-        .iter()
-        .map(|u| hex::encode(u.as_bytes()))
-        .collect();
-    let token = format!("{SERVICE_TOKEN_PREFIX}{secret}");
+/// Creates an account with `role` and `name`, as the operator (no keys needed: the token is
+/// drawn here and only its hash recorded).
+pub async fn create(bus: &CommandBus, role: &str, name: &str) -> ServiceResult<Created> {
+    let role = ServiceRole::parse(role)
+        .map_err(|e| ServiceError::invalid("role", "service_account.role", e.to_string()))?;
+    let name = ServiceAccountName::parse(name)
+        .map_err(|e| ServiceError::invalid("name", "service_account.name", e.to_string()))?;
+    let token = new_service_token();
     let account_id = uuid::Uuid::now_v7();
-    let stream = StreamId::of(projections::service_accounts::CATEGORY, account_id);
+    let stream = streams::service_account(account_id);
     let command = ServiceAccountCommand::Create {
         role,
         name,
@@ -36,7 +36,7 @@ pub async fn create(bus: &CommandBus, role: &str, name: &str) -> anyhow::Result<
     let outcome = bus
         .decide::<ServiceAccount, _>(&CommandContext::new("operator"), stream, &command, |_| ())
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| ServiceError::internal(anyhow::anyhow!("{e}")))?;
     Ok(Created {
         account_id,
         token,

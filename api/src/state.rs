@@ -1,0 +1,119 @@
+//! The application state every request handler shares: the settings, the use cases, the
+//! store and the projection runner; opening all of it and shutting it down in order.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use commands::CommandBus;
+use crypto::keys::Keys;
+use event_store::{Clock, Database, EventStore, StoreOptions};
+use projections::Runner;
+use services::Services;
+use time::OffsetDateTime;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::metrics::HttpMetrics;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub settings: Settings,
+    /// The use cases (command bus, read models, keys, vault).
+    pub services: Services,
+    pub store: EventStore,
+    pub runner: Runner,
+    pub clock: Arc<dyn Clock>,
+    pub started_at: OffsetDateTime,
+    pub(crate) http_metrics: HttpMetrics,
+}
+
+impl AppState {
+    /// Opens the database (migrating it), the store and the projections, and starts the
+    /// projections following the log.
+    pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let keys = Arc::new(load_keys(&settings)?);
+        let db = connect(&settings).await?;
+        let store = EventStore::open(
+            db.clone(),
+            StoreOptions {
+                clock: clock.clone(),
+                ..StoreOptions::default()
+            },
+        )
+        .await
+        .context("opening the event store")?;
+        let runner = Runner::new(store.clone(), projections::registry())
+            .await
+            .context("installing the projections")?;
+        runner.start();
+        Ok(Self {
+            started_at: clock.now(),
+            services: Services::new(CommandBus::new(store.clone()), db, keys),
+            settings,
+            store,
+            runner,
+            clock,
+            http_metrics: HttpMetrics::default(),
+        })
+    }
+
+    /// Read-your-writes: waits until every projection has applied `min_position`.
+    pub async fn wait_for(&self, min_position: Option<u64>) -> Result<(), ApiError> {
+        match min_position {
+            None | Some(0) => Ok(()),
+            Some(position) => self
+                .runner
+                .wait_for(position, self.settings.min_position_wait)
+                .await
+                .map_err(|_| ApiError::Lagging { position }),
+        }
+    }
+
+    /// Stops the projections, commits what the writer holds, closes the database.
+    pub async fn shutdown(&self) {
+        self.runner.stop().await;
+        self.store.shutdown().await;
+        self.services.db.close().await;
+    }
+}
+
+/// Connects to the configured database (creating the data directory for the embedded
+/// default) and applies the migrations.
+/// The secrets and keys: with `--dev`, created in the data directory when missing and the
+/// development identity provider trusted; otherwise read from the keys file.
+pub fn load_keys(settings: &Settings) -> anyhow::Result<Keys> {
+    if settings.dev {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "creating the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let (keys, _provider) = Keys::load_or_create_dev(&settings.data_dir)?;
+        Ok(keys)
+    } else {
+        Ok(Keys::load(&settings.keys_file)?)
+    }
+}
+
+pub async fn connect(settings: &Settings) -> anyhow::Result<Database> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "creating the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    let db = Database::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to {}",
+                event_store::redact_url(&settings.database_url)
+            )
+        })?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}

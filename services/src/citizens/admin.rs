@@ -1,0 +1,77 @@
+//! Operator actions: appointing the province admin, crypto-shredding a subject.
+
+use super::*;
+
+/// Appoints the province admin (operator action).
+pub async fn bootstrap_province_admin(
+    services: &Services,
+    doc_type: &str,
+    doc_number: &str,
+    name: &str,
+) -> Result<u64, ServiceError> {
+    let now = services.now();
+    let document = Document::parse(doc_type, doc_number, today(now))?;
+    let name = parse_name(name, "name")?;
+    let digest = digest_of(&services.keys, &document)?;
+    let sealed_name = services
+        .vault
+        .seal(digest.as_str(), name.as_bytes())
+        .await
+        .map_err(ServiceError::internal)?;
+    let region = RegionCode::parse(RegionCode::GUANGDONG, "region")?;
+    let ctx = CommandContext::new("operator");
+    let outcome = services
+        .bus
+        .decide::<Region, _>(
+            &ctx,
+            streams::region(&region),
+            &RegionCommand::AppointAdmin {
+                region: region.clone(),
+                admin: digest,
+                name: sealed(sealed_name),
+                by: Appointer::Operator,
+                at: now,
+            },
+            |_| Done {},
+        )
+        .await
+        .map_err(|e| {
+            ServiceError::from(e.map_rejected(|rule| match rule {
+                RegionError::AlreadyHeld(_) => {
+                    ServiceError::conflict("region.admin_already_appointed", rule.to_string())
+                }
+                RegionError::OperatorOnlyAppointsProvince => {
+                    ServiceError::conflict("region.appointment", rule.to_string())
+                }
+            }))
+        })?;
+    Ok(outcome.position())
+}
+
+/// Crypto-shreds a subject: records `PersonalDataShredded` (projections drop what they hold),
+/// then destroys the data key, so every sealed value of the subject in the log becomes
+/// unreadable while the events stay in place. Safe to repeat.
+pub async fn shred(
+    services: &Services,
+    actor: &str,
+    digest: &DocumentDigest,
+) -> Result<u64, ServiceError> {
+    let now = services.now();
+    let ctx = CommandContext::new(actor);
+    let outcome = services
+        .bus
+        .decide::<Identity, _>(
+            &ctx,
+            streams::identity(digest),
+            &IdentityCommand::Shred { at: now },
+            |_| Done {},
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(identity_error)))?;
+    services
+        .vault
+        .shred(digest.as_str())
+        .await
+        .map_err(ServiceError::internal)?;
+    Ok(outcome.position())
+}

@@ -1,0 +1,65 @@
+//! Appeals against a red reason, and the feed's decisions on them.
+
+use super::*;
+
+/// The answer to an appeal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppealFiled {
+    pub appeal_id: Uuid,
+}
+
+/// Files an appeal by `person` (whose document digest is `digest`) against `reason`.
+pub async fn file_appeal(
+    services: &Services,
+    ctx: &CommandContext,
+    person: PersonId,
+    digest: &DocumentDigest,
+    reason: RedReason,
+) -> Result<commands::Outcome<AppealFiled>, ServiceError> {
+    let now = services.now();
+    let appeal_id = domain::identity::AppealId::new(Uuid::now_v7());
+    services
+        .bus
+        .decide::<Identity, _>(
+            ctx,
+            streams::identity(digest),
+            &IdentityCommand::FileAppeal {
+                appeal_id,
+                person_id: person,
+                reason,
+                at: now,
+            },
+            |_| AppealFiled {
+                appeal_id: appeal_id.as_uuid(),
+            },
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(identity_error)))
+}
+
+/// The feed's decision on an appeal.
+pub(crate) async fn decide_appeal(
+    services: &Services,
+    ctx: &CommandContext,
+    digest: &DocumentDigest,
+    appeal_id: Uuid,
+    granted: bool,
+    detail: String,
+) -> Result<commands::Outcome<Done>, ServiceError> {
+    let now = services.now();
+    services
+        .bus
+        .decide::<Identity, _>(
+            ctx,
+            streams::identity(digest),
+            &IdentityCommand::DecideAppeal {
+                appeal_id: domain::identity::AppealId::new(appeal_id),
+                granted,
+                detail,
+                at: now,
+            },
+            |_| Done {},
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(identity_error)))
+}

@@ -1,0 +1,303 @@
+//! The citizen-side use cases: logging in with an identity assertion (first login
+//! registers), family members, declarations and entries, appeals, the access log, the
+//! province admin bootstrap and shredding; and what they share (the sealed profile, the
+//! person's registration facts).
+//!
+//! Personal data (name, phone, document number) is sealed with the subject's key before it
+//! reaches a command; the subject of a person is the keyed hash of their document.
+
+mod access;
+mod admin;
+mod appeals;
+mod declarations;
+mod family;
+mod login;
+mod me;
+
+pub use access::*;
+pub use admin::*;
+pub use appeals::*;
+pub use declarations::*;
+pub use family::*;
+pub use login::*;
+
+use commands::{CommandContext, Decision, Loaded};
+use crypto::assertion::IdentityClaims;
+use crypto::keys::Keys;
+use crypto::vault::{self};
+use domain::access::{AccessEvent, AccessedData, Accessor};
+use domain::assertion::{Assertion, AssertionPurpose, UseAssertion};
+use domain::document::{mask_name, Document, MobilePhone};
+use domain::identity::{
+    DocumentDigest, Identity, IdentityCommand, IdentityError, PersonId, RedReason, Registration,
+};
+use domain::person::{Person, PersonCommand, PersonError, Relation};
+use domain::region::{Appointer, Region, RegionCode, RegionCommand, RegionError};
+use domain::sealed::Sealed;
+use domain::week::today;
+use domain::{Decider, DomainEvent};
+use event_store::EventReader;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+use crate::streams;
+use crate::support::{Appends, Done};
+use crate::Services;
+
+/// What is sealed in `PersonRegistered.profile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub phone: Option<String>,
+    pub document_type: String,
+    pub document_number: String,
+}
+
+/// A person's name as asserted: 1 to 50 characters, no control characters.
+pub(crate) fn parse_name(raw: &str, field: &'static str) -> Result<String, ServiceError> {
+    let name = raw.trim();
+    let n = name.chars().count();
+    if n == 0 || n > 50 || name.chars().any(char::is_control) {
+        return Err(ServiceError::invalid(
+            field,
+            "name.format",
+            "a name has 1 to 50 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The document's keyed hash.
+pub fn digest_of(keys: &Keys, document: &Document) -> Result<DocumentDigest, ServiceError> {
+    DocumentDigest::parse(keys.document_digest(document.kind(), document.number()))
+        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
+}
+
+pub(crate) fn sealed(v: vault::Sealed) -> Sealed {
+    Sealed::new(v.0)
+}
+
+/// A verified identity: the parsed document, its digest and the sealed profile.
+#[derive(Debug, Clone)]
+pub struct VerifiedIdentity {
+    pub claims: IdentityClaims,
+    pub document: Document,
+    pub digest: DocumentDigest,
+    pub registration: Registration,
+}
+
+/// Verifies an identity assertion (refused as unauthenticated with the rule it broke),
+/// parses what it says and seals it for the log.
+pub async fn verify_assertion(
+    services: &Services,
+    token: &str,
+) -> Result<VerifiedIdentity, ServiceError> {
+    let now = services.now();
+    let claims = crypto::assertion::verify(token, &services.keys.providers, now).map_err(|e| {
+        ServiceError::Unauthenticated {
+            code: e.code(),
+            detail: e.to_string(),
+        }
+    })?;
+    let document = Document::parse(&claims.doc_type, &claims.doc_number, today(now))?;
+    let name = parse_name(&claims.name, "name")?;
+    let phone = match claims
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => Some(MobilePhone::parse(p)?.as_str().to_owned()),
+        None => None,
+    };
+    let digest = digest_of(&services.keys, &document)?;
+    let (sex, birth_date) = match &document {
+        Document::ResidentId(id) => (Some(id.sex()), Some(id.birth_date())),
+        Document::HkMacaoPermit(_) | Document::Passport(_) | Document::BirthCertificate(_) => {
+            (None, None)
+        }
+    };
+    let profile = Profile {
+        name,
+        phone,
+        document_type: document.kind().to_owned(),
+        document_number: document.number().to_owned(),
+    };
+    let sealed_profile = services
+        .vault
+        .seal_json(digest.as_str(), &profile)
+        .await
+        .map_err(ServiceError::internal)?;
+    Ok(VerifiedIdentity {
+        registration: Registration {
+            person_id: PersonId::new(Uuid::now_v7()),
+            document_kind: document.kind().to_owned(),
+            profile: sealed(sealed_profile),
+            sex,
+            birth_date,
+        },
+        claims,
+        document,
+        digest,
+    })
+}
+
+/// Opens a sealed profile; `None` when the subject's key was shredded.
+pub async fn open_profile(
+    services: &Services,
+    digest: &str,
+    profile: Option<&str>,
+) -> Result<Option<Profile>, ServiceError> {
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    services
+        .vault
+        .open_json(digest, &vault::Sealed(profile.to_owned()))
+        .await
+        .map_err(ServiceError::internal)
+}
+
+/// The masked name of a sealed profile (`张*强`), empty once shredded.
+pub async fn masked_name(
+    services: &Services,
+    digest: &str,
+    profile: Option<&str>,
+) -> Result<String, ServiceError> {
+    Ok(open_profile(services, digest, profile)
+        .await?
+        .map(|p| mask_name(&p.name))
+        .unwrap_or_default())
+}
+
+/// A person's registration facts folded from their streams (`person-<id>` gives the digest,
+/// `identity-<digest>` the registration), as the `people` read model would hold them.
+pub async fn person_facts(
+    services: &Services,
+    person: PersonId,
+) -> Result<Option<projections::people::PersonRow>, ServiceError> {
+    let created = services
+        .bus
+        .store()
+        .read_stream(&streams::person(person), None)
+        .await
+        .map_err(ServiceError::internal)?;
+    let Some(first) = created.first() else {
+        return Ok(None);
+    };
+    let domain::person::PersonEvent::PersonCreated { digest, .. } =
+        domain::person::PersonEvent::decode(
+            &first.event_type,
+            first.schema_version,
+            &first.payload,
+        )?
+    else {
+        return Ok(None);
+    };
+    let registration = services
+        .bus
+        .store()
+        .read_stream(&streams::identity(&digest), None)
+        .await
+        .map_err(ServiceError::internal)?;
+    for e in registration {
+        if let domain::identity::IdentityEvent::PersonRegistered {
+            person_id,
+            document_kind,
+            profile,
+            sex,
+            birth_date,
+            at,
+        } = domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)?
+        {
+            if person_id == person {
+                return Ok(Some(projections::people::PersonRow {
+                    person_id: person.to_string(),
+                    digest: digest.to_string(),
+                    document_kind,
+                    profile: Some(profile.as_str().to_owned()),
+                    sex: sex.map(|s| match s {
+                        domain::document::Sex::Male => "male".to_owned(),
+                        domain::document::Sex::Female => "female".to_owned(),
+                    }),
+                    birth_date: birth_date.map(|d| d.to_string()),
+                    registered_at: at.unix_timestamp(),
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn person_error(e: PersonError) -> ServiceError {
+    match e {
+        PersonError::CannotAddSelf => ServiceError::conflict("family.self", e.to_string()),
+        PersonError::AlreadyFamilyMember => {
+            ServiceError::conflict("family.already_member", e.to_string())
+        }
+        PersonError::NotFamilyMember => {
+            ServiceError::not_found("family.not_a_member", e.to_string())
+        }
+        PersonError::NotGuardian => ServiceError::Forbidden(e.to_string()),
+        PersonError::Unknown | PersonError::AlreadyCreated => {
+            ServiceError::not_found("person.unknown", e.to_string())
+        }
+    }
+}
+
+fn identity_error(e: IdentityError) -> ServiceError {
+    match e {
+        IdentityError::ReasonNotActive(_) => {
+            ServiceError::conflict("appeal.reason_not_active", e.to_string())
+        }
+        IdentityError::AppealAlreadyOpen(_) => {
+            ServiceError::conflict("appeal.already_open", e.to_string())
+        }
+        IdentityError::AppealMoot => ServiceError::conflict("appeal.moot", e.to_string()),
+        IdentityError::ReleasePrecedesHit { .. } => {
+            ServiceError::conflict("feed.release_precedes_hit", e.to_string())
+        }
+        IdentityError::AppealAlreadyDecided => {
+            ServiceError::conflict("appeal.already_decided", e.to_string())
+        }
+        IdentityError::UnknownAppeal => ServiceError::not_found("appeal.unknown", e.to_string()),
+        IdentityError::DecisionDetail => {
+            ServiceError::invalid("detail", "decision.detail", e.to_string())
+        }
+        IdentityError::NotRegistered | IdentityError::AlreadyRegistered(_) => {
+            ServiceError::Forbidden(e.to_string())
+        }
+    }
+}
+
+/// The person's read-model row; when the read model has not applied the registration yet
+/// (someone registered a moment ago), the same facts folded from the person's streams.
+pub async fn person_row(
+    services: &Services,
+    person: PersonId,
+) -> Result<projections::people::PersonRow, ServiceError> {
+    person_row_if_any(services, person)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("person.unknown", format!("no person {person}")))
+}
+
+/// As [`person_row`], `None` for no such person.
+pub async fn person_row_if_any(
+    services: &Services,
+    person: PersonId,
+) -> Result<Option<projections::people::PersonRow>, ServiceError> {
+    if let Some(row) = projections::people::person(&services.db, &person.to_string())
+        .await
+        .map_err(ServiceError::internal)?
+    {
+        return Ok(Some(row));
+    }
+    person_facts(services, person).await
+}
+
+/// The subject (document digest) of a person, whose key seals their data.
+pub async fn subject_of(services: &Services, person: PersonId) -> Result<String, ServiceError> {
+    Ok(person_row(services, person).await?.digest)
+}

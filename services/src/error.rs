@@ -1,0 +1,228 @@
+//! The one error of the use cases: the kind of refusal with its stable dotted code, never an
+//! HTTP status (the HTTP crate maps kinds to statuses in one place).
+
+use commands::CommandError;
+use serde::Serialize;
+
+/// One field that broke a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field, as a JSON path (`document.number`).
+    pub field: String,
+    /// Stable dotted name of the rule (`resident_id.check_digit`).
+    pub code: String,
+    /// The rule in one sentence.
+    pub detail: String,
+}
+
+/// The code of an [`ServiceError::Invalid`] whose rule has no code of its own.
+pub const VALIDATION_FAILED: &str = "validation.failed";
+
+/// Why a use case refused, by kind.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input breaks rules about its fields, each listed. `code` is
+    /// [`VALIDATION_FAILED`] unless the refusal has a rule of its own (`code.wrong_kind`).
+    #[error("the request is invalid")]
+    Invalid {
+        code: &'static str,
+        errors: Vec<FieldError>,
+    },
+    /// Who is asking could not be established (a refused identity assertion, a spent or
+    /// expired token).
+    #[error("{detail}")]
+    Unauthenticated { code: &'static str, detail: String },
+    /// The actor is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// What the request names does not exist (for this actor).
+    #[error("{detail}")]
+    NotFound { code: &'static str, detail: String },
+    /// A business rule refuses the command in the current state; `extensions` are extra
+    /// members of the answer (`next_allowed_at`, `org_id`).
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Not now: a read model has not caught up, or a dependency is down; retry shortly.
+    #[error("{detail}")]
+    Unavailable { code: &'static str, detail: String },
+    /// An unexpected failure, with its cause chain (logged, never shown).
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// What every use case returns.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    /// An unexpected failure, keeping the cause.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ServiceError::Internal(error.into())
+    }
+
+    /// One field and the rule it broke.
+    pub fn invalid(field: impl Into<String>, code: &str, detail: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            code: VALIDATION_FAILED,
+            errors: vec![FieldError {
+                field: field.into(),
+                code: code.into(),
+                detail: detail.into(),
+            }],
+        }
+    }
+
+    /// One field refused by a rule that is also the answer's code.
+    pub fn invalid_with_code(field: impl Into<String>, code: &'static str, detail: String) -> Self {
+        ServiceError::Invalid {
+            code,
+            errors: vec![FieldError {
+                field: field.into(),
+                code: code.into(),
+                detail,
+            }],
+        }
+    }
+
+    /// An unknown resource.
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        ServiceError::NotFound {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A broken business rule.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ServiceError::Conflict {
+            code,
+            detail: detail.into(),
+            extensions: serde_json::Map::new(),
+        }
+    }
+
+    /// A refusal of the actor.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ServiceError::Forbidden(detail.into())
+    }
+
+    /// Adds an extra member to a conflict (other kinds carry none).
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        if let ServiceError::Conflict { extensions, .. } = &mut self {
+            extensions.insert(name.into(), value.into());
+        }
+        self
+    }
+
+    /// The stable code of this refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Invalid { code, .. }
+            | ServiceError::Unauthenticated { code, .. }
+            | ServiceError::NotFound { code, .. }
+            | ServiceError::Conflict { code, .. }
+            | ServiceError::Unavailable { code, .. } => code,
+            ServiceError::Forbidden(_) => "auth.forbidden",
+            ServiceError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<domain::document::DocumentError> for ServiceError {
+    fn from(e: domain::document::DocumentError) -> Self {
+        ServiceError::invalid(e.field, e.code, e.detail)
+    }
+}
+
+impl From<Vec<domain::document::DocumentError>> for ServiceError {
+    fn from(errors: Vec<domain::document::DocumentError>) -> Self {
+        ServiceError::Invalid {
+            code: VALIDATION_FAILED,
+            errors: errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: e.field.into(),
+                    code: e.code.into(),
+                    detail: e.detail,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<domain::EventDecodeError> for ServiceError {
+    fn from(e: domain::EventDecodeError) -> Self {
+        ServiceError::internal(e)
+    }
+}
+
+impl From<serde_json::Error> for ServiceError {
+    fn from(e: serde_json::Error) -> Self {
+        ServiceError::internal(e)
+    }
+}
+
+impl From<event_store::StoreError> for ServiceError {
+    fn from(e: event_store::StoreError) -> Self {
+        ServiceError::internal(e)
+    }
+}
+
+impl<E> From<CommandError<E>> for ServiceError
+where
+    E: Into<ServiceError> + std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Rejected(rule) => rule.into(),
+            CommandError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => ServiceError::conflict(
+                "concurrency.conflict",
+                format!(
+                    "{stream} changed concurrently (expected version {expected}, found {actual}); retry"
+                ),
+            ),
+            CommandError::IdempotencyKeyReused => ServiceError::conflict(
+                "idempotency.key_reused",
+                "this Idempotency-Key was already used with a different request",
+            ),
+            other => ServiceError::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_carries_its_extensions_and_code() {
+        let e = ServiceError::conflict("org.admin_has_org", "you already administer one")
+            .with("org_id", "x");
+        assert_eq!(e.code(), "org.admin_has_org");
+        let ServiceError::Conflict { extensions, .. } = e else {
+            panic!("a conflict");
+        };
+        assert_eq!(extensions["org_id"], "x");
+    }
+
+    #[test]
+    fn document_errors_become_field_errors() {
+        let e = ServiceError::from(vec![domain::document::DocumentError {
+            field: "document.number",
+            code: "resident_id.check_digit",
+            detail: "the check character does not match".into(),
+        }]);
+        let ServiceError::Invalid { code, errors } = e else {
+            panic!("invalid");
+        };
+        assert_eq!(code, VALIDATION_FAILED);
+        assert_eq!(errors[0].field, "document.number");
+    }
+}

@@ -1,0 +1,61 @@
+//! The use cases of Yuekang, one folder per area: each authorises, loads the facts it needs,
+//! decides through a pure decider and appends through `commands`, or reads a read model.
+//! Shared by the HTTP routes and the command line; knows nothing of HTTP (refusals are
+//! [`ServiceError`] kinds with stable codes).
+
+pub mod audit;
+pub mod auth;
+pub mod citizens;
+pub mod error;
+pub mod feed;
+pub mod orgs;
+pub mod page;
+pub mod service_accounts;
+pub mod streams;
+mod support;
+pub mod venues;
+
+use std::sync::Arc;
+
+use commands::CommandBus;
+use crypto::keys::Keys;
+use crypto::vault::Vault;
+use event_store::Database;
+use time::OffsetDateTime;
+
+pub use error::{FieldError, ServiceError, ServiceResult};
+pub use support::Done;
+
+/// What every use case works with: the command bus (store and clock), the read models'
+/// database, the keys and the personal-data vault.
+#[derive(Clone)]
+pub struct Services {
+    pub bus: CommandBus,
+    pub db: Database,
+    pub keys: Arc<Keys>,
+    pub vault: Vault,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Use cases over `bus` (whose store lives in `db`), with `keys` and a vault over `db`.
+    pub fn new(bus: CommandBus, db: Database, keys: Arc<Keys>) -> Self {
+        let vault = Vault::new(db.clone(), keys.master_key);
+        Self {
+            bus,
+            db,
+            keys,
+            vault,
+        }
+    }
+
+    /// The clock's now.
+    pub fn now(&self) -> OffsetDateTime {
+        self.bus.clock().now()
+    }
+}

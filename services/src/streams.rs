@@ -1,0 +1,97 @@
+//! The catalogue of stream names: every stream the use cases read or append to is named
+//! here, and nowhere else (categories are `domain::streams` constants, which the projections
+//! match on too).
+
+use domain::code::BindingCode;
+use domain::identity::{DocumentDigest, FeedRecordId, PersonId};
+use domain::org::OrgId;
+use domain::region::RegionCode;
+use domain::streams as category;
+use domain::venue::VenueId;
+use event_store::StreamId;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// A registered identity, by the keyed digest of its document.
+pub fn identity(digest: &DocumentDigest) -> StreamId {
+    StreamId::of(category::IDENTITY, digest)
+}
+
+/// A person: family links, declarations, entries.
+pub fn person(person: PersonId) -> StreamId {
+    StreamId::of(category::PERSON, person)
+}
+
+/// Who read a person's data.
+pub fn access(person: PersonId) -> StreamId {
+    StreamId::of(category::ACCESS, person)
+}
+
+/// One identity assertion, spent once (issuer and id hashed, so any `jti` makes a stream id).
+pub fn assertion(issuer: &str, jti: &str) -> StreamId {
+    let mut h = Sha256::new();
+    h.update(issuer.as_bytes());
+    h.update([0]);
+    h.update(jti.as_bytes());
+    StreamId::of(category::ASSERTION, &hex::encode(h.finalize())[..40])
+}
+
+/// A region's admin appointments.
+pub fn region(region: &RegionCode) -> StreamId {
+    StreamId::of(category::REGION, region)
+}
+
+/// One red-code feed record, accepted once.
+pub fn feed_record(id: &FeedRecordId) -> StreamId {
+    StreamId::of(category::FEED_RECORD, id)
+}
+
+/// The claim on a binding code (any kind).
+pub fn code(code: &BindingCode) -> StreamId {
+    StreamId::of(category::CODE, code)
+}
+
+/// An organisation.
+pub fn org(org: OrgId) -> StreamId {
+    StreamId::of(category::ORG, org)
+}
+
+/// The claim "administers an organisation" of one person.
+pub fn org_admin(admin: PersonId) -> StreamId {
+    StreamId::of(category::ORG_ADMIN, admin)
+}
+
+/// One person's binding to one organisation.
+pub fn org_membership(org: OrgId, person: PersonId) -> StreamId {
+    StreamId::of(category::ORG_MEMBER, format!("{org}-{person}"))
+}
+
+/// A venue.
+pub fn venue(venue: VenueId) -> StreamId {
+    StreamId::of(category::VENUE, venue)
+}
+
+/// The claim "administers a venue" of one person.
+pub fn venue_admin(admin: PersonId) -> StreamId {
+    StreamId::of(category::VENUE_ADMIN, admin)
+}
+
+/// One inspector's binding to one venue.
+pub fn inspection(venue: VenueId, inspector: PersonId) -> StreamId {
+    StreamId::of(category::VENUE_MEMBER, format!("{venue}-{inspector}"))
+}
+
+/// One scan of a citizen's code (and the check recorded on it).
+pub fn scan(scan_id: Uuid) -> StreamId {
+    StreamId::of(category::SCAN, scan_id)
+}
+
+/// One quick check-in.
+pub fn check_in(check_id: Uuid) -> StreamId {
+    StreamId::of(category::CHECKIN, check_id)
+}
+
+/// A service account.
+pub fn service_account(account_id: Uuid) -> StreamId {
+    StreamId::of(category::SERVICE_ACCOUNT, account_id)
+}

@@ -24,6 +24,16 @@ fn refuse(field: &'static str, code: &'static str, detail: impl Into<String>) ->
     }
 }
 
+impl crate::refusal::Refusal for DocumentError {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn kind(&self) -> crate::refusal::RefusalKind {
+        crate::refusal::RefusalKind::Invalid { field: self.field }
+    }
+}
+
 const NUMBER: &str = "document.number";
 
 /// Sex, as the resident ID records it.
@@ -369,6 +379,20 @@ mod tests {
     use time::macros::date;
 
     const TODAY: Date = date!(2026 - 03 - 02);
+
+    #[test]
+    fn a_refused_field_is_an_invalid_refusal_with_its_rule() {
+        use crate::refusal::{Refusal, RefusalKind};
+        let error = Passport::parse("X1").expect_err("bad passport");
+        assert_eq!(error.code(), "passport.format");
+        assert_eq!(
+            error.kind(),
+            RefusalKind::Invalid {
+                field: "document.number"
+            }
+        );
+        assert!(error.extensions().is_empty());
+    }
 
     fn with_check(first17: &str) -> String {
         let mut digits = [0u8; 17];

@@ -12,6 +12,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::document::Sex;
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::sealed::Sealed;
 use crate::Decider;
 
@@ -433,6 +434,36 @@ pub enum IdentityError {
     },
     #[error("a decision needs a detail of 1 to 500 characters")]
     DecisionDetail,
+}
+
+impl Refusal for IdentityError {
+    fn code(&self) -> &'static str {
+        match self {
+            IdentityError::AlreadyRegistered(_) => "person.already_registered",
+            IdentityError::ReasonNotActive(_) => "appeal.reason_not_active",
+            IdentityError::NotRegistered => FORBIDDEN,
+            IdentityError::AppealAlreadyOpen(_) => "appeal.already_open",
+            IdentityError::UnknownAppeal => "appeal.unknown",
+            IdentityError::AppealAlreadyDecided => "appeal.already_decided",
+            IdentityError::AppealMoot => "appeal.moot",
+            IdentityError::ReleasePrecedesHit { .. } => "feed.release_precedes_hit",
+            IdentityError::DecisionDetail => "decision.detail",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            IdentityError::AlreadyRegistered(_)
+            | IdentityError::ReasonNotActive(_)
+            | IdentityError::AppealAlreadyOpen(_)
+            | IdentityError::AppealAlreadyDecided
+            | IdentityError::AppealMoot
+            | IdentityError::ReleasePrecedesHit { .. } => RefusalKind::Conflict,
+            IdentityError::NotRegistered => RefusalKind::Forbidden,
+            IdentityError::UnknownAppeal => RefusalKind::NotFound,
+            IdentityError::DecisionDetail => RefusalKind::Invalid { field: "detail" },
+        }
+    }
 }
 
 /// The identity aggregate.
@@ -1105,6 +1136,61 @@ mod tests {
     }
 
     #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let conflict = RefusalKind::Conflict;
+        let table = [
+            (
+                IdentityError::AlreadyRegistered(person()),
+                "person.already_registered",
+                conflict,
+            ),
+            (
+                IdentityError::ReasonNotActive(RedReason::Confirmed),
+                "appeal.reason_not_active",
+                conflict,
+            ),
+            (
+                IdentityError::NotRegistered,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+            (
+                IdentityError::AppealAlreadyOpen(RedReason::Confirmed),
+                "appeal.already_open",
+                conflict,
+            ),
+            (
+                IdentityError::UnknownAppeal,
+                "appeal.unknown",
+                RefusalKind::NotFound,
+            ),
+            (
+                IdentityError::AppealAlreadyDecided,
+                "appeal.already_decided",
+                conflict,
+            ),
+            (IdentityError::AppealMoot, "appeal.moot", conflict),
+            (
+                IdentityError::ReleasePrecedesHit {
+                    reason: RedReason::Confirmed,
+                    since: AT,
+                },
+                "feed.release_precedes_hit",
+                conflict,
+            ),
+            (
+                IdentityError::DecisionDetail,
+                "decision.detail",
+                RefusalKind::Invalid { field: "detail" },
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
+    }
+
+    #[test]
     fn reasons_round_trip_their_wire_names() {
         for reason in RedReason::ALL {
             assert_eq!(RedReason::parse(reason.as_str()), Some(reason));
@@ -1148,6 +1234,20 @@ pub enum FeedRecordState {
 pub enum FeedRecordError {
     #[error("this record id was already accepted")]
     Duplicate,
+}
+
+impl Refusal for FeedRecordError {
+    fn code(&self) -> &'static str {
+        match self {
+            FeedRecordError::Duplicate => "feed.duplicate",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            FeedRecordError::Duplicate => RefusalKind::Conflict,
+        }
+    }
 }
 
 impl Decider for FeedRecord {
@@ -1201,5 +1301,12 @@ mod feed_record_tests {
         Given::<FeedRecord>::events(vec![accepted])
             .when(&claim)
             .then_error(FeedRecordError::Duplicate);
+        assert_eq!(
+            (
+                FeedRecordError::Duplicate.code(),
+                FeedRecordError::Duplicate.kind()
+            ),
+            ("feed.duplicate", RefusalKind::Conflict)
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod health;
 pub mod identity;
 pub mod org;
 pub mod person;
+pub mod refusal;
 pub mod region;
 pub mod sealed;
 pub mod service_account;
@@ -25,3 +26,4 @@ pub mod week;
 
 pub use decider::{Decider, Given};
 pub use event::{DomainEvent, EncodedEvent, EventDecodeError};
+pub use refusal::{Refusal, RefusalKind};

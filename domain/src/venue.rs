@@ -14,6 +14,7 @@ use crate::code::BindingCode;
 use crate::document::{DocumentError, Sex};
 use crate::health::Band;
 use crate::identity::PersonId;
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::region::RegionCode;
 use crate::sealed::Sealed;
 use crate::week;
@@ -295,6 +296,43 @@ pub enum VenueError {
     SuccessorIsAdmin,
 }
 
+impl Refusal for VenueError {
+    fn code(&self) -> &'static str {
+        match self {
+            VenueError::AlreadyCreated => "venue.exists",
+            VenueError::Unknown => "venue.unknown",
+            VenueError::NotAdmin => FORBIDDEN,
+            VenueError::NothingToChange => "venue.nothing_to_change",
+            VenueError::WeeklyEditLimit { .. } => "venue.weekly_edit_limit",
+            VenueError::SuccessorIsAdmin => "venue.successor_is_admin",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            VenueError::AlreadyCreated
+            | VenueError::WeeklyEditLimit { .. }
+            | VenueError::SuccessorIsAdmin => RefusalKind::Conflict,
+            VenueError::Unknown => RefusalKind::NotFound,
+            VenueError::NotAdmin => RefusalKind::Forbidden,
+            VenueError::NothingToChange => RefusalKind::Invalid { field: "body" },
+        }
+    }
+
+    fn extensions(&self) -> Vec<(&'static str, String)> {
+        match self {
+            VenueError::WeeklyEditLimit { next_allowed_at } => {
+                vec![("next_allowed_at", week::cst_rfc3339(*next_allowed_at))]
+            }
+            VenueError::AlreadyCreated
+            | VenueError::Unknown
+            | VenueError::NotAdmin
+            | VenueError::NothingToChange
+            | VenueError::SuccessorIsAdmin => Vec::new(),
+        }
+    }
+}
+
 /// The venue aggregate.
 #[derive(Debug)]
 pub struct Venue;
@@ -473,6 +511,20 @@ pub enum InspectionState {
 pub enum InspectionError {
     #[error("not an inspector of this venue")]
     NotBound,
+}
+
+impl Refusal for InspectionError {
+    fn code(&self) -> &'static str {
+        match self {
+            InspectionError::NotBound => "venue.not_bound",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            InspectionError::NotBound => RefusalKind::NotFound,
+        }
+    }
 }
 
 /// An inspector's binding to a venue.
@@ -689,6 +741,30 @@ pub enum ScanError {
     Expired,
     #[error("a check was already recorded for this scan; scan again for a new check")]
     AlreadyChecked,
+}
+
+impl Refusal for ScanError {
+    fn code(&self) -> &'static str {
+        match self {
+            ScanError::Unknown => "scan.unknown",
+            ScanError::AlreadyScanned => "scan.exists",
+            ScanError::NotTheScanner => FORBIDDEN,
+            ScanError::OtherVenue => "scan.other_venue",
+            ScanError::Expired => "scan.expired",
+            ScanError::AlreadyChecked => "check.already_recorded",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ScanError::Unknown => RefusalKind::NotFound,
+            ScanError::NotTheScanner => RefusalKind::Forbidden,
+            ScanError::AlreadyScanned
+            | ScanError::OtherVenue
+            | ScanError::Expired
+            | ScanError::AlreadyChecked => RefusalKind::Conflict,
+        }
+    }
 }
 
 /// A scan of a citizen's code at a venue, and the check made on it.
@@ -1030,6 +1106,67 @@ mod tests {
         Given::<Scan>::nothing()
             .when(&check(5, venue(), AT))
             .then_error(ScanError::Unknown);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let conflict = RefusalKind::Conflict;
+        let limit = VenueError::WeeklyEditLimit {
+            next_allowed_at: datetime!(2026-03-09 00:00 +08:00),
+        };
+        let venue_table = [
+            (VenueError::AlreadyCreated, "venue.exists", conflict),
+            (VenueError::Unknown, "venue.unknown", RefusalKind::NotFound),
+            (
+                VenueError::NotAdmin,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+            (
+                VenueError::NothingToChange,
+                "venue.nothing_to_change",
+                RefusalKind::Invalid { field: "body" },
+            ),
+            (limit.clone(), "venue.weekly_edit_limit", conflict),
+            (
+                VenueError::SuccessorIsAdmin,
+                "venue.successor_is_admin",
+                conflict,
+            ),
+        ];
+        for (error, code, kind) in venue_table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+        }
+        assert_eq!(
+            limit.extensions(),
+            vec![("next_allowed_at", "2026-03-09T00:00:00+08:00".to_owned())]
+        );
+        assert!(VenueError::NotAdmin.extensions().is_empty());
+        let error = InspectionError::NotBound;
+        assert_eq!(
+            (error.code(), error.kind()),
+            ("venue.not_bound", RefusalKind::NotFound)
+        );
+        let scan_table = [
+            (ScanError::Unknown, "scan.unknown", RefusalKind::NotFound),
+            (ScanError::AlreadyScanned, "scan.exists", conflict),
+            (
+                ScanError::NotTheScanner,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+            (ScanError::OtherVenue, "scan.other_venue", conflict),
+            (ScanError::Expired, "scan.expired", conflict),
+            (
+                ScanError::AlreadyChecked,
+                "check.already_recorded",
+                conflict,
+            ),
+        ];
+        for (error, code, kind) in scan_table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Natural weeks and days in China Standard Time (UTC+8): Monday 00:00 to Sunday 24:00.
 
+use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset, Weekday};
 
 /// China Standard Time.
@@ -38,6 +39,11 @@ pub fn weekly_edit_allowed(
     }
 }
 
+/// `t` as RFC 3339 in CST (`2026-03-09T00:00:00+08:00`), as answers show instants.
+pub fn cst_rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(CST).format(&Rfc3339).unwrap_or_default()
+}
+
 /// The weekday of `t` in CST.
 pub fn weekday(t: OffsetDateTime) -> Weekday {
     t.to_offset(CST).weekday()
@@ -66,6 +72,14 @@ mod tests {
         assert_eq!(
             next_week_start(datetime!(2026-03-02 09:00 +08:00)).to_string(),
             "2026-03-09 0:00:00.0 +08:00:00"
+        );
+    }
+
+    #[test]
+    fn instants_are_shown_in_cst() {
+        assert_eq!(
+            cst_rfc3339(datetime!(2026-03-08 16:30 UTC)),
+            "2026-03-09T00:30:00+08:00"
         );
     }
 }

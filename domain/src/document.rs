@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
+use crate::demographics::Sex;
+
 /// Why a document number or phone was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {detail}")]
@@ -35,14 +37,6 @@ impl crate::refusal::Refusal for DocumentError {
 }
 
 const NUMBER: &str = "document.number";
-
-/// Sex, as the resident ID records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Male,
-    Female,
-}
 
 /// Province-level codes of GB/T 2260 (with 71 Taiwan, 81 Hong Kong, 82 Macao, and 83 used by
 /// residence permits for Taiwan residents).

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::document::Sex;
+use crate::demographics::Sex;
 use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::sealed::Sealed;
 use crate::Decider;
@@ -399,6 +399,13 @@ impl IdentityState {
             IdentityState::Registered { person_id, .. } => Some(*person_id),
             IdentityState::Absent | IdentityState::Unregistered { .. } => None,
         }
+    }
+
+    /// The active red reasons (none while nothing is recorded).
+    pub fn active_reasons(&self) -> Vec<RedReason> {
+        self.red()
+            .map(|red| red.reasons.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     pub fn red(&self) -> Option<&RedStatus> {

@@ -7,11 +7,12 @@
 //! natural week (CST). A handover moves the admin claim to the successor in one append.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::code::BindingCode;
-use crate::document::{DocumentError, Sex};
+use crate::demographics::Demographics;
+use crate::document::DocumentError;
 use crate::health::Band;
 use crate::identity::PersonId;
 use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
@@ -592,52 +593,6 @@ impl Decider for Inspection {
     }
 }
 
-/// An age band of the venue statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AgeBand {
-    #[serde(rename = "0-17")]
-    Under18,
-    #[serde(rename = "18-39")]
-    From18To39,
-    #[serde(rename = "40-59")]
-    From40To59,
-    #[serde(rename = "60+")]
-    From60,
-}
-
-impl AgeBand {
-    /// The band of someone born on `born`, on `day`.
-    pub fn on(born: Date, day: Date) -> Self {
-        let mut age = day.year() - born.year();
-        if (u8::from(day.month()), day.day()) < (u8::from(born.month()), born.day()) {
-            age -= 1;
-        }
-        match age {
-            ..=17 => AgeBand::Under18,
-            18..=39 => AgeBand::From18To39,
-            40..=59 => AgeBand::From40To59,
-            _ => AgeBand::From60,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgeBand::Under18 => "0-17",
-            AgeBand::From18To39 => "18-39",
-            AgeBand::From40To59 => "40-59",
-            AgeBand::From60 => "60+",
-        }
-    }
-}
-
-/// What the statistics may know of a checked person: sex and age band (from the
-/// document), never who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Demographics {
-    pub sex: Option<Sex>,
-    pub age_band: Option<AgeBand>,
-}
-
 /// How long a scan may be followed by a check or a declaration view.
 pub const SCAN_VALIDITY: time::Duration = time::Duration::minutes(30);
 
@@ -908,8 +863,9 @@ impl crate::DomainEvent for CheckInEvent {}
 mod tests {
     use super::*;
     use crate::code::CodeKind;
+    use crate::demographics::{AgeBand, Sex};
     use crate::Given;
-    use time::macros::{date, datetime};
+    use time::macros::datetime;
 
     const AT: OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);
 
@@ -1167,15 +1123,5 @@ mod tests {
             assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
             assert!(error.extensions().is_empty());
         }
-    }
-
-    #[test]
-    fn age_bands_turn_on_birthdays() {
-        let day = date!(2026 - 03 - 02);
-        assert_eq!(AgeBand::on(date!(2008 - 03 - 03), day), AgeBand::Under18);
-        assert_eq!(AgeBand::on(date!(2008 - 03 - 02), day), AgeBand::From18To39);
-        assert_eq!(AgeBand::on(date!(1986 - 03 - 02), day), AgeBand::From40To59);
-        assert_eq!(AgeBand::on(date!(1966 - 03 - 03), day), AgeBand::From40To59);
-        assert_eq!(AgeBand::on(date!(1966 - 03 - 02), day), AgeBand::From60);
     }
 }

@@ -1,13 +1,18 @@
 //! Natural weeks and days in China Standard Time (UTC+8): Monday 00:00 to Sunday 24:00.
 
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
 
 /// China Standard Time.
 pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
 };
+
+/// The day (CST) holding the instant `now`.
+pub fn today(now: OffsetDateTime) -> Date {
+    now.to_offset(CST).date()
+}
 
 /// Monday 00:00 CST of the natural week holding `t`, as an instant at +08:00.
 pub fn week_start(t: OffsetDateTime) -> OffsetDateTime {
@@ -72,6 +77,19 @@ mod tests {
         assert_eq!(
             next_week_start(datetime!(2026-03-02 09:00 +08:00)).to_string(),
             "2026-03-09 0:00:00.0 +08:00:00"
+        );
+    }
+
+    #[test]
+    fn the_day_of_an_instant_is_its_cst_day() {
+        use time::macros::date;
+        assert_eq!(
+            today(datetime!(2026-03-08 16:00 UTC)),
+            date!(2026 - 03 - 09)
+        );
+        assert_eq!(
+            today(datetime!(2026-03-08 15:59:59 UTC)),
+            date!(2026 - 03 - 08)
         );
     }
 

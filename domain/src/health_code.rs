@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn an_identity_is_red_from_a_hit_until_its_release() {
         let at = time::macros::datetime!(2026-03-02 09:00 +08:00);
-        let record = crate::identity::FeedRecordId::parse("r1").expect("record id");
+        let record = crate::feed::FeedRecordId::parse("r1").expect("record id");
         let hit = IdentityEvent::RedReasonHit {
             record_id: record.clone(),
             reason: RedReason::CloseContact,

@@ -14,6 +14,7 @@ pub mod demographics;
 pub mod divisions;
 pub mod document;
 pub mod event;
+pub mod feed;
 pub mod health;
 pub mod health_code;
 pub mod identity;

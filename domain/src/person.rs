@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::document::DocumentDigest;
 use crate::health::{Declaration, Entry};
-use crate::identity::{DocumentDigest, PersonId};
+use crate::identity::PersonId;
 use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::Decider;
 

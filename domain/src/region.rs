@@ -7,8 +7,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::document::DocumentDigest;
 use crate::document::DocumentError;
-use crate::identity::{DocumentDigest, PersonId};
+use crate::identity::PersonId;
 use crate::refusal::{Refusal, RefusalKind};
 use crate::sealed::Sealed;
 use crate::Decider;

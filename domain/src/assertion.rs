@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::refusal::{Refusal, RefusalKind};
 use crate::Decider;
 
 /// What an assertion was used for.
@@ -45,6 +46,20 @@ pub enum AssertionState {
 pub enum AssertionError {
     #[error("this identity assertion was already used; ask the provider for a new one")]
     Replayed,
+}
+
+impl Refusal for AssertionError {
+    fn code(&self) -> &'static str {
+        match self {
+            AssertionError::Replayed => "assertion.replayed",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            AssertionError::Replayed => RefusalKind::Unauthorized,
+        }
+    }
 }
 
 /// The once-only use of an assertion.
@@ -107,5 +122,18 @@ mod tests {
         Given::<Assertion>::events(vec![used])
             .when(&use_it)
             .then_error(AssertionError::Replayed);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let table = [(
+            AssertionError::Replayed,
+            "assertion.replayed",
+            RefusalKind::Unauthorized,
+        )];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::refusal::{Refusal, RefusalKind};
 use crate::Decider;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,23 @@ pub enum ClaimError {
     Held(Uuid),
     #[error("nothing is claimed")]
     Free,
+}
+
+/// The use cases name what is held (`org.admin_has_org`, `venue.admin_has_venue`,
+/// `venue.successor_has_venue`, `code.taken`); these are the codes of a bare claim.
+impl Refusal for ClaimError {
+    fn code(&self) -> &'static str {
+        match self {
+            ClaimError::Held(_) => "claim.held",
+            ClaimError::Free => "claim.free",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ClaimError::Held(_) | ClaimError::Free => RefusalKind::Conflict,
+        }
+    }
 }
 
 /// A claim.
@@ -121,5 +139,22 @@ mod tests {
         Given::<Claim>::nothing()
             .when(&ClaimCommand::Release { at: AT })
             .then_error(ClaimError::Free);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let holder = Uuid::from_u128(1);
+        let table = [
+            (ClaimError::Held(holder), "claim.held"),
+            (ClaimError::Free, "claim.free"),
+        ];
+        for (error, code) in table {
+            assert_eq!(
+                (error.code(), error.kind()),
+                (code, RefusalKind::Conflict),
+                "{error:?}"
+            );
+            assert!(error.extensions().is_empty());
+        }
     }
 }

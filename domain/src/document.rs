@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
+use crate::demographics::Sex;
+
 /// Why a document number or phone was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {detail}")]
@@ -24,14 +26,57 @@ fn refuse(field: &'static str, code: &'static str, detail: impl Into<String>) ->
     }
 }
 
+impl crate::refusal::Refusal for DocumentError {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn kind(&self) -> crate::refusal::RefusalKind {
+        crate::refusal::RefusalKind::Invalid { field: self.field }
+    }
+}
+
 const NUMBER: &str = "document.number";
 
-/// Sex, as the resident ID records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Male,
-    Female,
+/// The keyed hash (HMAC-SHA256, lowercase hex) of `kind:number`: how a person is found by
+/// document without the document being stored in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DocumentDigest(String);
+
+impl DocumentDigest {
+    /// Accepts 64 lowercase hex characters.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
+        let raw = raw.into();
+        if raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(Self(raw))
+        } else {
+            Err("a document digest is 64 lowercase hex characters".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DocumentDigest {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+}
+
+impl From<DocumentDigest> for String {
+    fn from(d: DocumentDigest) -> String {
+        d.0
+    }
+}
+
+impl std::fmt::Display for DocumentDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// Province-level codes of GB/T 2260 (with 71 Taiwan, 81 Hong Kong, 82 Macao, and 83 used by
@@ -369,6 +414,27 @@ mod tests {
     use time::macros::date;
 
     const TODAY: Date = date!(2026 - 03 - 02);
+
+    #[test]
+    fn digests_are_parsed() {
+        assert!(DocumentDigest::parse("a".repeat(64)).is_ok());
+        assert!(DocumentDigest::parse("A".repeat(64)).is_err());
+        assert!(DocumentDigest::parse("a".repeat(63)).is_err());
+    }
+
+    #[test]
+    fn a_refused_field_is_an_invalid_refusal_with_its_rule() {
+        use crate::refusal::{Refusal, RefusalKind};
+        let error = Passport::parse("X1").expect_err("bad passport");
+        assert_eq!(error.code(), "passport.format");
+        assert_eq!(
+            error.kind(),
+            RefusalKind::Invalid {
+                field: "document.number"
+            }
+        );
+        assert!(error.extensions().is_empty());
+    }
 
     fn with_check(first17: &str) -> String {
         let mut digits = [0u8; 17];

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::document::Sex;
+use crate::demographics::Sex;
+use crate::feed::FeedRecordId;
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::sealed::Sealed;
 use crate::Decider;
 
@@ -38,47 +40,6 @@ impl PersonId {
 impl std::fmt::Display for PersonId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// The keyed hash (HMAC-SHA256, lowercase hex) of `kind:number`: how a person is found by
-/// document without the document being stored in clear.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DocumentDigest(String);
-
-impl DocumentDigest {
-    /// Accepts 64 lowercase hex characters.
-    pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
-        let raw = raw.into();
-        if raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            Ok(Self(raw))
-        } else {
-            Err("a document digest is 64 lowercase hex characters".into())
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for DocumentDigest {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        Self::parse(raw)
-    }
-}
-
-impl From<DocumentDigest> for String {
-    fn from(d: DocumentDigest) -> String {
-        d.0
-    }
-}
-
-impl std::fmt::Display for DocumentDigest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -152,51 +113,6 @@ impl RedReason {
             | RedReason::HomeQuarantine => true,
             RedReason::Confirmed | RedReason::Suspected => false,
         }
-    }
-}
-
-/// A feed record's id, unique across all records the feed ever sends: 1 to 64 characters of
-/// letters, digits, `.`, `_`, `:` and `-`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct FeedRecordId(String);
-
-impl FeedRecordId {
-    pub fn parse(raw: impl Into<String>) -> Result<Self, &'static str> {
-        let raw = raw.into();
-        if raw.is_empty() || raw.len() > 64 {
-            return Err("a record id has 1 to 64 characters");
-        }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-        {
-            return Err("a record id uses only letters, digits, '.', '_', ':' and '-'");
-        }
-        Ok(Self(raw))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for FeedRecordId {
-    type Error = &'static str;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(raw)
-    }
-}
-
-impl From<FeedRecordId> for String {
-    fn from(id: FeedRecordId) -> String {
-        id.0
-    }
-}
-
-impl std::fmt::Display for FeedRecordId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -400,6 +316,13 @@ impl IdentityState {
         }
     }
 
+    /// The active red reasons (none while nothing is recorded).
+    pub fn active_reasons(&self) -> Vec<RedReason> {
+        self.red()
+            .map(|red| red.reasons.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     pub fn red(&self) -> Option<&RedStatus> {
         match self {
             IdentityState::Absent => None,
@@ -433,6 +356,36 @@ pub enum IdentityError {
     },
     #[error("a decision needs a detail of 1 to 500 characters")]
     DecisionDetail,
+}
+
+impl Refusal for IdentityError {
+    fn code(&self) -> &'static str {
+        match self {
+            IdentityError::AlreadyRegistered(_) => "person.already_registered",
+            IdentityError::ReasonNotActive(_) => "appeal.reason_not_active",
+            IdentityError::NotRegistered => FORBIDDEN,
+            IdentityError::AppealAlreadyOpen(_) => "appeal.already_open",
+            IdentityError::UnknownAppeal => "appeal.unknown",
+            IdentityError::AppealAlreadyDecided => "appeal.already_decided",
+            IdentityError::AppealMoot => "appeal.moot",
+            IdentityError::ReleasePrecedesHit { .. } => "feed.release_precedes_hit",
+            IdentityError::DecisionDetail => "decision.detail",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            IdentityError::AlreadyRegistered(_)
+            | IdentityError::ReasonNotActive(_)
+            | IdentityError::AppealAlreadyOpen(_)
+            | IdentityError::AppealAlreadyDecided
+            | IdentityError::AppealMoot
+            | IdentityError::ReleasePrecedesHit { .. } => RefusalKind::Conflict,
+            IdentityError::NotRegistered => RefusalKind::Forbidden,
+            IdentityError::UnknownAppeal => RefusalKind::NotFound,
+            IdentityError::DecisionDetail => RefusalKind::Invalid { field: "detail" },
+        }
+    }
 }
 
 /// The identity aggregate.
@@ -1094,14 +1047,58 @@ mod tests {
     }
 
     #[test]
-    fn record_ids_and_digests_are_parsed() {
-        assert!(FeedRecordId::parse("PSB-2026:0001_a.b").is_ok());
-        assert!(FeedRecordId::parse("").is_err());
-        assert!(FeedRecordId::parse("has space").is_err());
-        assert!(FeedRecordId::parse("x".repeat(65)).is_err());
-        assert!(DocumentDigest::parse("a".repeat(64)).is_ok());
-        assert!(DocumentDigest::parse("A".repeat(64)).is_err());
-        assert!(DocumentDigest::parse("a".repeat(63)).is_err());
+    fn every_refusal_says_its_code_and_kind() {
+        let conflict = RefusalKind::Conflict;
+        let table = [
+            (
+                IdentityError::AlreadyRegistered(person()),
+                "person.already_registered",
+                conflict,
+            ),
+            (
+                IdentityError::ReasonNotActive(RedReason::Confirmed),
+                "appeal.reason_not_active",
+                conflict,
+            ),
+            (
+                IdentityError::NotRegistered,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+            (
+                IdentityError::AppealAlreadyOpen(RedReason::Confirmed),
+                "appeal.already_open",
+                conflict,
+            ),
+            (
+                IdentityError::UnknownAppeal,
+                "appeal.unknown",
+                RefusalKind::NotFound,
+            ),
+            (
+                IdentityError::AppealAlreadyDecided,
+                "appeal.already_decided",
+                conflict,
+            ),
+            (IdentityError::AppealMoot, "appeal.moot", conflict),
+            (
+                IdentityError::ReleasePrecedesHit {
+                    reason: RedReason::Confirmed,
+                    since: AT,
+                },
+                "feed.release_precedes_hit",
+                conflict,
+            ),
+            (
+                IdentityError::DecisionDetail,
+                "decision.detail",
+                RefusalKind::Invalid { field: "detail" },
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
     }
 
     #[test]
@@ -1111,95 +1108,5 @@ mod tests {
             assert!(!reason.guidance().is_empty());
         }
         assert_eq!(RedReason::parse("flu"), None);
-    }
-}
-
-/// The claim on a feed record id (stream `feed-record-<id>`): a record is applied once; the
-/// same id again is a duplicate, whatever it carries.
-#[derive(Debug)]
-pub struct FeedRecord;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimFeedRecord {
-    pub digest: DocumentDigest,
-    pub at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum FeedRecordEvent {
-    FeedRecordAccepted {
-        digest: DocumentDigest,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
-    },
-}
-
-impl crate::DomainEvent for FeedRecordEvent {}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "stage", rename_all = "snake_case")]
-pub enum FeedRecordState {
-    New,
-    Accepted,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FeedRecordError {
-    #[error("this record id was already accepted")]
-    Duplicate,
-}
-
-impl Decider for FeedRecord {
-    type Command = ClaimFeedRecord;
-    type Event = FeedRecordEvent;
-    type State = FeedRecordState;
-    type Error = FeedRecordError;
-
-    fn initial() -> FeedRecordState {
-        FeedRecordState::New
-    }
-
-    fn decide(
-        command: &ClaimFeedRecord,
-        state: &FeedRecordState,
-    ) -> Result<Vec<FeedRecordEvent>, FeedRecordError> {
-        match state {
-            FeedRecordState::Accepted => Err(FeedRecordError::Duplicate),
-            FeedRecordState::New => Ok(vec![FeedRecordEvent::FeedRecordAccepted {
-                digest: command.digest.clone(),
-                at: command.at,
-            }]),
-        }
-    }
-
-    fn evolve(_state: FeedRecordState, event: &FeedRecordEvent) -> FeedRecordState {
-        match event {
-            FeedRecordEvent::FeedRecordAccepted { .. } => FeedRecordState::Accepted,
-        }
-    }
-}
-
-#[cfg(test)]
-mod feed_record_tests {
-    use super::*;
-    use crate::Given;
-    use time::macros::datetime;
-
-    #[test]
-    fn a_record_id_is_accepted_once() {
-        let at = datetime!(2026-03-02 09:00 +08:00);
-        let digest = DocumentDigest::parse("e".repeat(64)).expect("digest");
-        let claim = ClaimFeedRecord {
-            digest: digest.clone(),
-            at,
-        };
-        let accepted = FeedRecordEvent::FeedRecordAccepted { digest, at };
-        Given::<FeedRecord>::nothing()
-            .when(&claim)
-            .then(vec![accepted.clone()]);
-        Given::<FeedRecord>::events(vec![accepted])
-            .when(&claim)
-            .then_error(FeedRecordError::Duplicate);
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::code::BindingCode;
 use crate::document::DocumentError;
 use crate::identity::PersonId;
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::region::RegionCode;
 use crate::sealed::Sealed;
 use crate::week;
@@ -210,6 +211,39 @@ pub enum OrgError {
     WeeklyEditLimit { next_allowed_at: OffsetDateTime },
 }
 
+impl Refusal for OrgError {
+    fn code(&self) -> &'static str {
+        match self {
+            OrgError::AlreadyRegistered => "org.exists",
+            OrgError::Unknown => "org.unknown",
+            OrgError::NotAdmin => FORBIDDEN,
+            OrgError::NothingToChange => "org.nothing_to_change",
+            OrgError::WeeklyEditLimit { .. } => "org.weekly_edit_limit",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            OrgError::AlreadyRegistered | OrgError::WeeklyEditLimit { .. } => RefusalKind::Conflict,
+            OrgError::Unknown => RefusalKind::NotFound,
+            OrgError::NotAdmin => RefusalKind::Forbidden,
+            OrgError::NothingToChange => RefusalKind::Invalid { field: "body" },
+        }
+    }
+
+    fn extensions(&self) -> Vec<(&'static str, String)> {
+        match self {
+            OrgError::WeeklyEditLimit { next_allowed_at } => {
+                vec![("next_allowed_at", week::cst_rfc3339(*next_allowed_at))]
+            }
+            OrgError::AlreadyRegistered
+            | OrgError::Unknown
+            | OrgError::NotAdmin
+            | OrgError::NothingToChange => Vec::new(),
+        }
+    }
+}
+
 /// The organisation aggregate.
 #[derive(Debug)]
 pub struct Org;
@@ -333,6 +367,20 @@ pub enum MembershipState {
 pub enum MembershipError {
     #[error("you are not bound to this organisation")]
     NotBound,
+}
+
+impl Refusal for MembershipError {
+    fn code(&self) -> &'static str {
+        match self {
+            MembershipError::NotBound => "org.not_bound",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            MembershipError::NotBound => RefusalKind::NotFound,
+        }
+    }
 }
 
 /// A member's binding to an org.
@@ -547,6 +595,46 @@ mod tests {
         Given::<Membership>::nothing()
             .when(&MembershipCommand::Unbind { at })
             .then_error(MembershipError::NotBound);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let limit = OrgError::WeeklyEditLimit {
+            next_allowed_at: datetime!(2026-03-08 16:00 UTC),
+        };
+        let table = [
+            (
+                OrgError::AlreadyRegistered,
+                "org.exists",
+                RefusalKind::Conflict,
+            ),
+            (OrgError::Unknown, "org.unknown", RefusalKind::NotFound),
+            (OrgError::NotAdmin, "auth.forbidden", RefusalKind::Forbidden),
+            (
+                OrgError::NothingToChange,
+                "org.nothing_to_change",
+                RefusalKind::Invalid { field: "body" },
+            ),
+            (
+                limit.clone(),
+                "org.weekly_edit_limit",
+                RefusalKind::Conflict,
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+        }
+        assert!(OrgError::NotAdmin.extensions().is_empty());
+        assert_eq!(
+            limit.extensions(),
+            vec![("next_allowed_at", "2026-03-09T00:00:00+08:00".to_owned())]
+        );
+        let error = MembershipError::NotBound;
+        assert_eq!(
+            (error.code(), error.kind()),
+            ("org.not_bound", RefusalKind::NotFound)
+        );
+        assert!(error.extensions().is_empty());
     }
 
     #[test]

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::document::DocumentDigest;
 use crate::health::{Declaration, Entry};
-use crate::identity::{DocumentDigest, PersonId};
+use crate::identity::PersonId;
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::Decider;
 
 /// How a family member relates to the guardian.
@@ -176,6 +178,29 @@ pub enum PersonError {
     NotFamilyMember,
     #[error("you may declare only for yourself or a member of your family")]
     NotGuardian,
+}
+
+impl Refusal for PersonError {
+    fn code(&self) -> &'static str {
+        match self {
+            PersonError::AlreadyCreated => "person.already_registered",
+            PersonError::Unknown => "person.unknown",
+            PersonError::CannotAddSelf => "family.self",
+            PersonError::AlreadyFamilyMember => "family.already_member",
+            PersonError::NotFamilyMember => "family.not_a_member",
+            PersonError::NotGuardian => FORBIDDEN,
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            PersonError::AlreadyCreated
+            | PersonError::CannotAddSelf
+            | PersonError::AlreadyFamilyMember => RefusalKind::Conflict,
+            PersonError::Unknown | PersonError::NotFamilyMember => RefusalKind::NotFound,
+            PersonError::NotGuardian => RefusalKind::Forbidden,
+        }
+    }
 }
 
 /// The person aggregate.
@@ -543,6 +568,46 @@ mod tests {
             Person::decide_for(id(1), &file(2), &unlinked),
             Err(PersonError::NotGuardian)
         );
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let table = [
+            (
+                PersonError::AlreadyCreated,
+                "person.already_registered",
+                RefusalKind::Conflict,
+            ),
+            (
+                PersonError::Unknown,
+                "person.unknown",
+                RefusalKind::NotFound,
+            ),
+            (
+                PersonError::CannotAddSelf,
+                "family.self",
+                RefusalKind::Conflict,
+            ),
+            (
+                PersonError::AlreadyFamilyMember,
+                "family.already_member",
+                RefusalKind::Conflict,
+            ),
+            (
+                PersonError::NotFamilyMember,
+                "family.not_a_member",
+                RefusalKind::NotFound,
+            ),
+            (
+                PersonError::NotGuardian,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
     }
 
     #[test]

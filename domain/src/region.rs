@@ -7,8 +7,10 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::document::DocumentDigest;
 use crate::document::DocumentError;
-use crate::identity::{DocumentDigest, PersonId};
+use crate::identity::PersonId;
+use crate::refusal::{Refusal, RefusalKind};
 use crate::sealed::Sealed;
 use crate::Decider;
 
@@ -118,6 +120,23 @@ pub enum RegionError {
     AlreadyHeld(RegionCode),
     #[error("the operator appoints only the province admin (region 44)")]
     OperatorOnlyAppointsProvince,
+}
+
+impl Refusal for RegionError {
+    fn code(&self) -> &'static str {
+        match self {
+            RegionError::AlreadyHeld(_) => "region.admin_already_appointed",
+            RegionError::OperatorOnlyAppointsProvince => "region.appointment",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            RegionError::AlreadyHeld(_) | RegionError::OperatorOnlyAppointsProvince => {
+                RefusalKind::Conflict
+            }
+        }
+    }
 }
 
 /// A region's admin seat.
@@ -236,6 +255,28 @@ mod tests {
                 at: AT,
             })
             .then_error(RegionError::OperatorOnlyAppointsProvince);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let table = [
+            (
+                RegionError::AlreadyHeld(province()),
+                "region.admin_already_appointed",
+            ),
+            (
+                RegionError::OperatorOnlyAppointsProvince,
+                "region.appointment",
+            ),
+        ];
+        for (error, code) in table {
+            assert_eq!(
+                (error.code(), error.kind()),
+                (code, RefusalKind::Conflict),
+                "{error:?}"
+            );
+            assert!(error.extensions().is_empty());
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::refusal::{Refusal, RefusalKind};
 use crate::Decider;
 
 /// A service account's id.
@@ -158,6 +159,29 @@ pub enum ServiceAccountError {
     InvalidName(&'static str),
 }
 
+impl Refusal for ServiceAccountError {
+    fn code(&self) -> &'static str {
+        match self {
+            ServiceAccountError::AlreadyExists => "service_account.exists",
+            ServiceAccountError::Unknown => "service_account.unknown",
+            ServiceAccountError::AlreadyRevoked => "service_account.revoked",
+            ServiceAccountError::UnknownRole(_) => "service_account.role",
+            ServiceAccountError::InvalidName(_) => "service_account.name",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ServiceAccountError::AlreadyExists | ServiceAccountError::AlreadyRevoked => {
+                RefusalKind::Conflict
+            }
+            ServiceAccountError::Unknown => RefusalKind::NotFound,
+            ServiceAccountError::UnknownRole(_) => RefusalKind::Invalid { field: "role" },
+            ServiceAccountError::InvalidName(_) => RefusalKind::Invalid { field: "name" },
+        }
+    }
+}
+
 /// The service-account aggregate.
 #[derive(Debug)]
 pub struct ServiceAccount;
@@ -272,6 +296,41 @@ mod tests {
         ])
         .when(&revoke)
         .then_error(ServiceAccountError::AlreadyRevoked);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let table = [
+            (
+                ServiceAccountError::AlreadyExists,
+                "service_account.exists",
+                RefusalKind::Conflict,
+            ),
+            (
+                ServiceAccountError::Unknown,
+                "service_account.unknown",
+                RefusalKind::NotFound,
+            ),
+            (
+                ServiceAccountError::AlreadyRevoked,
+                "service_account.revoked",
+                RefusalKind::Conflict,
+            ),
+            (
+                ServiceAccountError::UnknownRole("admin".into()),
+                "service_account.role",
+                RefusalKind::Invalid { field: "role" },
+            ),
+            (
+                ServiceAccountError::InvalidName("too long"),
+                "service_account.name",
+                RefusalKind::Invalid { field: "name" },
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
     }
 
     #[test]

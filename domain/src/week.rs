@@ -1,6 +1,7 @@
 //! Natural weeks and days in China Standard Time (UTC+8): Monday 00:00 to Sunday 24:00.
 
-use time::{Duration, OffsetDateTime, UtcOffset, Weekday};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
 
 /// China Standard Time.
 pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -8,16 +9,9 @@ pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
-/// The day (in China Standard Time) of an instant.
-pub fn today(now: OffsetDateTime) -> time::Date {
+/// The day (CST) holding the instant `now`.
+pub fn today(now: OffsetDateTime) -> Date {
     now.to_offset(CST).date()
-}
-
-/// An instant as RFC 3339 in China Standard Time (`2026-03-07T09:30:00+08:00`).
-pub fn cst_rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(CST)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Monday 00:00 CST of the natural week holding `t`, as an instant at +08:00.
@@ -50,6 +44,11 @@ pub fn weekly_edit_allowed(
     }
 }
 
+/// `t` as RFC 3339 in CST (`2026-03-09T00:00:00+08:00`), as answers show instants.
+pub fn cst_rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(CST).format(&Rfc3339).unwrap_or_default()
+}
+
 /// The weekday of `t` in CST.
 pub fn weekday(t: OffsetDateTime) -> Weekday {
     t.to_offset(CST).weekday()
@@ -78,6 +77,27 @@ mod tests {
         assert_eq!(
             next_week_start(datetime!(2026-03-02 09:00 +08:00)).to_string(),
             "2026-03-09 0:00:00.0 +08:00:00"
+        );
+    }
+
+    #[test]
+    fn the_day_of_an_instant_is_its_cst_day() {
+        use time::macros::date;
+        assert_eq!(
+            today(datetime!(2026-03-08 16:00 UTC)),
+            date!(2026 - 03 - 09)
+        );
+        assert_eq!(
+            today(datetime!(2026-03-08 15:59:59 UTC)),
+            date!(2026 - 03 - 08)
+        );
+    }
+
+    #[test]
+    fn instants_are_shown_in_cst() {
+        assert_eq!(
+            cst_rfc3339(datetime!(2026-03-08 16:30 UTC)),
+            "2026-03-09T00:30:00+08:00"
         );
     }
 }

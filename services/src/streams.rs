@@ -3,7 +3,9 @@
 //! match on too).
 
 use domain::code::BindingCode;
-use domain::identity::{DocumentDigest, FeedRecordId, PersonId};
+use domain::document::DocumentDigest;
+use domain::feed::FeedRecordId;
+use domain::identity::PersonId;
 use domain::org::OrgId;
 use domain::region::RegionCode;
 use domain::streams as category;

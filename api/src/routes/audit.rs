@@ -162,7 +162,8 @@ pub struct StreamHistory {
 fn fold_state(stream: &str, events: &[RecordedEvent]) -> Result<serde_json::Value, ApiError> {
     use domain::assertion::Assertion;
     use domain::claim::Claim;
-    use domain::identity::{FeedRecord, Identity};
+    use domain::feed::FeedRecord;
+    use domain::identity::Identity;
     use domain::org::{Membership, Org};
     use domain::person::Person;
     use domain::region::Region;

@@ -258,7 +258,15 @@ pub(crate) async fn code_view(state: &AppState, person: PersonId) -> Result<Code
     Ok(CodeView {
         person_id: person.as_uuid(),
         token: state.services.keys.code_keys.sign(person.as_uuid()),
-        colour: if reasons.is_empty() { "green" } else { "red" }.into(),
+        colour: domain::health_code::Colour::of(
+            reasons
+                .iter()
+                .filter_map(|r| RedReason::parse(&r.reason))
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .as_str()
+        .into(),
         reasons,
     })
 }
@@ -743,7 +751,7 @@ pub async fn file_appeal(
         )
     })?;
     let row = person_row(&state, person).await?;
-    let digest = domain::identity::DocumentDigest::parse(row.digest)
+    let digest = domain::document::DocumentDigest::parse(row.digest)
         .map_err(|why| ApiError::internal(anyhow::anyhow!(why)))?;
     let ctx = command_context(&req, &body, format!("person-{person}"))?;
     let outcome = citizens::file_appeal(&state.services, &ctx, person, &digest, reason).await?;

@@ -197,7 +197,6 @@ pub(crate) fn cst(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-
 /// The person's read-model row; when the read model has not applied the registration yet
 /// (someone registered a moment ago), the same facts folded from the person's streams.
 pub(crate) async fn person_row(

@@ -214,7 +214,7 @@ impl Projection for Histories {
                             "check_id": check_id,
                             "kind": "quick_check_in",
                             "venue_id": venue_id,
-                            "band": "normal",
+                            "band": domain::health::Band::Normal.as_str(),
                             "at": rfc3339(at),
                         });
                         let subject = subject.to_string();

@@ -46,10 +46,7 @@ impl Projection for People {
                         at,
                     } => {
                         let person_id = person_id.to_string();
-                        let sex = sex.map(|s| match s {
-                            domain::document::Sex::Male => "male",
-                            domain::document::Sex::Female => "female",
-                        });
+                        let sex = sex.map(domain::demographics::Sex::as_str);
                         let birth_date = birth_date.map(|d| d.to_string());
                         tx.exec(
                             &tables.sql(include_str!("register.sql")),

@@ -4,7 +4,9 @@
 //! sex, age bands, hourly traffic and each inspector's work.
 
 use async_trait::async_trait;
-use domain::venue::{AgeBand, CheckInEvent, Demographics, ScanEvent};
+use domain::demographics::{AgeBand, Demographics, Sex};
+use domain::health::Band;
+use domain::venue::{CheckInEvent, ScanEvent};
 use domain::week::CST;
 use event_store::{Backend, Database, RecordedEvent};
 use time::OffsetDateTime;
@@ -16,10 +18,7 @@ use crate::{Projection, ProjectionError, Tables, Tx};
 pub struct VenueStats;
 
 fn sex(d: &Demographics) -> Option<&'static str> {
-    d.sex.map(|s| match s {
-        domain::document::Sex::Male => "male",
-        domain::document::Sex::Female => "female",
-    })
+    d.sex.map(Sex::as_str)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -124,7 +123,7 @@ impl Projection for VenueStats {
                             at,
                             &subject,
                             None,
-                            "normal",
+                            Band::Normal.as_str(),
                             &demographics,
                         )
                         .await?;
@@ -224,13 +223,11 @@ pub async fn figures(db: &Database, venue: &str, day: &str) -> Result<Figures, s
         persons_total: total.first().map_or(0, |t| t.persons),
         fever_today: count(db, include_str!("fever_day.sql"), venue, day).await?,
         fever_total: fever_total.first().map_or(0, |c| c.n),
-        sex: (by_label(&sexes, "male"), by_label(&sexes, "female")),
-        age_bands: [
-            by_label(&ages, "0-17"),
-            by_label(&ages, "18-39"),
-            by_label(&ages, "40-59"),
-            by_label(&ages, "60+"),
-        ],
+        sex: (
+            by_label(&sexes, Sex::Male.as_str()),
+            by_label(&sexes, Sex::Female.as_str()),
+        ),
+        age_bands: AgeBand::ALL.map(|band| by_label(&ages, band.as_str())),
         hourly,
         inspectors,
     })

@@ -27,9 +27,10 @@ use crypto::keys::Keys;
 use crypto::vault::{self};
 use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::assertion::{Assertion, AssertionPurpose, UseAssertion};
+use domain::document::DocumentDigest;
 use domain::document::{mask_name, Document, MobilePhone};
 use domain::identity::{
-    DocumentDigest, Identity, IdentityCommand, IdentityError, PersonId, RedReason, Registration,
+    Identity, IdentityCommand, IdentityError, PersonId, RedReason, Registration,
 };
 use domain::person::{Person, PersonCommand, PersonError, Relation};
 use domain::region::{Appointer, Region, RegionCode, RegionCommand, RegionError};
@@ -218,10 +219,7 @@ pub async fn person_facts(
                     digest: digest.to_string(),
                     document_kind,
                     profile: Some(profile.as_str().to_owned()),
-                    sex: sex.map(|s| match s {
-                        domain::document::Sex::Male => "male".to_owned(),
-                        domain::document::Sex::Female => "female".to_owned(),
-                    }),
+                    sex: sex.map(|s| s.as_str().to_owned()),
                     birth_date: birth_date.map(|d| d.to_string()),
                     registered_at: at.unix_timestamp(),
                 }));

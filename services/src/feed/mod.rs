@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 use crate::citizens::{digest_of, parse_name, sealed, Profile};
 use commands::CommandContext;
 use domain::document::Document;
-use domain::identity::{
-    ClaimFeedRecord, DocumentDigest, FeedRecord, FeedRecordId, Identity, IdentityCommand,
-    IdentityError, IdentityState, RedReason,
-};
+use domain::document::DocumentDigest;
+use domain::feed::{ClaimFeedRecord, FeedRecord, FeedRecordId, FeedRecordState};
+use domain::identity::{Identity, IdentityCommand, IdentityError, IdentityState, RedReason};
 use domain::region::RegionCode;
 use domain::sealed::Sealed;
 use domain::week::today;
@@ -246,7 +245,7 @@ pub async fn apply_batch(
                 };
                 let r_stream = streams::feed_record(&record.record_id);
                 let claim_state = if claimed.contains(&record.record_id) {
-                    domain::identity::FeedRecordState::Accepted
+                    FeedRecordState::Accepted
                 } else {
                     loaded.fold::<FeedRecord>(&r_stream)?
                 };

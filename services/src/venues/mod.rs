@@ -6,14 +6,15 @@ use commands::{CommandContext, Decision, Outcome};
 use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::claim::{Claim, ClaimCommand, ClaimState};
 use domain::code::CodeKind;
-use domain::document::{mask_name, Document, MobilePhone, Sex};
+use domain::demographics::{Demographics, Sex};
+use domain::document::{mask_name, Document, MobilePhone};
 use domain::health::Band;
+use domain::health_code::Colour;
 use domain::identity::{PersonId, RedReason};
 use domain::venue::{
-    parse_town, AgeBand, CheckInEvent, Demographics, Inspection, InspectionCommand,
-    InspectionError, InspectionState, Scan, ScanCommand, ScanError, ScanState, Venue, VenueAddress,
-    VenueChanges, VenueCommand, VenueDetails, VenueError, VenueId, VenueName, VenueState,
-    VenueType,
+    parse_town, CheckInEvent, Inspection, InspectionCommand, InspectionError, InspectionState,
+    Scan, ScanCommand, ScanError, ScanState, Venue, VenueAddress, VenueChanges, VenueCommand,
+    VenueDetails, VenueError, VenueId, VenueName, VenueState, VenueType,
 };
 use domain::{Decider, DomainEvent};
 use serde::{Deserialize, Serialize};
@@ -446,19 +447,11 @@ pub async fn may_act_for(
 
 /// Sex and age band on `day`, from the person's read-model row.
 pub fn demographics(row: &projections::people::PersonRow, day: Date) -> Demographics {
-    let sex = match row.sex.as_deref() {
-        Some("male") => Some(Sex::Male),
-        Some("female") => Some(Sex::Female),
-        _ => None,
-    };
-    let age_band = row
-        .birth_date
-        .as_deref()
-        .and_then(|b| {
-            Date::parse(b, time::macros::format_description!("[year]-[month]-[day]")).ok()
-        })
-        .map(|born| AgeBand::on(born, day));
-    Demographics { sex, age_band }
+    let sex = row.sex.as_deref().and_then(Sex::parse);
+    let birth_date = row.birth_date.as_deref().and_then(|b| {
+        Date::parse(b, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    });
+    Demographics::on(sex, birth_date, day)
 }
 
 /// What a scanner sees.
@@ -793,7 +786,7 @@ pub async fn scan(
             .and_then(|p| MobilePhone::parse(p).ok())
             .map(|p| p.masked())
             .unwrap_or_default(),
-        colour: if reasons.is_empty() { "green" } else { "red" }.into(),
+        colour: Colour::of(&reasons).as_str().into(),
         reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
     };
     record_scan(services, ctx, venue_id, scanner, subject, answer).await

@@ -1011,8 +1011,8 @@ async fn shredding_makes_personal_data_unreadable(db: TestDatabase) {
     app.stop().await;
 }
 
-fn domain_digest(app: &TestApp, resident_id: &str) -> domain::identity::DocumentDigest {
-    domain::identity::DocumentDigest::parse(
+fn domain_digest(app: &TestApp, resident_id: &str) -> domain::document::DocumentDigest {
+    domain::document::DocumentDigest::parse(
         app.state
             .services
             .keys

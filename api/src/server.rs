@@ -10,8 +10,11 @@ use anyhow::Context;
 use event_store::Clock;
 
 use crate::config::Settings;
+use crate::openapi;
 use crate::state::AppState;
 use crate::{routes, telemetry};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -49,6 +52,10 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .wrap(middleware::from_fn(telemetry::log_requests))
+                .route("/docs", web::get().to(docs_redirect))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
+                )
                 .configure(routes::configure)
         })
         .listen(listener)?
@@ -85,4 +92,11 @@ impl Application {
         tracing::info!("shut down cleanly");
         result
     }
+}
+
+/// `/docs` without the slash: the interactive docs live under `/docs/`.
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/docs/"))
+        .finish()
 }

@@ -12,11 +12,8 @@ use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 use commands::{CommandContext, Outcome};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::openapi::ApiDoc;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -133,8 +130,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/me/venues/{venue_id}/stats", "GET").route(web::get().to(venues::my_stats)),
     )
-    .route("/docs", web::get().to(docs_redirect))
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(not_found));
 }
 
@@ -274,12 +269,6 @@ fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
         other => ApiError::MalformedJson(other.to_string()),
     }
     .into()
-}
-
-async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("location", "/docs/"))
-        .finish()
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -24,6 +24,7 @@ pub mod refusal;
 pub mod region;
 pub mod sealed;
 pub mod service_account;
+pub mod streams;
 pub mod venue;
 pub mod week;
 

@@ -57,6 +57,22 @@ impl Loaded {
         Ok(D::fold(&events))
     }
 
+    /// These streams and `more` (a stream loaded twice keeps its first load), for a use case
+    /// that learns from what it read which further streams it needs.
+    pub fn join(mut self, more: Loaded) -> Loaded {
+        for stream in more.streams {
+            if self.find(&stream.stream).is_none() {
+                self.streams.push(stream);
+            }
+        }
+        self
+    }
+
+    /// The names of the loaded streams, in load order.
+    pub fn names(&self) -> Vec<StreamId> {
+        self.streams.iter().map(|s| s.stream.clone()).collect()
+    }
+
     /// The highest position among the loaded events (what a no-op command answers).
     pub fn last_position(&self) -> u64 {
         self.streams
@@ -231,13 +247,61 @@ impl CommandBus {
         R: Serialize + DeserializeOwned,
         F: Fn(&Loaded) -> Result<Decision<R>, E>,
     {
+        self.run(ctx, streams.to_vec(), None, decide).await
+    }
+
+    /// Loads `streams` as of now: for a use case that reads what it must authorise or learn
+    /// before the command (then [`CommandBus::execute_loaded`] decides on the same load).
+    pub async fn load(&self, streams: &[StreamId]) -> Result<Loaded, StoreError> {
+        let mut loaded = Vec::with_capacity(streams.len());
+        for stream in streams {
+            let events = self.store.read_stream(stream, None).await?;
+            loaded.push(LoadedStream {
+                stream: stream.clone(),
+                version: events.last().map_or(0, |e| e.version),
+                events,
+            });
+        }
+        Ok(Loaded { streams: loaded })
+    }
+
+    /// As [`CommandBus::execute`], deciding first on streams the caller already loaded (each
+    /// stream is read once per request); the versions seen at that load are the expected
+    /// versions, and a conflict reloads the same streams and decides again.
+    pub async fn execute_loaded<R, E, F>(
+        &self,
+        ctx: &CommandContext,
+        loaded: Loaded,
+        decide: F,
+    ) -> Result<Outcome<R>, CommandError<E>>
+    where
+        R: Serialize + DeserializeOwned,
+        F: Fn(&Loaded) -> Result<Decision<R>, E>,
+    {
+        self.run(ctx, loaded.names(), Some(loaded), decide).await
+    }
+
+    async fn run<R, E, F>(
+        &self,
+        ctx: &CommandContext,
+        streams: Vec<StreamId>,
+        mut preloaded: Option<Loaded>,
+        decide: F,
+    ) -> Result<Outcome<R>, CommandError<E>>
+    where
+        R: Serialize + DeserializeOwned,
+        F: Fn(&Loaded) -> Result<Decision<R>, E>,
+    {
         let scoped_key = ctx.scoped_key();
         if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
             return Ok(replay);
         }
         let mut attempt = 0;
         loop {
-            let loaded = self.load(streams).await?;
+            let loaded = match preloaded.take() {
+                Some(loaded) => loaded,
+                None => self.load(&streams).await?,
+            };
             let decision = decide(&loaded).map_err(CommandError::Rejected)?;
             if decision.appends.iter().all(|(_, events)| events.is_empty()) {
                 return Ok(Outcome::Unchanged {
@@ -352,19 +416,6 @@ impl CommandBus {
             response,
             position: stored.position,
         }))
-    }
-
-    async fn load<E>(&self, streams: &[StreamId]) -> Result<Loaded, CommandError<E>> {
-        let mut loaded = Vec::with_capacity(streams.len());
-        for stream in streams {
-            let events = self.store.read_stream(stream, None).await?;
-            loaded.push(LoadedStream {
-                stream: stream.clone(),
-                version: events.last().map_or(0, |e| e.version),
-                events,
-            });
-        }
-        Ok(Loaded { streams: loaded })
     }
 
     fn request<R: Serialize, E>(

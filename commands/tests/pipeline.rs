@@ -118,6 +118,7 @@ event_store::backend_tests!(
     concurrent_commands_keep_the_rule,
     unchanged_answers_the_recording_position,
     a_checked_stream_that_moved_is_decided_again,
+    a_preloaded_stream_is_read_once_and_still_checked_at_commit,
 );
 
 async fn commits_with_metadata_and_answers_with_the_position(db: TestDatabase) {
@@ -408,5 +409,49 @@ async fn a_checked_stream_that_moved_is_decided_again(db: TestDatabase) {
             .expect("read")
             .len(),
         2
+    );
+}
+
+/// A use case that loads first (to authorise, or to learn which streams it needs) decides on
+/// that same load, and the versions it saw are still what the append checks: a stream that
+/// moved in between is reloaded and decided again.
+async fn a_preloaded_stream_is_read_once_and_still_checked_at_commit(db: TestDatabase) {
+    let bus = bus(&db).await;
+    run(&bus, &CommandContext::new("a"), Command::Open { limit: 5 })
+        .await
+        .expect("open");
+    let loaded = bus.load(&[tally()]).await.expect("load");
+    assert_eq!(loaded.stream(&tally()).version, 1);
+    // Another writer appends after the load.
+    let intruder = NewEvent::new("TallyAdded", 1, &serde_json::Value::Null).expect("json");
+    bus.store()
+        .append(AppendRequest::single(
+            tally(),
+            ExpectedVersion::Any,
+            vec![intruder],
+        ))
+        .await
+        .expect("intruding append");
+    let calls = AtomicU32::new(0);
+    let result: Result<Outcome<Answer>, CommandError<Rule>> = bus
+        .execute_loaded(&CommandContext::new("a"), loaded, |loaded| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let state = loaded.fold::<Tally>(&tally()).expect("fold");
+            let events = Tally::decide(&Command::Add, &state)?;
+            Ok(Decision::unchanged(Answer {
+                events: loaded.stream(&tally()).events.len(),
+            })
+            .append(tally(), &events)
+            .expect("encode"))
+        })
+        .await;
+    // The first decision (on the preloaded single event) conflicted; the second saw both.
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        result.expect("retried"),
+        Outcome::Committed {
+            response: Answer { events: 2 },
+            position: 3
+        }
     );
 }

@@ -327,9 +327,12 @@ impl Decider for Org {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MembershipCommand {
+    /// Binds `person`, at the request of someone who may act for them: `acting_for_allowed`
+    /// is [`crate::person::may_act_for`] on the person's stream at decision time.
     Bind {
         org_id: OrgId,
         person: PersonId,
+        acting_for_allowed: bool,
         at: OffsetDateTime,
     },
     Unbind {
@@ -367,18 +370,22 @@ pub enum MembershipState {
 pub enum MembershipError {
     #[error("you are not bound to this organisation")]
     NotBound,
+    #[error("you may bind only yourself or a member of your family")]
+    NotFamily,
 }
 
 impl Refusal for MembershipError {
     fn code(&self) -> &'static str {
         match self {
             MembershipError::NotBound => "org.not_bound",
+            MembershipError::NotFamily => FORBIDDEN,
         }
     }
 
     fn kind(&self) -> RefusalKind {
         match self {
             MembershipError::NotBound => RefusalKind::NotFound,
+            MembershipError::NotFamily => RefusalKind::Forbidden,
         }
     }
 }
@@ -402,15 +409,34 @@ impl Decider for Membership {
         state: &MembershipState,
     ) -> Result<Vec<MembershipEvent>, MembershipError> {
         match (command, state) {
-            (MembershipCommand::Bind { org_id, person, at }, MembershipState::Unbound) => {
-                Ok(vec![MembershipEvent::OrgMemberBound {
-                    org_id: *org_id,
-                    person: *person,
-                    at: *at,
-                }])
-            }
+            (
+                MembershipCommand::Bind {
+                    acting_for_allowed: false,
+                    ..
+                },
+                MembershipState::Unbound | MembershipState::Bound { .. },
+            ) => Err(MembershipError::NotFamily),
+            (
+                MembershipCommand::Bind {
+                    org_id,
+                    person,
+                    acting_for_allowed: true,
+                    at,
+                },
+                MembershipState::Unbound,
+            ) => Ok(vec![MembershipEvent::OrgMemberBound {
+                org_id: *org_id,
+                person: *person,
+                at: *at,
+            }]),
             // Binding twice is a no-op answer, not an error.
-            (MembershipCommand::Bind { .. }, MembershipState::Bound { .. }) => Ok(vec![]),
+            (
+                MembershipCommand::Bind {
+                    acting_for_allowed: true,
+                    ..
+                },
+                MembershipState::Bound { .. },
+            ) => Ok(vec![]),
             (MembershipCommand::Unbind { at }, MembershipState::Bound { org_id, person }) => {
                 Ok(vec![MembershipEvent::OrgMemberUnbound {
                     org_id: *org_id,
@@ -572,6 +598,7 @@ mod tests {
         let bind = MembershipCommand::Bind {
             org_id: org(),
             person: member,
+            acting_for_allowed: true,
             at,
         };
         let bound = MembershipEvent::OrgMemberBound {
@@ -629,12 +656,59 @@ mod tests {
             limit.extensions(),
             vec![("next_allowed_at", "2026-03-09T00:00:00+08:00".to_owned())]
         );
-        let error = MembershipError::NotBound;
-        assert_eq!(
-            (error.code(), error.kind()),
-            ("org.not_bound", RefusalKind::NotFound)
-        );
-        assert!(error.extensions().is_empty());
+        let table = [
+            (
+                MembershipError::NotBound,
+                "org.not_bound",
+                RefusalKind::NotFound,
+            ),
+            (
+                MembershipError::NotFamily,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
+    }
+
+    #[test]
+    fn one_binds_oneself_or_a_family_member_only() {
+        use crate::person::{may_act_for, PersonState};
+        let at = datetime!(2026-03-02 10:00 +08:00);
+        let member = PersonId::new(Uuid::from_u128(3));
+        let guardian = PersonId::new(Uuid::from_u128(4));
+        let stranger = PersonId::new(Uuid::from_u128(5));
+        let member_state = PersonState::Active {
+            digest: crate::document::DocumentDigest::parse("d".repeat(64)).expect("digest"),
+            family: Default::default(),
+            guardians: [guardian].into(),
+        };
+        let bind = |by| MembershipCommand::Bind {
+            org_id: org(),
+            person: member,
+            acting_for_allowed: may_act_for(by, member, &member_state),
+            at,
+        };
+        let bound = MembershipEvent::OrgMemberBound {
+            org_id: org(),
+            person: member,
+            at,
+        };
+        Given::<Membership>::nothing()
+            .when(&bind(member))
+            .then(vec![bound.clone()]);
+        Given::<Membership>::nothing()
+            .when(&bind(guardian))
+            .then(vec![bound.clone()]);
+        Given::<Membership>::nothing()
+            .when(&bind(stranger))
+            .then_error(MembershipError::NotFamily);
+        Given::<Membership>::events(vec![bound])
+            .when(&bind(stranger))
+            .then_error(MembershipError::NotFamily);
     }
 
     #[test]

@@ -164,6 +164,17 @@ impl PersonState {
     }
 }
 
+/// Whether `actor` may act for `subject` (declare, bind to an organisation, check in): they
+/// are the subject, or one of the subject's guardians. `subject_state` is the subject's own
+/// stream, which records their guardians (`Absent` will do when `actor` is `subject`).
+pub fn may_act_for(actor: PersonId, subject: PersonId, subject_state: &PersonState) -> bool {
+    actor == subject
+        || match subject_state {
+            PersonState::Active { guardians, .. } => guardians.contains(&actor),
+            PersonState::Absent => false,
+        }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PersonError {
     #[error("the person is already registered")]
@@ -218,12 +229,9 @@ impl Person {
             PersonCommand::AddFamilyMember { member, .. } if *member == me => {
                 return Err(PersonError::CannotAddSelf)
             }
-            PersonCommand::FileDeclaration { by, .. } if *by != me => match state {
-                PersonState::Active { guardians, .. } if guardians.contains(by) => {}
-                PersonState::Active { .. } | PersonState::Absent => {
-                    return Err(PersonError::NotGuardian)
-                }
-            },
+            PersonCommand::FileDeclaration { by, .. } if !may_act_for(*by, me, state) => {
+                return Err(PersonError::NotGuardian)
+            }
             PersonCommand::Create { .. }
             | PersonCommand::AddFamilyMember { .. }
             | PersonCommand::RemoveFamilyMember { .. }
@@ -608,6 +616,29 @@ mod tests {
             assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
             assert!(error.extensions().is_empty());
         }
+    }
+
+    #[test]
+    fn one_acts_for_oneself_and_for_the_members_one_is_guardian_of() {
+        let linked = PersonEvent::GuardianLinked {
+            guardian: id(2),
+            at: AT,
+        };
+        let member = Person::fold(&[created(), linked.clone()]);
+        assert!(may_act_for(id(1), id(1), &member));
+        assert!(may_act_for(id(1), id(1), &PersonState::Absent));
+        assert!(may_act_for(id(2), id(1), &member));
+        assert!(!may_act_for(id(3), id(1), &member));
+        assert!(!may_act_for(id(2), id(1), &PersonState::Absent));
+        let unlinked = Person::fold(&[
+            created(),
+            linked,
+            PersonEvent::GuardianUnlinked {
+                guardian: id(2),
+                at: AT,
+            },
+        ]);
+        assert!(!may_act_for(id(2), id(1), &unlinked));
     }
 
     #[test]

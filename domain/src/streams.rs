@@ -1,19 +1,131 @@
-//! Stream categories: the first part of every stream name, shared by the write side's
-//! catalogue and the projections that match on them.
+//! The one catalogue of stream categories: a stream is named `<category>-<id>`, and every
+//! category the log holds is a constant here. Names never change (stored events keep them).
 
-pub const IDENTITY: &str = "identity";
+/// A registered person: family, declarations, entries (`person-<person uuid>`).
 pub const PERSON: &str = "person";
+/// A real-name identity, keyed by the document digest (`identity-<digest>`).
+pub const IDENTITY: &str = "identity";
+/// Who read a person's data (`access-<person uuid>`).
 pub const ACCESS: &str = "access";
-pub const ASSERTION: &str = "assertion";
+/// A region's admin seat (`region-<division code>`).
 pub const REGION: &str = "region";
+/// The once-only claim of a feed record id (`feed-record-<record id>`).
 pub const FEED_RECORD: &str = "feed-record";
+/// The once-only use of an identity assertion (`assertion-<hash of issuer and id>`).
+pub const ASSERTION: &str = "assertion";
+/// The claim of a binding code, any kind (`code-<8 digits>`).
 pub const CODE: &str = "code";
-pub const ORG: &str = "org";
-pub const ORG_ADMIN: &str = "org-admin";
-pub const ORG_MEMBER: &str = "org-member";
+/// A venue (`venue-<venue uuid>`).
 pub const VENUE: &str = "venue";
+/// The claim "one venue per admin" (`venue-admin-<person uuid>`).
 pub const VENUE_ADMIN: &str = "venue-admin";
+/// An inspector's binding to a venue (`venue-member-<venue uuid>-<person uuid>`).
 pub const VENUE_MEMBER: &str = "venue-member";
+/// A scan of a code at a venue and its check (`scan-<scan uuid>`).
 pub const SCAN: &str = "scan";
+/// A quick check-in (`checkin-<check uuid>`).
 pub const CHECKIN: &str = "checkin";
+/// An organisation (`org-<org uuid>`).
+pub const ORG: &str = "org";
+/// The claim "one organisation per admin" (`org-admin-<person uuid>`).
+pub const ORG_ADMIN: &str = "org-admin";
+/// A member's binding to an organisation (`org-member-<org uuid>-<person uuid>`).
+pub const ORG_MEMBER: &str = "org-member";
+/// A service account (`service-account-<account uuid>`).
 pub const SERVICE_ACCOUNT: &str = "service-account";
+/// The claim "one grid per admin" (`grid-admin-<person uuid>`), reserved for grids (SPEC §7).
+pub const GRID_ADMIN: &str = "grid-admin";
+/// A worker's binding to a grid (`grid-member-<grid uuid>-<person uuid>`), reserved for grids.
+pub const GRID_MEMBER: &str = "grid-member";
+
+/// Every category.
+pub const ALL: [&str; 18] = [
+    PERSON,
+    IDENTITY,
+    ACCESS,
+    REGION,
+    FEED_RECORD,
+    ASSERTION,
+    CODE,
+    VENUE,
+    VENUE_ADMIN,
+    VENUE_MEMBER,
+    SCAN,
+    CHECKIN,
+    ORG,
+    ORG_ADMIN,
+    ORG_MEMBER,
+    SERVICE_ACCOUNT,
+    GRID_ADMIN,
+    GRID_MEMBER,
+];
+
+/// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
+pub fn pair_id(first: impl std::fmt::Display, second: impl std::fmt::Display) -> String {
+    format!("{first}-{second}")
+}
+
+/// A stream name's category and id: the longest category the name starts with, followed by
+/// `-` (so `venue-member-…` is a binding, not a venue). `None` for a name of no category.
+pub fn split(stream: &str) -> Option<(&'static str, &str)> {
+    ALL.into_iter()
+        .filter_map(|category| {
+            stream
+                .strip_prefix(category)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .map(|id| (category, id))
+        })
+        .max_by_key(|(category, _)| category.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_never_change() {
+        let mut names = ALL.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        assert_eq!(
+            ALL,
+            [
+                "person",
+                "identity",
+                "access",
+                "region",
+                "feed-record",
+                "assertion",
+                "code",
+                "venue",
+                "venue-admin",
+                "venue-member",
+                "scan",
+                "checkin",
+                "org",
+                "org-admin",
+                "org-member",
+                "service-account",
+                "grid-admin",
+                "grid-member",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stream_name_splits_at_its_longest_category() {
+        assert_eq!(split("venue-0192"), Some((VENUE, "0192")));
+        assert_eq!(
+            split(&format!("{VENUE_MEMBER}-{}", pair_id("v1", "p1"))),
+            Some((VENUE_MEMBER, "v1-p1"))
+        );
+        assert_eq!(split("venue-admin-p1"), Some((VENUE_ADMIN, "p1")));
+        assert_eq!(split("org-member-o-p"), Some((ORG_MEMBER, "o-p")));
+        assert_eq!(split("org-o"), Some((ORG, "o")));
+        assert_eq!(split("feed-record-PSB-1"), Some((FEED_RECORD, "PSB-1")));
+        assert_eq!(split("venues-1"), None);
+        assert_eq!(split("venue"), None);
+        assert_eq!(split("s-1"), None);
+    }
+}

@@ -99,7 +99,9 @@ where
     }
 }
 
-/// The stream id's part after `category-`, when the stream is of that category.
+/// The stream id's part after `category-`, when the stream is of that category (one of
+/// [`domain::streams`]). A category is a prefix of longer ones (`org` of `org-member`), so
+/// callers test the longer categories first.
 pub fn stream_id<'a>(stream: &'a str, category: &str) -> Option<&'a str> {
     stream
         .strip_prefix(category)

@@ -2,6 +2,7 @@
 //! HTTP status (the HTTP crate maps kinds to statuses in one place).
 
 use commands::CommandError;
+use domain::{Refusal, RefusalKind};
 use serde::Serialize;
 
 /// One field that broke a rule.
@@ -117,6 +118,32 @@ impl ServiceError {
         self
     }
 
+    /// A broken domain rule, by the kind and code the rule says of itself.
+    pub fn refused<E: Refusal>(rule: E) -> Self {
+        let detail = rule.to_string();
+        match rule.kind() {
+            RefusalKind::Invalid { field } => ServiceError::invalid(field, rule.code(), detail),
+            RefusalKind::Unauthorized => ServiceError::Unauthenticated {
+                code: rule.code(),
+                detail,
+            },
+            RefusalKind::Forbidden => ServiceError::Forbidden(detail),
+            RefusalKind::NotFound => ServiceError::NotFound {
+                code: rule.code(),
+                detail,
+            },
+            RefusalKind::Conflict => ServiceError::Conflict {
+                code: rule.code(),
+                detail,
+                extensions: rule
+                    .extensions()
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value.into()))
+                    .collect(),
+            },
+        }
+    }
+
     /// The stable code of this refusal.
     pub fn code(&self) -> &'static str {
         match self {
@@ -200,6 +227,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_rule_keeps_its_kind_code_and_extensions() {
+        let forbidden = ServiceError::refused(domain::venue::InspectionError::NotAllowedToUnbind);
+        assert!(matches!(&forbidden, ServiceError::Forbidden(d) if d.contains("admin")));
+        let missing = ServiceError::refused(domain::venue::InspectionError::NotBound);
+        assert_eq!(missing.code(), "venue.not_bound");
+        assert!(matches!(missing, ServiceError::NotFound { .. }));
+        let next = time::macros::datetime!(2026-03-09 00:00 +08:00);
+        let limited = ServiceError::refused(domain::venue::VenueError::WeeklyEditLimit {
+            next_allowed_at: next,
+        });
+        let ServiceError::Conflict {
+            code, extensions, ..
+        } = limited
+        else {
+            panic!("a conflict");
+        };
+        assert_eq!(code, "venue.weekly_edit_limit");
+        assert_eq!(extensions["next_allowed_at"], "2026-03-09T00:00:00+08:00");
+    }
 
     #[test]
     fn a_conflict_carries_its_extensions_and_code() {

@@ -163,26 +163,6 @@ pub async fn seal_phone(
     Ok(domain::sealed::Sealed::new(sealed.0))
 }
 
-/// `409 <code>` for a second edit in a natural week, with `next_allowed_at` (CST).
-pub fn weekly_edit_limit(
-    code: &'static str,
-    detail: String,
-    next_allowed_at: time::OffsetDateTime,
-) -> ServiceError {
-    let mut error = ServiceError::conflict(code, detail);
-    if let ServiceError::Conflict { extensions, .. } = &mut error {
-        extensions.insert(
-            "next_allowed_at".into(),
-            next_allowed_at
-                .to_offset(domain::week::CST)
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-                .into(),
-        );
-    }
-    error
-}
-
 /// Events to append, grouped by stream in first-seen order.
 #[derive(Debug, Default)]
 pub(crate) struct Appends(Vec<(StreamId, Vec<EncodedEvent>)>);

@@ -451,14 +451,13 @@ pub async fn check(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let inspector = auth::person(&req, &state).await?;
-    let venue_id = venues::authorize_checker(&state.services, &venue_id, inspector).await?;
+    let permit = venues::permit_check(&state.services, &venue_id, inspector).await?;
     let request: CheckRequest = parse_body(&body)?;
     let ctx = command_context(&req, &body, format!("person-{inspector}"))?;
     let outcome = venues::record_check(
         &state.services,
         &ctx,
-        venue_id,
-        inspector,
+        permit,
         request.scan_id,
         &request.band,
     )

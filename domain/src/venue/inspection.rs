@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::identity::PersonId;
-use crate::refusal::{Refusal, RefusalKind};
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::Decider;
 
 use super::aggregate::VenueId;
@@ -17,8 +17,13 @@ pub enum InspectionCommand {
         inspector: PersonId,
         at: OffsetDateTime,
     },
+    /// Ends the binding of `inspector` (the stream's) at the request of `by`: the inspector
+    /// themself, or the venue's admin. `by_venue_admin` is the fact, from the venue's stream
+    /// at decision time, that `by` administers the venue.
     Unbind {
         by: PersonId,
+        inspector: PersonId,
+        by_venue_admin: bool,
         at: OffsetDateTime,
     },
 }
@@ -58,18 +63,22 @@ pub enum InspectionState {
 pub enum InspectionError {
     #[error("not an inspector of this venue")]
     NotBound,
+    #[error("only the venue's admin unbinds inspectors")]
+    NotAllowedToUnbind,
 }
 
 impl Refusal for InspectionError {
     fn code(&self) -> &'static str {
         match self {
             InspectionError::NotBound => "venue.not_bound",
+            InspectionError::NotAllowedToUnbind => FORBIDDEN,
         }
     }
 
     fn kind(&self) -> RefusalKind {
         match self {
             InspectionError::NotBound => RefusalKind::NotFound,
+            InspectionError::NotAllowedToUnbind => RefusalKind::Forbidden,
         }
     }
 }
@@ -107,18 +116,40 @@ impl Decider for Inspection {
             }]),
             (InspectionCommand::Bind { .. }, InspectionState::Bound { .. }) => Ok(vec![]),
             (
-                InspectionCommand::Unbind { by, at },
+                InspectionCommand::Unbind {
+                    by,
+                    by_venue_admin,
+                    at,
+                    ..
+                },
                 InspectionState::Bound {
                     venue_id,
                     inspector,
                 },
-            ) => Ok(vec![InspectionEvent::InspectorUnbound {
-                venue_id: *venue_id,
-                inspector: *inspector,
-                by: *by,
-                at: *at,
-            }]),
-            (InspectionCommand::Unbind { .. }, InspectionState::Unbound) => {
+            ) => {
+                if by != inspector && !by_venue_admin {
+                    return Err(InspectionError::NotAllowedToUnbind);
+                }
+                Ok(vec![InspectionEvent::InspectorUnbound {
+                    venue_id: *venue_id,
+                    inspector: *inspector,
+                    by: *by,
+                    at: *at,
+                }])
+            }
+            (
+                InspectionCommand::Unbind {
+                    by,
+                    inspector,
+                    by_venue_admin,
+                    ..
+                },
+                InspectionState::Unbound,
+            ) => {
+                // Who may ask comes first: a stranger learns nothing of the binding.
+                if by != inspector && !by_venue_admin {
+                    return Err(InspectionError::NotAllowedToUnbind);
+                }
                 Err(InspectionError::NotBound)
             }
         }
@@ -156,13 +187,34 @@ mod tests {
         VenueId::new(Uuid::from_u128(100))
     }
 
-    #[test]
-    fn inspectors_bind_once_and_unbind() {
-        let bound = InspectionEvent::InspectorBound {
+    fn bound() -> InspectionEvent {
+        InspectionEvent::InspectorBound {
             venue_id: venue(),
             inspector: p(5),
             at: AT,
-        };
+        }
+    }
+
+    fn unbind(by: u128, by_venue_admin: bool) -> InspectionCommand {
+        InspectionCommand::Unbind {
+            by: p(by),
+            inspector: p(5),
+            by_venue_admin,
+            at: AT,
+        }
+    }
+
+    fn unbound(by: u128) -> InspectionEvent {
+        InspectionEvent::InspectorUnbound {
+            venue_id: venue(),
+            inspector: p(5),
+            by: p(by),
+            at: AT,
+        }
+    }
+
+    #[test]
+    fn inspectors_bind_once() {
         let bind = InspectionCommand::Bind {
             venue_id: venue(),
             inspector: p(5),
@@ -170,30 +222,63 @@ mod tests {
         };
         Given::<Inspection>::nothing()
             .when(&bind)
-            .then(vec![bound.clone()]);
-        Given::<Inspection>::events(vec![bound.clone()])
+            .then(vec![bound()]);
+        Given::<Inspection>::events(vec![bound()])
             .when(&bind)
             .then(vec![]);
-        Given::<Inspection>::events(vec![bound])
-            .when(&InspectionCommand::Unbind { by: p(1), at: AT })
-            .then(vec![InspectionEvent::InspectorUnbound {
-                venue_id: venue(),
-                inspector: p(5),
-                by: p(1),
-                at: AT,
-            }]);
+    }
+
+    #[test]
+    fn the_venue_admin_unbinds_any_inspector() {
+        Given::<Inspection>::events(vec![bound()])
+            .when(&unbind(1, true))
+            .then(vec![unbound(1)]);
         Given::<Inspection>::nothing()
-            .when(&InspectionCommand::Unbind { by: p(1), at: AT })
+            .when(&unbind(1, true))
             .then_error(InspectionError::NotBound);
     }
 
     #[test]
-    fn every_refusal_says_its_code_and_kind() {
-        let error = InspectionError::NotBound;
+    fn an_inspector_unbinds_themself() {
+        Given::<Inspection>::events(vec![bound()])
+            .when(&unbind(5, false))
+            .then(vec![unbound(5)]);
+        Given::<Inspection>::nothing()
+            .when(&unbind(5, false))
+            .then_error(InspectionError::NotBound);
         assert_eq!(
-            (error.code(), error.kind()),
-            ("venue.not_bound", RefusalKind::NotFound)
+            Inspection::fold(&[bound(), unbound(5)]),
+            InspectionState::Unbound
         );
-        assert!(error.extensions().is_empty());
+    }
+
+    #[test]
+    fn nobody_else_unbinds_an_inspector() {
+        Given::<Inspection>::events(vec![bound()])
+            .when(&unbind(3, false))
+            .then_error(InspectionError::NotAllowedToUnbind);
+        Given::<Inspection>::nothing()
+            .when(&unbind(3, false))
+            .then_error(InspectionError::NotAllowedToUnbind);
+    }
+
+    #[test]
+    fn every_refusal_says_its_code_and_kind() {
+        let table = [
+            (
+                InspectionError::NotBound,
+                "venue.not_bound",
+                RefusalKind::NotFound,
+            ),
+            (
+                InspectionError::NotAllowedToUnbind,
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+            assert!(error.extensions().is_empty());
+        }
     }
 }

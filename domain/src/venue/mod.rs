@@ -13,7 +13,7 @@ pub use aggregate::{
     Venue, VenueAddress, VenueChanges, VenueCommand, VenueDetails, VenueError, VenueEvent, VenueId,
     VenueName, VenueState, VenueType,
 };
-pub use checkin::CheckInEvent;
+pub use checkin::{CheckIn, CheckInCommand, CheckInError, CheckInEvent, CheckInState};
 pub use inspection::{
     Inspection, InspectionCommand, InspectionError, InspectionEvent, InspectionState,
 };

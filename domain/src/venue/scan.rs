@@ -16,6 +16,9 @@ use super::aggregate::VenueId;
 /// How long a scan may be followed by a check or a declaration view.
 pub const SCAN_VALIDITY: time::Duration = time::Duration::minutes(30);
 
+/// What an inspector does with a scan. `inspector_bound` is the fact, from the inspector's
+/// binding stream (`venue-member-<venue>-<inspector>`) at decision time, that the inspector is
+/// still bound to the venue: only bound inspectors scan, check and see declarations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanCommand {
     Scan {
@@ -23,14 +26,24 @@ pub enum ScanCommand {
         venue_id: VenueId,
         inspector: PersonId,
         subject: PersonId,
+        inspector_bound: bool,
         at: OffsetDateTime,
     },
     Check {
         check_id: Uuid,
         venue_id: VenueId,
         inspector: PersonId,
+        inspector_bound: bool,
         band: Band,
         demographics: Demographics,
+        at: OffsetDateTime,
+    },
+    /// Asks to see the scanned person's latest declaration: decides no event (the use case
+    /// records the access on the person's access stream), or refuses. `inspector_bound` is
+    /// whether `viewer` is bound to the scan's venue.
+    ViewDeclaration {
+        viewer: PersonId,
+        inspector_bound: bool,
         at: OffsetDateTime,
     },
 }
@@ -116,6 +129,12 @@ pub enum ScanError {
     Expired,
     #[error("a check was already recorded for this scan; scan again for a new check")]
     AlreadyChecked,
+    #[error("only inspectors bound to venue {0} scan there")]
+    NotBoundToScan(VenueId),
+    #[error("only inspectors bound to venue {0} record checks there")]
+    NotBoundToCheck(VenueId),
+    #[error("only the inspector who scanned sees this")]
+    NotAllowedToView,
 }
 
 impl Refusal for ScanError {
@@ -127,19 +146,30 @@ impl Refusal for ScanError {
             ScanError::OtherVenue => "scan.other_venue",
             ScanError::Expired => "scan.expired",
             ScanError::AlreadyChecked => "check.already_recorded",
+            ScanError::NotBoundToScan(_)
+            | ScanError::NotBoundToCheck(_)
+            | ScanError::NotAllowedToView => FORBIDDEN,
         }
     }
 
     fn kind(&self) -> RefusalKind {
         match self {
             ScanError::Unknown => RefusalKind::NotFound,
-            ScanError::NotTheScanner => RefusalKind::Forbidden,
+            ScanError::NotTheScanner
+            | ScanError::NotBoundToScan(_)
+            | ScanError::NotBoundToCheck(_)
+            | ScanError::NotAllowedToView => RefusalKind::Forbidden,
             ScanError::AlreadyScanned
             | ScanError::OtherVenue
             | ScanError::Expired
             | ScanError::AlreadyChecked => RefusalKind::Conflict,
         }
     }
+}
+
+/// Whether a scan made at `scanned` is too old to be used at `at`.
+fn expired(scanned: OffsetDateTime, at: OffsetDateTime) -> bool {
+    at - scanned > SCAN_VALIDITY
 }
 
 /// A scan of a citizen's code at a venue, and the check made on it.
@@ -160,10 +190,19 @@ impl Decider for Scan {
         match (command, state) {
             (
                 ScanCommand::Scan {
+                    venue_id,
+                    inspector_bound: false,
+                    ..
+                },
+                ScanState::Absent | ScanState::Scanned { .. } | ScanState::Checked { .. },
+            ) => Err(ScanError::NotBoundToScan(*venue_id)),
+            (
+                ScanCommand::Scan {
                     scan_id,
                     venue_id,
                     inspector,
                     subject,
+                    inspector_bound: true,
                     at,
                 },
                 ScanState::Absent,
@@ -174,18 +213,41 @@ impl Decider for Scan {
                 subject: *subject,
                 at: *at,
             }]),
-            (ScanCommand::Scan { .. }, ScanState::Scanned { .. } | ScanState::Checked { .. }) => {
-                Err(ScanError::AlreadyScanned)
-            }
-            (ScanCommand::Check { .. }, ScanState::Absent) => Err(ScanError::Unknown),
-            (ScanCommand::Check { .. }, ScanState::Checked { .. }) => {
-                Err(ScanError::AlreadyChecked)
-            }
+            (
+                ScanCommand::Scan {
+                    inspector_bound: true,
+                    ..
+                },
+                ScanState::Scanned { .. } | ScanState::Checked { .. },
+            ) => Err(ScanError::AlreadyScanned),
+            (
+                ScanCommand::Check {
+                    venue_id,
+                    inspector_bound: false,
+                    ..
+                },
+                ScanState::Absent | ScanState::Scanned { .. } | ScanState::Checked { .. },
+            ) => Err(ScanError::NotBoundToCheck(*venue_id)),
+            (
+                ScanCommand::Check {
+                    inspector_bound: true,
+                    ..
+                },
+                ScanState::Absent,
+            ) => Err(ScanError::Unknown),
+            (
+                ScanCommand::Check {
+                    inspector_bound: true,
+                    ..
+                },
+                ScanState::Checked { .. },
+            ) => Err(ScanError::AlreadyChecked),
             (
                 ScanCommand::Check {
                     check_id,
                     venue_id,
                     inspector,
+                    inspector_bound: true,
                     band,
                     demographics,
                     at,
@@ -203,7 +265,7 @@ impl Decider for Scan {
                 if venue_id != scanned_at_venue {
                     return Err(ScanError::OtherVenue);
                 }
-                if *at - *scanned > SCAN_VALIDITY {
+                if expired(*scanned, *at) {
                     return Err(ScanError::Expired);
                 }
                 Ok(vec![ScanEvent::TemperatureChecked {
@@ -215,6 +277,32 @@ impl Decider for Scan {
                     demographics: *demographics,
                     at: *at,
                 }])
+            }
+            (ScanCommand::ViewDeclaration { .. }, ScanState::Absent) => Err(ScanError::Unknown),
+            (
+                ScanCommand::ViewDeclaration {
+                    viewer,
+                    inspector_bound,
+                    at,
+                },
+                ScanState::Scanned {
+                    inspector,
+                    at: scanned,
+                    ..
+                }
+                | ScanState::Checked {
+                    inspector,
+                    at: scanned,
+                    ..
+                },
+            ) => {
+                if viewer != inspector || !inspector_bound {
+                    return Err(ScanError::NotAllowedToView);
+                }
+                if expired(*scanned, *at) {
+                    return Err(ScanError::Expired);
+                }
+                Ok(vec![])
             }
         }
     }
@@ -268,6 +356,7 @@ mod tests {
     use crate::demographics::{AgeBand, Sex};
     use crate::Given;
     use time::macros::datetime;
+    use time::Duration;
 
     const AT: OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);
 
@@ -277,6 +366,17 @@ mod tests {
 
     fn venue() -> VenueId {
         VenueId::new(Uuid::from_u128(100))
+    }
+
+    fn scan(inspector_bound: bool) -> ScanCommand {
+        ScanCommand::Scan {
+            scan_id: Uuid::from_u128(7),
+            venue_id: venue(),
+            inspector: p(5),
+            subject: p(9),
+            inspector_bound,
+            at: AT,
+        }
     }
 
     fn scanned() -> ScanEvent {
@@ -289,36 +389,97 @@ mod tests {
         }
     }
 
-    fn check(inspector: u128, venue_id: VenueId, at: OffsetDateTime) -> ScanCommand {
+    fn demographics() -> Demographics {
+        Demographics {
+            sex: Some(Sex::Female),
+            age_band: Some(AgeBand::From18To39),
+        }
+    }
+
+    fn check_by(
+        inspector: u128,
+        inspector_bound: bool,
+        venue_id: VenueId,
+        at: OffsetDateTime,
+    ) -> ScanCommand {
         ScanCommand::Check {
             check_id: Uuid::from_u128(8),
             venue_id,
             inspector: p(inspector),
+            inspector_bound,
             band: Band::Fever,
-            demographics: Demographics {
-                sex: Some(Sex::Female),
-                age_band: Some(AgeBand::From18To39),
-            },
+            demographics: demographics(),
+            at,
+        }
+    }
+
+    fn check(inspector: u128, venue_id: VenueId, at: OffsetDateTime) -> ScanCommand {
+        check_by(inspector, true, venue_id, at)
+    }
+
+    fn checked(at: OffsetDateTime) -> ScanEvent {
+        ScanEvent::TemperatureChecked {
+            check_id: Uuid::from_u128(8),
+            venue_id: venue(),
+            inspector: p(5),
+            subject: p(9),
+            band: Band::Fever,
+            demographics: demographics(),
+            at,
+        }
+    }
+
+    fn view(viewer: u128, inspector_bound: bool, at: OffsetDateTime) -> ScanCommand {
+        ScanCommand::ViewDeclaration {
+            viewer: p(viewer),
+            inspector_bound,
             at,
         }
     }
 
     #[test]
+    fn only_a_bound_inspector_scans() {
+        Given::<Scan>::nothing()
+            .when(&scan(true))
+            .then(vec![scanned()]);
+        Given::<Scan>::nothing()
+            .when(&scan(false))
+            .then_error(ScanError::NotBoundToScan(venue()));
+        Given::<Scan>::events(vec![scanned()])
+            .when(&scan(true))
+            .then_error(ScanError::AlreadyScanned);
+        assert_eq!(
+            ScanError::NotBoundToScan(venue()).to_string(),
+            format!("only inspectors bound to venue {} scan there", venue())
+        );
+    }
+
+    #[test]
+    fn only_a_still_bound_inspector_records_a_check() {
+        Given::<Scan>::events(vec![scanned()])
+            .when(&check_by(5, true, venue(), AT))
+            .then(vec![checked(AT)]);
+        Given::<Scan>::events(vec![scanned()])
+            .when(&check_by(5, false, venue(), AT))
+            .then_error(ScanError::NotBoundToCheck(venue()));
+        // Unbound comes first: an unbound inspector learns nothing of the scan.
+        Given::<Scan>::nothing()
+            .when(&check_by(5, false, venue(), AT))
+            .then_error(ScanError::NotBoundToCheck(venue()));
+        assert_eq!(
+            ScanError::NotBoundToCheck(venue()).to_string(),
+            format!(
+                "only inspectors bound to venue {} record checks there",
+                venue()
+            )
+        );
+    }
+
+    #[test]
     fn a_check_follows_its_own_scan_once_and_soon() {
         Given::<Scan>::events(vec![scanned()])
-            .when(&check(5, venue(), AT + time::Duration::minutes(1)))
-            .then(vec![ScanEvent::TemperatureChecked {
-                check_id: Uuid::from_u128(8),
-                venue_id: venue(),
-                inspector: p(5),
-                subject: p(9),
-                band: Band::Fever,
-                demographics: Demographics {
-                    sex: Some(Sex::Female),
-                    age_band: Some(AgeBand::From18To39),
-                },
-                at: AT + time::Duration::minutes(1),
-            }]);
+            .when(&check(5, venue(), AT + Duration::minutes(1)))
+            .then(vec![checked(AT + Duration::minutes(1))]);
         Given::<Scan>::events(vec![scanned()])
             .when(&check(6, venue(), AT))
             .then_error(ScanError::NotTheScanner);
@@ -326,11 +487,12 @@ mod tests {
             .when(&check(5, VenueId::new(Uuid::from_u128(101)), AT))
             .then_error(ScanError::OtherVenue);
         Given::<Scan>::events(vec![scanned()])
-            .when(&check(5, venue(), AT + time::Duration::minutes(31)))
+            .when(&check(5, venue(), AT + Duration::minutes(30)))
+            .then(vec![checked(AT + Duration::minutes(30))]);
+        Given::<Scan>::events(vec![scanned()])
+            .when(&check(5, venue(), AT + Duration::minutes(31)))
             .then_error(ScanError::Expired);
-        let state_after = Scan::fold(&[scanned()]);
-        let events = Scan::decide(&check(5, venue(), AT), &state_after).expect("checked");
-        Given::<Scan>::events(vec![scanned(), events[0].clone()])
+        Given::<Scan>::events(vec![scanned(), checked(AT)])
             .when(&check(5, venue(), AT))
             .then_error(ScanError::AlreadyChecked);
         Given::<Scan>::nothing()
@@ -339,16 +501,35 @@ mod tests {
     }
 
     #[test]
+    fn only_the_still_bound_scanner_sees_the_declaration_within_30_minutes() {
+        Given::<Scan>::events(vec![scanned()])
+            .when(&view(5, true, AT + Duration::minutes(30)))
+            .then(vec![]);
+        Given::<Scan>::events(vec![scanned(), checked(AT)])
+            .when(&view(5, true, AT + Duration::minutes(1)))
+            .then(vec![]);
+        Given::<Scan>::events(vec![scanned()])
+            .when(&view(6, true, AT))
+            .then_error(ScanError::NotAllowedToView);
+        Given::<Scan>::events(vec![scanned()])
+            .when(&view(5, false, AT))
+            .then_error(ScanError::NotAllowedToView);
+        Given::<Scan>::events(vec![scanned()])
+            .when(&view(5, true, AT + Duration::minutes(31)))
+            .then_error(ScanError::Expired);
+        Given::<Scan>::nothing()
+            .when(&view(5, true, AT))
+            .then_error(ScanError::Unknown);
+    }
+
+    #[test]
     fn every_refusal_says_its_code_and_kind() {
         let conflict = RefusalKind::Conflict;
+        let forbidden = RefusalKind::Forbidden;
         let table = [
             (ScanError::Unknown, "scan.unknown", RefusalKind::NotFound),
             (ScanError::AlreadyScanned, "scan.exists", conflict),
-            (
-                ScanError::NotTheScanner,
-                "auth.forbidden",
-                RefusalKind::Forbidden,
-            ),
+            (ScanError::NotTheScanner, "auth.forbidden", forbidden),
             (ScanError::OtherVenue, "scan.other_venue", conflict),
             (ScanError::Expired, "scan.expired", conflict),
             (
@@ -356,6 +537,17 @@ mod tests {
                 "check.already_recorded",
                 conflict,
             ),
+            (
+                ScanError::NotBoundToScan(venue()),
+                "auth.forbidden",
+                forbidden,
+            ),
+            (
+                ScanError::NotBoundToCheck(venue()),
+                "auth.forbidden",
+                forbidden,
+            ),
+            (ScanError::NotAllowedToView, "auth.forbidden", forbidden),
         ];
         for (error, code, kind) in table {
             assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use domain::identity::IdentityEvent;
+use domain::streams;
 use event_store::{Backend, Database, RecordedEvent};
 
 use crate::query::{decode, fetch_all, stream_id, Arg};
@@ -32,7 +33,7 @@ impl Projection for HealthCodes {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            let Some(digest) = stream_id(&e.stream, "identity") else {
+            let Some(digest) = stream_id(&e.stream, streams::IDENTITY) else {
                 continue;
             };
             match decode::<IdentityEvent>(e)? {

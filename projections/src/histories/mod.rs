@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use domain::access::AccessEvent;
 use domain::identity::IdentityEvent;
 use domain::person::PersonEvent;
+use domain::streams;
 use domain::venue::{CheckInEvent, ScanEvent};
 use event_store::{Backend, Database, RecordedEvent};
 use serde_json::json;
@@ -93,7 +94,7 @@ impl Projection for Histories {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            if let Some(person) = stream_id(&e.stream, "person") {
+            if let Some(person) = stream_id(&e.stream, streams::PERSON) {
                 match decode::<PersonEvent>(e)? {
                     PersonEvent::DeclarationFiled {
                         declaration_id,
@@ -147,7 +148,7 @@ impl Projection for Histories {
                     | PersonEvent::GuardianLinked { .. }
                     | PersonEvent::GuardianUnlinked { .. } => {}
                 }
-            } else if stream_id(&e.stream, "identity").is_some() {
+            } else if stream_id(&e.stream, streams::IDENTITY).is_some() {
                 match decode::<IdentityEvent>(e)? {
                     IdentityEvent::AppealDecided {
                         appeal_id,
@@ -181,7 +182,7 @@ impl Projection for Histories {
                     | IdentityEvent::AppealFiled { .. }
                     | IdentityEvent::PersonalDataShredded { .. } => {}
                 }
-            } else if stream_id(&e.stream, "scan").is_some() {
+            } else if stream_id(&e.stream, streams::SCAN).is_some() {
                 if let ScanEvent::TemperatureChecked {
                     check_id,
                     venue_id,
@@ -201,7 +202,7 @@ impl Projection for Histories {
                     let subject = subject.to_string();
                     insert(tx, tables, &subject, HistoryKind::Checks, e.position, body).await?;
                 }
-            } else if stream_id(&e.stream, "checkin").is_some() {
+            } else if stream_id(&e.stream, streams::CHECKIN).is_some() {
                 match decode::<CheckInEvent>(e)? {
                     CheckInEvent::CheckedIn {
                         check_id,
@@ -221,7 +222,7 @@ impl Projection for Histories {
                         insert(tx, tables, &subject, HistoryKind::Checks, e.position, body).await?;
                     }
                 }
-            } else if let Some(person) = stream_id(&e.stream, "access") {
+            } else if let Some(person) = stream_id(&e.stream, streams::ACCESS) {
                 match decode::<AccessEvent>(e)? {
                     AccessEvent::PersonalDataAccessed { accessor, data, at } => {
                         let body = json!({

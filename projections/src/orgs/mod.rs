@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use domain::org::{MembershipEvent, OrgEvent};
 use domain::person::PersonEvent;
+use domain::streams;
 use domain::week::CST;
 use event_store::{Backend, Database, RecordedEvent};
 
@@ -35,7 +36,7 @@ impl Projection for Orgs {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            if stream_id(&e.stream, "org-member").is_some() {
+            if stream_id(&e.stream, streams::ORG_MEMBER).is_some() {
                 match decode::<MembershipEvent>(e)? {
                     MembershipEvent::OrgMemberBound { org_id, person, at } => {
                         let (org, person) = (org_id.to_string(), person.to_string());
@@ -62,9 +63,9 @@ impl Projection for Orgs {
                         .await?;
                     }
                 }
-            } else if stream_id(&e.stream, "org-admin").is_some() {
+            } else if stream_id(&e.stream, streams::ORG_ADMIN).is_some() {
                 // Claims: nothing to show.
-            } else if let Some(org) = stream_id(&e.stream, "org") {
+            } else if let Some(org) = stream_id(&e.stream, streams::ORG) {
                 match decode::<OrgEvent>(e)? {
                     OrgEvent::OrgRegistered {
                         admin,
@@ -107,7 +108,7 @@ impl Projection for Orgs {
                         .await?;
                     }
                 }
-            } else if let Some(person) = stream_id(&e.stream, "person") {
+            } else if let Some(person) = stream_id(&e.stream, streams::PERSON) {
                 if let PersonEvent::DeclarationFiled {
                     org_id: Some(org_id),
                     declaration,

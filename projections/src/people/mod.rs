@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use domain::identity::IdentityEvent;
 use domain::person::PersonEvent;
 use domain::region::RegionEvent;
+use domain::streams;
 use event_store::{Backend, Database, RecordedEvent};
 
 use crate::query::{decode, fetch_all, fetch_optional, stream_id, Arg};
@@ -35,7 +36,7 @@ impl Projection for People {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            if let Some(digest) = stream_id(&e.stream, "identity") {
+            if let Some(digest) = stream_id(&e.stream, streams::IDENTITY) {
                 match decode::<IdentityEvent>(e)? {
                     IdentityEvent::PersonRegistered {
                         person_id,
@@ -71,7 +72,7 @@ impl Projection for People {
                     | IdentityEvent::AppealFiled { .. }
                     | IdentityEvent::AppealDecided { .. } => {}
                 }
-            } else if let Some(guardian) = stream_id(&e.stream, "person") {
+            } else if let Some(guardian) = stream_id(&e.stream, streams::PERSON) {
                 match decode::<PersonEvent>(e)? {
                     PersonEvent::FamilyMemberAdded {
                         member,
@@ -104,7 +105,7 @@ impl Projection for People {
                     | PersonEvent::GuardianLinked { .. }
                     | PersonEvent::GuardianUnlinked { .. } => {}
                 }
-            } else if stream_id(&e.stream, "region").is_some() {
+            } else if stream_id(&e.stream, streams::REGION).is_some() {
                 match decode::<RegionEvent>(e)? {
                     RegionEvent::RegionAdminAppointed {
                         region, admin, at, ..

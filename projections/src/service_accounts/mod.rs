@@ -2,18 +2,17 @@
 
 use async_trait::async_trait;
 use domain::service_account::ServiceAccountEvent;
+use domain::streams;
 use domain::DomainEvent;
 use event_store::{Backend, Database, RecordedEvent};
 use sqlx::Row;
 
+use crate::query::stream_id;
 use crate::{Projection, ProjectionError, Tables, Tx};
 
 /// Maintains `service_accounts(account_id, role, name, token_hash, created_at, revoked)`.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceAccounts;
-
-/// The stream category of service accounts (`service-account-<uuid>`).
-pub const CATEGORY: &str = "service-account";
 
 #[async_trait]
 impl Projection for ServiceAccounts {
@@ -39,11 +38,7 @@ impl Projection for ServiceAccounts {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            let Some(account_id) = e
-                .stream
-                .strip_prefix(CATEGORY)
-                .and_then(|r| r.strip_prefix('-'))
-            else {
+            let Some(account_id) = stream_id(&e.stream, streams::SERVICE_ACCOUNT) else {
                 continue;
             };
             let event = ServiceAccountEvent::decode(&e.event_type, e.schema_version, &e.payload)

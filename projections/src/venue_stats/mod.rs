@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use domain::demographics::{AgeBand, Demographics, Sex};
 use domain::health::Band;
+use domain::streams;
 use domain::venue::{CheckInEvent, ScanEvent};
 use domain::week::CST;
 use event_store::{Backend, Database, RecordedEvent};
@@ -74,7 +75,7 @@ impl Projection for VenueStats {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            if stream_id(&e.stream, "scan").is_some() {
+            if stream_id(&e.stream, streams::SCAN).is_some() {
                 match decode::<ScanEvent>(e)? {
                     ScanEvent::TemperatureChecked {
                         venue_id,
@@ -105,7 +106,7 @@ impl Projection for VenueStats {
                     }
                     ScanEvent::CodeScanned { .. } => {}
                 }
-            } else if stream_id(&e.stream, "checkin").is_some() {
+            } else if stream_id(&e.stream, streams::CHECKIN).is_some() {
                 match decode::<CheckInEvent>(e)? {
                     CheckInEvent::CheckedIn {
                         venue_id,

@@ -2,6 +2,7 @@
 //! is bound as an inspector (bindings kept as intervals).
 
 use async_trait::async_trait;
+use domain::streams;
 use domain::venue::{InspectionEvent, VenueEvent};
 use event_store::{Backend, Database, RecordedEvent};
 
@@ -32,7 +33,7 @@ impl Projection for Venues {
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for e in events {
-            if stream_id(&e.stream, "venue-member").is_some() {
+            if stream_id(&e.stream, streams::VENUE_MEMBER).is_some() {
                 match decode::<InspectionEvent>(e)? {
                     InspectionEvent::InspectorBound {
                         venue_id,
@@ -68,9 +69,9 @@ impl Projection for Venues {
                         .await?;
                     }
                 }
-            } else if stream_id(&e.stream, "venue-admin").is_some() {
+            } else if stream_id(&e.stream, streams::VENUE_ADMIN).is_some() {
                 // Claims: nothing to show.
-            } else if let Some(venue) = stream_id(&e.stream, "venue") {
+            } else if let Some(venue) = stream_id(&e.stream, streams::VENUE) {
                 match decode::<VenueEvent>(e)? {
                     VenueEvent::VenueCreated {
                         admin,

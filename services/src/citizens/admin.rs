@@ -35,16 +35,7 @@ pub async fn bootstrap_province_admin(
             |_| Done {},
         )
         .await
-        .map_err(|e| {
-            ServiceError::from(e.map_rejected(|rule| match rule {
-                RegionError::AlreadyHeld(_) => {
-                    ServiceError::conflict("region.admin_already_appointed", rule.to_string())
-                }
-                RegionError::OperatorOnlyAppointsProvince => {
-                    ServiceError::conflict("region.appointment", rule.to_string())
-                }
-            }))
-        })?;
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
     Ok(outcome.position())
 }
 
@@ -67,7 +58,7 @@ pub async fn shred(
             |_| Done {},
         )
         .await
-        .map_err(|e| ServiceError::from(e.map_rejected(identity_error)))?;
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
     services
         .vault
         .shred(digest.as_str())

@@ -34,7 +34,7 @@ pub async fn file_appeal(
             },
         )
         .await
-        .map_err(|e| ServiceError::from(e.map_rejected(identity_error)))
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
 }
 
 /// The feed's decision on an appeal.
@@ -61,5 +61,5 @@ pub(crate) async fn decide_appeal(
             |_| Done {},
         )
         .await
-        .map_err(|e| ServiceError::from(e.map_rejected(identity_error)))
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
 }

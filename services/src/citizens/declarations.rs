@@ -46,7 +46,7 @@ pub async fn file_declaration(
                 },
                 &state,
             )
-            .map_err(person_error)?;
+            .map_err(ServiceError::refused)?;
             let mut decision = Decision::unchanged(DeclarationFiled { declaration_id })
                 .append(s_stream.clone(), &events)
                 ?;
@@ -97,5 +97,5 @@ pub async fn register_entry(
             |_| EntryRegistered { entry_id },
         )
         .await
-        .map_err(|e| ServiceError::from(e.map_rejected(person_error)))
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
 }

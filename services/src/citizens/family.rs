@@ -106,9 +106,9 @@ pub async fn add_family_member(
                 },
                 &guardian_state,
             )
-            .map_err(person_error)?;
+            .map_err(ServiceError::refused)?;
             appends.push(&g_stream, &added)?;
-            appends.push(&m_stream, &linked.map_err(person_error)?)?;
+            appends.push(&m_stream, &linked.map_err(ServiceError::refused)?)?;
             Ok::<_, ServiceError>(appends.into_decision(MemberAdded {
                 person_id: member_id,
             }))
@@ -135,7 +135,7 @@ pub async fn remove_family_member(
                 &PersonCommand::RemoveFamilyMember { member, at: now },
                 &guardian_state,
             )
-            .map_err(person_error)?;
+            .map_err(ServiceError::refused)?;
             let member_state = loaded.fold::<Person>(&m_stream)?;
             let unlinked = match Person::decide(
                 &PersonCommand::UnlinkGuardian { guardian, at: now },
@@ -144,7 +144,7 @@ pub async fn remove_family_member(
                 Ok(events) => events,
                 // Links made before the member's stream recorded them: nothing to undo.
                 Err(PersonError::NotFamilyMember | PersonError::Unknown) => Vec::new(),
-                Err(e) => return Err(person_error(e)),
+                Err(e) => return Err(ServiceError::refused(e)),
             };
             let mut appends = Appends::default();
             appends.push(&g_stream, &removed)?;

@@ -29,11 +29,9 @@ use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::assertion::{Assertion, AssertionPurpose, UseAssertion};
 use domain::document::DocumentDigest;
 use domain::document::{mask_name, Document, MobilePhone};
-use domain::identity::{
-    Identity, IdentityCommand, IdentityError, PersonId, RedReason, Registration,
-};
+use domain::identity::{Identity, IdentityCommand, PersonId, RedReason, Registration};
 use domain::person::{Person, PersonCommand, PersonError, Relation};
-use domain::region::{Appointer, Region, RegionCode, RegionCommand, RegionError};
+use domain::region::{Appointer, Region, RegionCode, RegionCommand};
 use domain::sealed::Sealed;
 use domain::week::today;
 use domain::{Decider, DomainEvent};
@@ -227,47 +225,6 @@ pub async fn person_facts(
         }
     }
     Ok(None)
-}
-
-fn person_error(e: PersonError) -> ServiceError {
-    match e {
-        PersonError::CannotAddSelf => ServiceError::conflict("family.self", e.to_string()),
-        PersonError::AlreadyFamilyMember => {
-            ServiceError::conflict("family.already_member", e.to_string())
-        }
-        PersonError::NotFamilyMember => {
-            ServiceError::not_found("family.not_a_member", e.to_string())
-        }
-        PersonError::NotGuardian => ServiceError::Forbidden(e.to_string()),
-        PersonError::Unknown | PersonError::AlreadyCreated => {
-            ServiceError::not_found("person.unknown", e.to_string())
-        }
-    }
-}
-
-fn identity_error(e: IdentityError) -> ServiceError {
-    match e {
-        IdentityError::ReasonNotActive(_) => {
-            ServiceError::conflict("appeal.reason_not_active", e.to_string())
-        }
-        IdentityError::AppealAlreadyOpen(_) => {
-            ServiceError::conflict("appeal.already_open", e.to_string())
-        }
-        IdentityError::AppealMoot => ServiceError::conflict("appeal.moot", e.to_string()),
-        IdentityError::ReleasePrecedesHit { .. } => {
-            ServiceError::conflict("feed.release_precedes_hit", e.to_string())
-        }
-        IdentityError::AppealAlreadyDecided => {
-            ServiceError::conflict("appeal.already_decided", e.to_string())
-        }
-        IdentityError::UnknownAppeal => ServiceError::not_found("appeal.unknown", e.to_string()),
-        IdentityError::DecisionDetail => {
-            ServiceError::invalid("detail", "decision.detail", e.to_string())
-        }
-        IdentityError::NotRegistered | IdentityError::AlreadyRegistered(_) => {
-            ServiceError::Forbidden(e.to_string())
-        }
-    }
 }
 
 /// The person's read-model row; when the read model has not applied the registration yet

@@ -7,8 +7,8 @@ use domain::code::{BindingCode, CodeKind};
 use domain::document::MobilePhone;
 use domain::identity::PersonId;
 use domain::org::{
-    AdminLevel, Membership, MembershipCommand, MembershipError, Org, OrgAddress, OrgChanges,
-    OrgCommand, OrgDetails, OrgError, OrgId, OrgName,
+    AdminLevel, Membership, MembershipCommand, Org, OrgAddress, OrgChanges, OrgCommand, OrgDetails,
+    OrgId, OrgName,
 };
 use domain::{Decider, DomainEvent};
 use serde::{Deserialize, Serialize};
@@ -120,22 +120,6 @@ pub async fn register(
     .await
 }
 
-fn org_error(e: OrgError) -> ServiceError {
-    match e {
-        OrgError::Unknown => ServiceError::not_found("org.unknown", e.to_string()),
-        OrgError::NotAdmin => ServiceError::Forbidden(e.to_string()),
-        OrgError::NothingToChange => {
-            ServiceError::invalid("body", "org.nothing_to_change", e.to_string())
-        }
-        OrgError::AlreadyRegistered => ServiceError::conflict("org.exists", e.to_string()),
-        OrgError::WeeklyEditLimit { next_allowed_at } => crate::support::weekly_edit_limit(
-            "org.weekly_edit_limit",
-            e.to_string(),
-            next_allowed_at,
-        ),
-    }
-}
-
 /// Edits an org's details (its admin only, once per natural week).
 pub async fn edit(
     services: &Services,
@@ -195,7 +179,7 @@ pub async fn edit(
             |_| Done {},
         )
         .await
-        .map_err(|e| ServiceError::from(e.map_rejected(org_error)))
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
 }
 
 /// The org a code of the org kind belongs to: `422` for a malformed or other-kind code,
@@ -261,53 +245,36 @@ pub async fn bind(
     Ok(services
         .bus
         .execute(ctx, &streams, |loaded| {
-            let mut checks = Vec::new();
-            if subject != actor {
-                let person = loaded
-                    .fold::<domain::person::Person>(&p_stream)
-                    .map_err(ServiceError::internal)?;
-                let guardian = match &person {
-                    domain::person::PersonState::Active { guardians, .. } => {
-                        guardians.contains(&actor)
-                    }
-                    domain::person::PersonState::Absent => false,
-                };
-                if !guardian {
-                    return Err(ServiceError::Forbidden(
-                        "you may bind only yourself or a member of your family".into(),
-                    ));
-                }
-                checks.push(p_stream.clone());
-            }
-            let membership = loaded
-                .fold::<Membership>(&m_stream)
-                .map_err(ServiceError::internal)?;
+            // Who may act for the subject comes first: a stranger learns nothing of the
+            // subject's bindings.
+            let acting_for_allowed = subject == actor
+                || domain::person::may_act_for(
+                    actor,
+                    subject,
+                    &loaded.fold::<domain::person::Person>(&p_stream)?,
+                );
             let events = Membership::decide(
                 &MembershipCommand::Bind {
                     org_id,
                     person: subject,
+                    acting_for_allowed,
                     at: now,
                 },
-                &membership,
+                &loaded.fold::<Membership>(&m_stream)?,
             )
-            .map_err(membership_error)?;
-            let mut decision = commands::Decision::unchanged(Bound {
+            .map_err(ServiceError::refused)?;
+            let decision = commands::Decision::unchanged(Bound {
                 org_id: org_id.as_uuid(),
             })
-            .append(m_stream.clone(), &events)
-            .map_err(ServiceError::internal)?;
-            for c in checks {
-                decision = decision.check(c);
-            }
-            Ok(decision)
+            .append(m_stream.clone(), &events)?;
+            // A guardian's right must still hold when the binding commits.
+            Ok::<_, ServiceError>(if subject == actor {
+                decision
+            } else {
+                decision.check(p_stream.clone())
+            })
         })
         .await?)
-}
-
-fn membership_error(e: MembershipError) -> ServiceError {
-    match e {
-        MembershipError::NotBound => ServiceError::not_found("org.not_bound", e.to_string()),
-    }
 }
 
 /// Unbinds `person` from `org_id`.
@@ -330,7 +297,7 @@ pub async fn unbind(
             |_| Done {},
         )
         .await
-        .map_err(|e| ServiceError::from(e.map_rejected(membership_error)))
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
 }
 
 /// One day of the dashboard.

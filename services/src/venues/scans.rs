@@ -1,0 +1,307 @@
+//! Scans of a citizen's code by a bound inspector, the scanned person's latest declaration,
+//! and the temperature check recorded on a scan.
+
+use super::*;
+
+/// What a scanner sees.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanAnswer {
+    pub scan_id: Uuid,
+    pub person_id: Uuid,
+    /// `张*强`
+    pub name_masked: String,
+    /// `139****5678`, empty when unknown
+    pub phone_masked: String,
+    /// `green` or `red`
+    pub colour: String,
+    /// The active red reasons' labels.
+    pub reason_labels: Vec<String>,
+}
+
+/// Where a scan happens, as the scanner says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanPlace {
+    pub venue_id: Option<Uuid>,
+    pub grid_id: Option<Uuid>,
+    pub medical: bool,
+}
+
+/// Scans a citizen's code (`token`, the signed QR payload): the scanner sees the masked name
+/// and phone, the colour and the reason labels; the access is recorded in the citizen's
+/// access log. Only an inspector bound to the venue scans there (checked at commit).
+pub async fn scan(
+    services: &Services,
+    ctx: &CommandContext,
+    scanner: PersonId,
+    token: &str,
+    place: ScanPlace,
+) -> Result<Outcome<ScanAnswer>, ServiceError> {
+    let subject = services
+        .keys
+        .code_keys
+        .verify(token)
+        .map(PersonId::new)
+        .map_err(|e| refused_token("token", e))?;
+    let venue_id = match (place.venue_id, place.grid_id, place.medical) {
+        (Some(v), None, false) => VenueId::new(v),
+        (None, Some(_), false) | (None, None, true) => {
+            // Grid workers and medical staff get their rights with the grids and medical
+            // issues; until then nobody holds them.
+            return Err(ServiceError::Forbidden(
+                "you are not an authorised grid worker or medical staff".into(),
+            ));
+        }
+        _ => {
+            return Err(ServiceError::invalid(
+                "context",
+                "scan.context",
+                "context is one of {\"venue_id\"}, {\"grid_id\"} or {\"medical\": true}",
+            ))
+        }
+    };
+    let row = crate::citizens::person_row(services, subject).await?;
+    let reasons = projections::health_codes::reasons(&services.db, &row.digest)
+        .await
+        .map_err(ServiceError::internal)?;
+    let profile =
+        crate::citizens::open_profile(services, &row.digest, row.profile.as_deref()).await?;
+    let reasons: Vec<RedReason> = reasons
+        .iter()
+        .filter_map(|r| RedReason::parse(&r.reason))
+        .collect();
+    let answer = ScanAnswer {
+        scan_id: Uuid::now_v7(),
+        person_id: subject.as_uuid(),
+        name_masked: profile
+            .as_ref()
+            .map(|p| mask_name(&p.name))
+            .unwrap_or_default(),
+        phone_masked: profile
+            .as_ref()
+            .and_then(|p| p.phone.as_deref())
+            .and_then(|p| MobilePhone::parse(p).ok())
+            .map(|p| p.masked())
+            .unwrap_or_default(),
+        colour: Colour::of(&reasons).as_str().into(),
+        reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
+    };
+    let now = services.now();
+    let i_stream = streams::inspection(venue_id, scanner);
+    let s_stream = streams::scan(answer.scan_id);
+    let a_stream = streams::access(subject);
+    Ok(services
+        .bus
+        .execute(ctx, std::slice::from_ref(&i_stream), |loaded| {
+            let inspector_bound = is_bound(loaded.fold::<Inspection>(&i_stream)?);
+            let scanned = Scan::decide(
+                &ScanCommand::Scan {
+                    scan_id: answer.scan_id,
+                    venue_id,
+                    inspector: scanner,
+                    subject,
+                    inspector_bound,
+                    at: now,
+                },
+                &Scan::initial(),
+            )
+            .map_err(ServiceError::refused)?;
+            let accessed = AccessEvent::PersonalDataAccessed {
+                accessor: Accessor::Venue {
+                    venue_id: venue_id.as_uuid(),
+                    person_id: scanner,
+                },
+                data: AccessedData::Code,
+                at: now,
+            };
+            // Still bound when the scan commits.
+            Ok::<_, ServiceError>(
+                Decision::unchanged(answer.clone())
+                    .append(s_stream.clone(), &scanned)?
+                    .append(a_stream.clone(), &[accessed])?
+                    .check(i_stream.clone()),
+            )
+        })
+        .await?)
+}
+
+/// The latest health declaration of the person a scan names, health facts only: to the
+/// scanner, still bound to the venue (checked at commit), within 30 minutes of the scan. The
+/// access is recorded in the person's access log. Each stream is read once.
+pub async fn scanned_declaration(
+    services: &Services,
+    scanner: PersonId,
+    scan_id: &str,
+) -> Result<serde_json::Value, ServiceError> {
+    let unknown = || ServiceError::not_found("scan.unknown", "no such scan");
+    let scan_id = Uuid::parse_str(scan_id).map_err(|_| unknown())?;
+    let s_stream = streams::scan(scan_id);
+    let mut loaded = services.bus.load(std::slice::from_ref(&s_stream)).await?;
+    let Some((venue_id, _, subject, _)) = loaded.fold::<Scan>(&s_stream)?.scanned() else {
+        return Err(unknown());
+    };
+    let i_stream = streams::inspection(venue_id, scanner);
+    loaded = loaded.join(services.bus.load(std::slice::from_ref(&i_stream)).await?);
+    let latest = projections::histories::page(
+        &services.db,
+        &subject.to_string(),
+        projections::histories::HistoryKind::Declarations,
+        None,
+        1,
+    )
+    .await
+    .map_err(ServiceError::internal)?
+    .items
+    .into_iter()
+    .next()
+    .map(health_facts);
+    let now = services.now();
+    let a_stream = streams::access(subject);
+    let ctx = CommandContext::new(crate::auth::person_actor(scanner));
+    let outcome = services
+        .bus
+        .execute_loaded(&ctx, loaded, |loaded| {
+            let inspector_bound = is_bound(loaded.fold::<Inspection>(&i_stream)?);
+            Scan::decide(
+                &ScanCommand::ViewDeclaration {
+                    viewer: scanner,
+                    inspector_bound,
+                    at: now,
+                },
+                &loaded.fold::<Scan>(&s_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            let Some(latest) = &latest else {
+                return Err(ServiceError::not_found(
+                    "declaration.none",
+                    "this person has filed no health declaration",
+                ));
+            };
+            let accessed = AccessEvent::PersonalDataAccessed {
+                accessor: Accessor::Venue {
+                    venue_id: venue_id.as_uuid(),
+                    person_id: scanner,
+                },
+                data: AccessedData::Declarations,
+                at: now,
+            };
+            Ok(Decision::unchanged(latest.clone())
+                .append(a_stream.clone(), &[accessed])?
+                .check(i_stream.clone()))
+        })
+        .await?;
+    Ok(outcome.into_response())
+}
+
+/// The health facts of a declaration as the history shows it: not the organisation declared
+/// for, nor who filed it.
+fn health_facts(mut declaration: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = declaration.as_object_mut() {
+        fields.remove("org_id");
+        fields.remove("filed_by");
+    }
+    declaration
+}
+
+/// Whether an inspection binding holds.
+fn is_bound(state: InspectionState) -> bool {
+    matches!(state, InspectionState::Bound { .. })
+}
+
+/// The answer to a check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checked {
+    pub check_id: Uuid,
+}
+
+/// An inspector found bound to a venue: what a temperature check refuses before reading its
+/// body (who may ask comes before what they say). It holds the venue's and the binding's
+/// streams as read, so the check decides on that same read.
+#[derive(Debug)]
+pub struct CheckPermit {
+    venue_id: VenueId,
+    inspector: PersonId,
+    loaded: commands::Loaded,
+}
+
+/// Lets `inspector` record checks at the venue named by `raw`: `404` for no such venue, `403`
+/// unless they are bound to it.
+pub async fn permit_check(
+    services: &Services,
+    raw: &str,
+    inspector: PersonId,
+) -> Result<CheckPermit, ServiceError> {
+    let venue_id = venue_id(raw)?;
+    let v_stream = streams::venue(venue_id);
+    let i_stream = streams::inspection(venue_id, inspector);
+    let loaded = services
+        .bus
+        .load(&[v_stream.clone(), i_stream.clone()])
+        .await?;
+    if let VenueState::Absent = loaded.fold::<Venue>(&v_stream)? {
+        return Err(ServiceError::not_found(
+            "venue.unknown",
+            format!("no venue {venue_id}"),
+        ));
+    }
+    if !is_bound(loaded.fold::<Inspection>(&i_stream)?) {
+        return Err(ServiceError::refused(
+            domain::venue::ScanError::NotBoundToCheck(venue_id),
+        ));
+    }
+    Ok(CheckPermit {
+        venue_id,
+        inspector,
+        loaded,
+    })
+}
+
+/// Records the band (`normal` or `fever`) of the person scanned by `scan_id` (the same
+/// inspector, still bound at commit, the same venue, within 30 minutes, once per scan).
+pub async fn record_check(
+    services: &Services,
+    ctx: &CommandContext,
+    permit: CheckPermit,
+    scan_id: Uuid,
+    band: &str,
+) -> Result<Outcome<Checked>, ServiceError> {
+    let band = Band::parse(band, "band")?;
+    let CheckPermit {
+        venue_id,
+        inspector,
+        loaded,
+    } = permit;
+    let s_stream = streams::scan(scan_id);
+    let i_stream = streams::inspection(venue_id, inspector);
+    let loaded = loaded.join(services.bus.load(std::slice::from_ref(&s_stream)).await?);
+    let Some((_, _, subject, _)) = loaded.fold::<Scan>(&s_stream)?.scanned() else {
+        return Err(ServiceError::not_found("scan.unknown", "no such scan"));
+    };
+    let row = crate::citizens::person_row(services, subject).await?;
+    let now = services.now();
+    let demographics = demographics(&row, domain::week::today(now));
+    let check_id = Uuid::now_v7();
+    Ok(services
+        .bus
+        .execute_loaded(ctx, loaded, |loaded| {
+            let inspector_bound = is_bound(loaded.fold::<Inspection>(&i_stream)?);
+            let events = Scan::decide(
+                &ScanCommand::Check {
+                    check_id,
+                    venue_id,
+                    inspector,
+                    inspector_bound,
+                    band,
+                    demographics,
+                    at: now,
+                },
+                &loaded.fold::<Scan>(&s_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(Checked { check_id })
+                    .append(s_stream.clone(), &events)?
+                    .check(i_stream.clone()),
+            )
+        })
+        .await?)
+}

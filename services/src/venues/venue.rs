@@ -1,0 +1,289 @@
+//! A venue: creation (one admin, one venue, a venue code), weekly-limited edits, handover,
+//! and the venue as its admin sees it.
+
+use super::*;
+
+/// A venue as sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VenueInput {
+    /// A town-level division code of Guangdong (9 digits).
+    pub region: String,
+    pub address: String,
+    /// `residential`, `office`, `retail`, `dining`, `lodging`, `entertainment`, `sports`,
+    /// `transport` or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    /// The admin's mobile phone.
+    pub phone: String,
+}
+
+/// An edit as sent: any of the fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct VenuePatch {
+    pub region: Option<String>,
+    pub address: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The answer to a creation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VenueCreated {
+    pub venue_id: Uuid,
+    pub code: String,
+}
+
+/// Creates a venue administered by `admin` (whose key seals the phone).
+pub async fn create(
+    services: &Services,
+    ctx: &CommandContext,
+    admin: PersonId,
+    input: &VenueInput,
+) -> Result<Outcome<VenueCreated>, ServiceError> {
+    let mut errors = Vec::new();
+    let region = collect(parse_town(&input.region), &mut errors);
+    let address = collect(VenueAddress::parse(&input.address), &mut errors);
+    let kind = collect(VenueType::parse(&input.kind), &mut errors);
+    let name = collect(VenueName::parse(&input.name), &mut errors);
+    let phone = collect(MobilePhone::parse(&input.phone), &mut errors);
+    let (Some(region), Some(address), Some(kind), Some(name), Some(phone)) =
+        (region, address, kind, name, phone)
+    else {
+        return Err(errors.into());
+    };
+    let details = VenueDetails {
+        region,
+        address,
+        kind,
+        name,
+        phone: seal_phone(
+            &services.vault,
+            &crate::citizens::subject_of(services, admin).await?,
+            &phone,
+        )
+        .await?,
+    };
+    let now = services.now();
+    let venue_id = VenueId::new(Uuid::now_v7());
+    crate::support::create_with_code(
+        services,
+        ctx,
+        streams::venue_admin(admin),
+        venue_id.as_uuid(),
+        CodeKind::Venue,
+        crate::support::AdminHasOne {
+            code: "venue.admin_has_venue",
+            noun: "venue",
+            id_field: "venue_id",
+        },
+        |code| {
+            let events = Venue::decide(
+                &VenueCommand::Create {
+                    venue_id,
+                    admin,
+                    code,
+                    details: details.clone(),
+                    at: now,
+                },
+                &Venue::initial(),
+            )
+            .map_err(|e| ServiceError::conflict("venue.exists", e.to_string()))?
+            .iter()
+            .map(domain::DomainEvent::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+            Ok((
+                streams::venue(venue_id),
+                events,
+                VenueCreated {
+                    venue_id: venue_id.as_uuid(),
+                    code: code.to_string(),
+                },
+            ))
+        },
+    )
+    .await
+}
+
+/// Edits a venue's details (its admin only, once per natural week).
+pub async fn edit(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    venue_id: VenueId,
+    patch: &VenuePatch,
+) -> Result<Outcome<Done>, ServiceError> {
+    let mut errors = Vec::new();
+    let region = patch
+        .region
+        .as_deref()
+        .and_then(|r| collect(parse_town(r), &mut errors));
+    let address = patch
+        .address
+        .as_deref()
+        .and_then(|a| collect(VenueAddress::parse(a), &mut errors));
+    let kind = patch
+        .kind
+        .as_deref()
+        .and_then(|k| collect(VenueType::parse(k), &mut errors));
+    let name = patch
+        .name
+        .as_deref()
+        .and_then(|n| collect(VenueName::parse(n), &mut errors));
+    let phone = patch
+        .phone
+        .as_deref()
+        .and_then(|p| collect(MobilePhone::parse(p), &mut errors));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let phone = match phone {
+        Some(p) => Some(
+            seal_phone(
+                &services.vault,
+                &crate::citizens::subject_of(services, by).await?,
+                &p,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let now = services.now();
+    services
+        .bus
+        .decide::<Venue, _>(
+            ctx,
+            streams::venue(venue_id),
+            &VenueCommand::Edit {
+                by,
+                changes: VenueChanges {
+                    region,
+                    address,
+                    kind,
+                    name,
+                    phone,
+                },
+                at: now,
+            },
+            |_| Done {},
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
+}
+
+/// Hands the venue over to the registered person holding `successor`'s document: the old
+/// admin's claim is released and the successor's taken in one append.
+pub async fn hand_over(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    venue_id: VenueId,
+    doc_type: &str,
+    doc_number: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let now = services.now();
+    let document =
+        Document::parse(doc_type, doc_number, domain::week::today(now)).map_err(|e| {
+            ServiceError::invalid(
+                format!("successor.{}", e.field.trim_start_matches("document.")),
+                e.code,
+                e.detail,
+            )
+        })?;
+    let digest = crate::citizens::digest_of(&services.keys, &document)?;
+    let successor = fold::<domain::identity::Identity>(services, &streams::identity(&digest))
+        .await?
+        .person_id()
+        .ok_or_else(|| {
+            ServiceError::not_found(
+                "person.unknown",
+                "nobody has registered with this document; the successor logs in once first",
+            )
+        })?;
+    let v_stream = streams::venue(venue_id);
+    let old_claim = streams::venue_admin(by);
+    let new_claim = streams::venue_admin(successor);
+    let streams = [v_stream.clone(), old_claim.clone(), new_claim.clone()];
+    Ok(services
+        .bus
+        .execute(ctx, &streams, |loaded| {
+            let venue = loaded.fold::<Venue>(&v_stream)?;
+            let handed = Venue::decide(
+                &VenueCommand::HandOver {
+                    by,
+                    successor,
+                    at: now,
+                },
+                &venue,
+            )
+            .map_err(ServiceError::refused)?;
+            let released = Claim::decide(
+                &ClaimCommand::Release { at: now },
+                &loaded.fold::<Claim>(&old_claim)?,
+            )
+            .map_err(|e| {
+                ServiceError::internal(anyhow::anyhow!("the admin's claim is inconsistent: {e}"))
+            })?;
+            let taken = Claim::decide(
+                &ClaimCommand::Take {
+                    holder: venue_id.as_uuid(),
+                    at: now,
+                },
+                &loaded.fold::<Claim>(&new_claim)?,
+            )
+            .map_err(|_| {
+                ServiceError::conflict(
+                    "venue.successor_has_venue",
+                    "the successor already administers a venue; one admin has at most one venue",
+                )
+            })?;
+            Decision::unchanged(Done {})
+                .append(v_stream.clone(), &handed)?
+                .append(old_claim.clone(), &released)?
+                .append(new_claim.clone(), &taken)
+                .map_err(ServiceError::from)
+        })
+        .await?)
+}
+
+/// A venue as its admin sees it.
+#[derive(Debug, Clone)]
+pub struct VenueForAdmin {
+    pub venue_id: String,
+    pub name: String,
+    pub region: String,
+    pub kind: String,
+    pub address: String,
+    pub code: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The venue as its admin sees it, with the code to share.
+pub async fn show(
+    services: &Services,
+    person: PersonId,
+    raw: &str,
+) -> Result<VenueForAdmin, ServiceError> {
+    let venue_id = authorize_admin(
+        services,
+        raw,
+        person,
+        "only the venue's admin sees its details",
+    )
+    .await?;
+    let v = projections::venues::venue(&services.db, &venue_id.to_string())
+        .await
+        .map_err(ServiceError::internal)?
+        .ok_or_else(|| ServiceError::not_found("venue.unknown", "no such venue"))?;
+    Ok(VenueForAdmin {
+        created_at: unix(v.created_at),
+        venue_id: v.venue_id,
+        name: v.name,
+        region: v.region,
+        kind: v.venue_type,
+        address: v.address,
+        code: v.code,
+    })
+}

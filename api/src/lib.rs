@@ -2,10 +2,11 @@
 //! telemetry, OpenAPI, and the one mapping from use-case refusals to RFC 9457 problem
 //! documents. No business rule lives here: the use cases are in the `services` crate.
 
-pub mod auth;
+pub mod answer;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod idempotency;
 mod metrics;
 pub mod openapi;

@@ -3,11 +3,12 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::answer::{BadPage, PositionView, Unauthenticated};
 use crate::error::{FieldError, Problem};
-use crate::routes::feed::{DocumentInput, FeedRecordInput, RefusedRecord};
-use crate::routes::orgs::{DayStats, OrgInput, OrgPatch, OrgStats};
-use crate::routes::venues::{ScanAnswer, VenueInput, VenuePatch};
-use crate::routes::{analysis, audit, citizens, feed, ops, orgs, venues, PositionView};
+use crate::routes::{
+    appeals, audit, checkins, declarations, exports, family, feed, histories, inspectors, me, ops,
+    org_bindings, orgs, projections, scans, sessions, venues,
+};
 
 /// `GET /openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -18,41 +19,45 @@ use crate::routes::{analysis, audit, citizens, feed, ops, orgs, venues, Position
     ),
     paths(
         ops::healthz, ops::readyz, ops::metrics,
-        analysis::list_projections, analysis::rebuild_projection, analysis::verify,
-        analysis::export_events, audit::events, audit::stream,
-        citizens::create_session, citizens::me, citizens::my_code, citizens::my_code_svg,
-        citizens::add_family_member, citizens::list_family, citizens::remove_family_member,
-        citizens::family_member_code, citizens::file_declaration, citizens::register_entry,
-        citizens::my_declarations, citizens::my_entries, citizens::my_checks,
-        citizens::my_notices, citizens::my_access_log, citizens::file_appeal,
+        projections::list_projections, projections::rebuild_projection,
+        audit::verify, audit::events, audit::stream, exports::export_events,
+        sessions::create_session, me::me, me::my_code, me::my_code_svg,
+        family::add_family_member, family::list_family, family::remove_family_member,
+        family::family_member_code, declarations::file_declaration, declarations::register_entry,
+        histories::my_declarations, histories::my_entries, histories::my_checks,
+        histories::my_notices, histories::my_access_log, appeals::file_appeal,
         feed::post_batch, feed::open_appeals, feed::decide_appeal,
-        orgs::register, orgs::show, orgs::edit, orgs::bind, orgs::my_orgs, orgs::unbind, orgs::stats,
-        orgs::stats_csv,
-        venues::create, venues::show, venues::inspectors, venues::edit, venues::hand_over, venues::bind, venues::my_venues,
-        venues::unbind_self, venues::unbind_inspector, venues::scan, venues::scan_declaration,
-        venues::check, venues::poster, venues::poster_svg, venues::check_in, venues::stats,
-        venues::my_stats,
+        orgs::register, orgs::show, orgs::edit, orgs::stats, orgs::stats_csv,
+        org_bindings::bind, org_bindings::my_orgs, org_bindings::unbind,
+        venues::create, venues::show, venues::edit, venues::hand_over, venues::stats,
+        inspectors::bind, inspectors::my_venues, inspectors::unbind_self, inspectors::inspectors,
+        inspectors::unbind_inspector, inspectors::my_stats,
+        scans::scan, scans::scan_declaration, scans::check,
+        checkins::poster, checkins::poster_svg, checkins::check_in,
     ),
-    components(schemas(
-        Problem, FieldError, ops::Health, ops::Readiness, ops::ProjectionLag,
-        analysis::ProjectionInfo, analysis::RebuildAccepted, analysis::Verification,
-        audit::AuditEvent, audit::AuditPage, audit::StreamHistory, PositionView,
-        citizens::SessionRequest, citizens::SessionCreated, citizens::Me, citizens::DocumentView,
-        citizens::RoleView, citizens::CodeView, citizens::ReasonView, citizens::AddMemberRequest,
-        citizens::MemberAddedView, citizens::FamilyMemberView, citizens::FamilyList,
-        citizens::DeclarationRequest, citizens::DeclarationCreated, citizens::EntryRequest,
-        citizens::EntryCreated, citizens::HistoryPage, citizens::AppealRequest,
-        citizens::AppealCreated, feed::BatchRequest, feed::BatchAnswer, feed::AppealView,
-        feed::AppealsPage, feed::DecisionRequest, FeedRecordInput, DocumentInput, RefusedRecord,
-        OrgInput, OrgPatch, OrgStats, DayStats, orgs::OrgCreated, orgs::BindRequest,
-        orgs::BoundView, orgs::MyOrg, orgs::MyOrgs, orgs::OrgView,
-        VenueInput, VenuePatch, ScanAnswer, venues::VenueCreatedView, venues::HandoverRequest,
-        venues::VenueBindRequest, venues::VenueBoundView, venues::MyVenue, venues::MyVenues,
-        venues::ScanContext, venues::ScanRequest, venues::CheckRequest, venues::CheckCreated,
-        venues::Poster, venues::CheckInRequest, venues::CheckInCreated, venues::SexCounts,
-        venues::AgeBands, venues::InspectorCounts, venues::VenueStats, venues::MyVenueStats,
-        venues::VenueView, venues::InspectorView, venues::InspectorList,
-    )),
+    components(
+        schemas(
+            Problem, FieldError, PositionView, ops::Health, ops::Readiness, ops::ProjectionLag,
+            projections::ProjectionInfo, projections::RebuildAccepted, audit::Verification,
+            audit::AuditEvent, audit::AuditPage, audit::StreamHistory,
+            sessions::SessionRequest, sessions::SessionCreated, me::Me, me::DocumentView,
+            me::RoleView, me::CodeView, me::ReasonView, family::AddMemberRequest,
+            family::MemberAddedView, family::FamilyMemberView, declarations::DeclarationRequest,
+            declarations::DeclarationCreated, declarations::EntryRequest, declarations::EntryCreated,
+            appeals::AppealRequest, appeals::AppealCreated, feed::BatchRequest, feed::BatchAnswer,
+            feed::AppealView, feed::DecisionRequest, feed::FeedRecordInput, feed::DocumentInput,
+            feed::RefusedRecord, orgs::OrgInput, orgs::OrgPatch, orgs::OrgStats, orgs::DayStats,
+            orgs::OrgCreated, orgs::OrgView, org_bindings::BindRequest, org_bindings::BoundView,
+            org_bindings::MyOrg, venues::VenueInput, venues::VenuePatch, venues::VenueCreatedView,
+            venues::VenueView, venues::HandoverRequest, venues::SexCounts, venues::AgeBands,
+            venues::InspectorCounts, venues::VenueStats, inspectors::VenueBindRequest,
+            inspectors::VenueBoundView, inspectors::MyVenue, inspectors::InspectorView,
+            inspectors::MyVenueStats, scans::ScanAnswer, scans::ScanContext, scans::ScanRequest,
+            scans::CheckRequest, scans::CheckCreated, checkins::Poster, checkins::CheckInRequest,
+            checkins::CheckInCreated,
+        ),
+        responses(Unauthenticated, BadPage),
+    ),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Liveness, readiness and metrics"),

@@ -3,6 +3,7 @@
 //! Shared by the HTTP routes and the command line; knows nothing of HTTP (refusals are
 //! [`ServiceError`] kinds with stable codes).
 
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod citizens;

@@ -1,16 +1,13 @@
 //! Red-code feed routes (feed service accounts only): record batches and appeal decisions.
 
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
 use services::feed;
-use services::page::PageRequest;
+use utoipa::ToSchema;
 
-use crate::auth;
+use crate::answer::{done, ok, PageQuery, PageView, PositionView, Positioned};
 use crate::error::{ApiError, Problem};
-use crate::routes::{command_context, ok, parse_body};
+use crate::extract::{Caller, CommandBody};
 use crate::state::AppState;
 
 /// A feed record as sent.
@@ -77,14 +74,30 @@ pub struct BatchRequest {
     pub records: Vec<FeedRecordInput>,
 }
 
-// The documented answer shape (the handler builds it from the command outcome).
-#[allow(dead_code)]
+/// Each record's outcome.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchAnswer {
     pub accepted: Vec<String>,
     pub duplicates: Vec<String>,
     pub refused: Vec<RefusedRecord>,
-    pub position: u64,
+}
+
+impl From<feed::BatchOutcome> for BatchAnswer {
+    fn from(outcome: feed::BatchOutcome) -> Self {
+        BatchAnswer {
+            accepted: outcome.accepted,
+            duplicates: outcome.duplicates,
+            refused: outcome
+                .refused
+                .into_iter()
+                .map(|r| RefusedRecord {
+                    record_id: r.record_id,
+                    code: r.code,
+                    detail: r.detail,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Posts red-code hits and releases. Idempotent by record id: a replayed record is a
@@ -92,32 +105,23 @@ pub struct BatchAnswer {
 #[utoipa::path(post, path = "/v1/feed/batches", tag = "feed", request_body = BatchRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Each record's outcome", body = BatchAnswer),
+        (status = 200, description = "Each record's outcome", body = Positioned<BatchAnswer>),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a feed account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Malformed batch (too many records, wrong shape)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_batch(
-    req: HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
-    body: Bytes,
+    body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let feed = auth::require(&req, &state, &["feed"]).await?;
-    let request: BatchRequest = parse_body(&body)?;
-    let ctx = command_context(&req, &body, feed.actor())?;
+    let feed = caller.require(&["feed"])?;
+    let request: BatchRequest = body.parse()?;
+    let ctx = body.context(feed.actor())?;
     let records: Vec<services::feed::FeedRecordInput> =
         request.records.into_iter().map(Into::into).collect();
     let outcome = feed::apply_batch(&state.services, &ctx, &records).await?;
-    ok(&outcome)
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct AppealsQuery {
-    /// 1 to 500, default 50.
-    pub limit: Option<u32>,
-    /// The `next` cursor of the previous page.
-    pub after: Option<String>,
-    pub min_position: Option<u64>,
+    Ok(ok(outcome, BatchAnswer::from))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,42 +133,29 @@ pub struct AppealView {
     pub filed_at: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AppealsPage {
-    pub items: Vec<AppealView>,
-    pub next: Option<String>,
-}
-
 /// Open appeals, oldest first.
-#[utoipa::path(get, path = "/v1/feed/appeals", tag = "feed", params(AppealsQuery),
+#[utoipa::path(get, path = "/v1/feed/appeals", tag = "feed", params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Open appeals", body = AppealsPage),
+        (status = 200, description = "Open appeals", body = PageView<AppealView>),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a feed account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open_appeals(
-    req: HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<AppealsQuery>,
-) -> Result<web::Json<AppealsPage>, ApiError> {
-    auth::require(&req, &state, &["feed"]).await?;
-    let page = PageRequest::parse(query.limit, query.after.as_deref())?;
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<PageView<AppealView>>, ApiError> {
+    caller.require(&["feed"])?;
+    let page = query.page()?;
     state.wait_for(query.min_position).await?;
     let page = feed::open_appeals(&state.services, page).await?;
-    Ok(web::Json(AppealsPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|a| AppealView {
-                filed_at: domain::week::cst_rfc3339(a.filed_at),
-                appeal_id: a.appeal_id,
-                reason: a.reason,
-                record_id: a.record_id,
-            })
-            .collect(),
-        next: page.next,
-    }))
+    Ok(web::Json(PageView::of(page, |a| AppealView {
+        filed_at: domain::week::cst_rfc3339(a.filed_at),
+        appeal_id: a.appeal_id,
+        reason: a.reason,
+        record_id: a.record_id,
+    })))
 }
 
 /// `POST /v1/feed/appeals/{appeal_id}/decision`.
@@ -182,7 +173,7 @@ pub struct DecisionRequest {
     request_body = DecisionRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Decided", body = crate::routes::PositionView),
+        (status = 200, description = "Decided", body = PositionView),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a feed account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown appeal", body = Problem, content_type = "application/problem+json"),
@@ -190,14 +181,14 @@ pub struct DecisionRequest {
         (status = 422, description = "Missing detail", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn decide_appeal(
-    req: HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
     appeal_id: web::Path<String>,
-    body: Bytes,
+    body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let feed = auth::require(&req, &state, &["feed"]).await?;
-    let request: DecisionRequest = parse_body(&body)?;
-    let ctx = command_context(&req, &body, feed.actor())?;
+    let feed = caller.require(&["feed"])?;
+    let request: DecisionRequest = body.parse()?;
+    let ctx = body.context(feed.actor())?;
     let outcome = feed::decide_appeal(
         &state.services,
         &ctx,
@@ -206,5 +197,5 @@ pub async fn decide_appeal(
         request.detail,
     )
     .await?;
-    ok(&outcome)
+    Ok(done(&outcome))
 }

@@ -1,20 +1,17 @@
-//! Organisation routes: registration, edits, member bindings, the admin dashboard.
+//! Organisations: registration, edits, the organisation as its admin sees it, and the admin
+//! dashboard (JSON and CSV).
 
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use domain::identity::PersonId;
+use domain::week::cst_rfc3339;
 use serde::{Deserialize, Serialize};
+use services::orgs;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use domain::week::cst_rfc3339;
-use services::orgs;
-use services::page::PageRequest;
-
-use crate::auth;
+use crate::answer::{created, done, MinPosition, PositionView, Positioned, Unauthenticated};
 use crate::error::{ApiError, Problem};
-use crate::routes::citizens::{MinPosition, PageQuery};
-use crate::routes::{bound_answer, command_context, created, ok, parse_body};
+use crate::extract::{CommandBody, SignedIn};
 use crate::state::AppState;
 
 /// The org registration as sent.
@@ -122,35 +119,41 @@ impl From<orgs::OrgStats> for OrgStats {
     }
 }
 
-// The documented answer shapes (the handlers build them from the command outcome).
-#[allow(dead_code)]
+/// The organisation registered.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgCreated {
     pub org_id: Uuid,
     /// The declaration code: 8 digits, first `1`, last a check digit.
     pub code: String,
-    pub position: u64,
+}
+
+impl From<orgs::OrgRegistered> for OrgCreated {
+    fn from(r: orgs::OrgRegistered) -> Self {
+        OrgCreated {
+            org_id: r.org_id,
+            code: r.code,
+        }
+    }
 }
 
 /// Registers an organisation; the caller becomes its admin and gets its declaration code.
 #[utoipa::path(post, path = "/v1/orgs", tag = "organisations", request_body = OrgInput,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Registered", body = OrgCreated),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Registered", body = Positioned<OrgCreated>),
+        (status = 401, response = Unauthenticated),
         (status = 409, description = "The caller already administers an organisation (`org.admin_has_org`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field (each listed)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(
-    req: HttpRequest,
+    SignedIn(admin): SignedIn,
     state: web::Data<AppState>,
-    body: Bytes,
+    body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = auth::person(&req, &state).await?;
-    let input: OrgInput = parse_body(&body)?;
-    let ctx = command_context(&req, &body, format!("person-{admin}"))?;
+    let input: OrgInput = body.parse()?;
+    let ctx = body.context(services::auth::person_actor(admin))?;
     let outcome = orgs::register(&state.services, &ctx, admin, &input.into()).await?;
-    created(&outcome)
+    Ok(created(outcome, OrgCreated::from))
 }
 
 /// Edits name, address, level or phone: the admin only, once per natural week (CST).
@@ -159,20 +162,19 @@ pub async fn register(
     request_body = OrgPatch,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Edited", body = crate::routes::PositionView),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Edited", body = PositionView),
+        (status = 401, response = Unauthenticated),
         (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already edited this week (`org.weekly_edit_limit`, with `next_allowed_at`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field, or nothing to change", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn edit(
-    req: HttpRequest,
+    SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
-    body: Bytes,
+    body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let person = auth::person(&req, &state).await?;
     // Who may edit comes before what the edit says.
     let org_id = orgs::authorize_admin(
         &state.services,
@@ -181,118 +183,10 @@ pub async fn edit(
         "only the organisation's admin may edit it",
     )
     .await?;
-    let patch: OrgPatch = parse_body(&body)?;
-    let ctx = command_context(&req, &body, format!("person-{person}"))?;
+    let patch: OrgPatch = body.parse()?;
+    let ctx = body.context(services::auth::person_actor(person))?;
     let outcome = orgs::edit(&state.services, &ctx, person, org_id, &patch.into()).await?;
-    ok(&outcome)
-}
-
-/// `POST /v1/org-bindings`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct BindRequest {
-    /// The organisation's declaration code.
-    pub code: String,
-    /// Bind a member of the caller's family instead of the caller.
-    pub subject_id: Option<Uuid>,
-}
-
-#[allow(dead_code)]
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BoundView {
-    pub org_id: Uuid,
-    pub position: u64,
-    /// True when the caller was already bound (nothing changed).
-    pub already_bound: bool,
-}
-
-/// Binds the caller to the organisation of a declaration code (many orgs per member).
-/// Binding again is a no-op answered `200`.
-#[utoipa::path(post, path = "/v1/org-bindings", tag = "organisations", request_body = BindRequest,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Bound", body = BoundView),
-        (status = 200, description = "Already bound: nothing changed", body = BoundView),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`subject_id` is not a member of the caller's family", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No organisation has this code (`org.unknown_code`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Malformed or mistyped code, or a venue or grid code (`code.wrong_kind`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn bind(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let person = auth::person(&req, &state).await?;
-    let request: BindRequest = parse_body(&body)?;
-    let ctx = command_context(&req, &body, format!("person-{person}"))?;
-    let subject = request.subject_id.map_or(person, PersonId::new);
-    let outcome = orgs::bind(&state.services, &ctx, person, subject, &request.code).await?;
-    Ok(bound_answer(&outcome, "org_id", outcome.response().org_id))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyOrg {
-    pub org_id: String,
-    pub name: String,
-    pub code: String,
-    pub bound_at: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyOrgs {
-    pub items: Vec<MyOrg>,
-    pub next: Option<String>,
-}
-
-/// The organisations the caller is bound to, oldest binding first.
-#[utoipa::path(get, path = "/v1/me/orgs", tag = "organisations", params(PageQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Bound organisations", body = MyOrgs),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn my_orgs(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
-) -> Result<web::Json<MyOrgs>, ApiError> {
-    let person = auth::person(&req, &state).await?;
-    let page = PageRequest::parse(query.limit, query.after.as_deref())?;
-    state.wait_for(query.min_position).await?;
-    let page = orgs::my_orgs(&state.services, person, page).await?;
-    Ok(web::Json(MyOrgs {
-        items: page
-            .items
-            .into_iter()
-            .map(|r| MyOrg {
-                bound_at: cst_rfc3339(r.bound_at),
-                org_id: r.org_id,
-                name: r.name,
-                code: r.code,
-            })
-            .collect(),
-        next: page.next,
-    }))
-}
-
-/// Unbinds the caller from an organisation.
-#[utoipa::path(delete, path = "/v1/me/orgs/{org_id}", tag = "organisations",
-    params(("org_id" = Uuid, Path, description = "The organisation")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Unbound", body = crate::routes::PositionView),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not bound (`org.not_bound`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn unbind(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let person = auth::person(&req, &state).await?;
-    let ctx = command_context(&req, &[], format!("person-{person}"))?;
-    let outcome = orgs::unbind(&state.services, &ctx, person, &org_id).await?;
-    ok(&outcome)
+    Ok(done(&outcome))
 }
 
 /// `?date=` and read-your-writes.
@@ -304,12 +198,11 @@ pub struct StatsQuery {
 }
 
 async fn admin_stats(
-    req: &HttpRequest,
+    person: PersonId,
     state: &AppState,
     org_id: &str,
     query: &StatsQuery,
 ) -> Result<OrgStats, ApiError> {
-    let person = auth::person(req, state).await?;
     state.wait_for(query.min_position).await?;
     Ok(
         orgs::dashboard(&state.services, person, org_id, query.date.as_deref())
@@ -325,18 +218,20 @@ async fn admin_stats(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures", body = OrgStats),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthenticated),
         (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad or future date", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stats(
-    req: HttpRequest,
+    SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
     query: web::Query<StatsQuery>,
 ) -> Result<web::Json<OrgStats>, ApiError> {
-    Ok(web::Json(admin_stats(&req, &state, &org_id, &query).await?))
+    Ok(web::Json(
+        admin_stats(person, &state, &org_id, &query).await?,
+    ))
 }
 
 /// The dashboard's series as CSV with a header row.
@@ -345,17 +240,17 @@ pub async fn stats(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "CSV: date,members,declared,not_declared,declarations,fever,symptoms", content_type = "text/csv", body = String),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthenticated),
         (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stats_csv(
-    req: HttpRequest,
+    SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let stats = admin_stats(&req, &state, &org_id, &query).await?;
+    let stats = admin_stats(person, &state, &org_id, &query).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -387,17 +282,16 @@ pub struct OrgView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The organisation", body = OrgView),
-        (status = 401, description = "No or bad session", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthenticated),
         (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
-    req: HttpRequest,
+    SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
     query: web::Query<MinPosition>,
 ) -> Result<web::Json<OrgView>, ApiError> {
-    let person = auth::person(&req, &state).await?;
     state.wait_for(query.min_position).await?;
     let org = orgs::show(&state.services, person, &org_id).await?;
     Ok(web::Json(OrgView {

@@ -13,9 +13,21 @@ pub async fn file_appeal(
     services: &Services,
     ctx: &CommandContext,
     person: PersonId,
-    digest: &DocumentDigest,
-    reason: RedReason,
+    reason: &str,
 ) -> Result<commands::Outcome<AppealFiled>, ServiceError> {
+    let reason = RedReason::parse(reason).ok_or_else(|| {
+        ServiceError::invalid(
+            "reason",
+            "reason.unknown",
+            format!(
+                "reason is one of {}",
+                RedReason::ALL.map(RedReason::as_str).join(", ")
+            ),
+        )
+    })?;
+    let digest = DocumentDigest::parse(person_row(services, person).await?.digest)
+        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    let digest = &digest;
     let now = services.now();
     let appeal_id = domain::identity::AppealId::new(Uuid::now_v7());
     services

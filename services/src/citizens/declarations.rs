@@ -9,17 +9,18 @@ pub struct DeclarationFiled {
     pub declaration_id: Uuid,
 }
 
-/// Files a declaration for `subject` (the actor, or a member of the actor's family: the
+/// Files a declaration for the subject (`subject_id`: the actor when absent, or a member of the actor's family: the
 /// member's own stream records their guardians, and the append checks its version).
 pub async fn file_declaration(
     services: &Services,
     ctx: &CommandContext,
     actor: PersonId,
-    subject: PersonId,
+    subject_id: Option<Uuid>,
     org_id: Option<Uuid>,
     declaration: &domain::health::DeclarationInput<'_>,
 ) -> Result<commands::Outcome<DeclarationFiled>, ServiceError> {
     let declaration = domain::health::Declaration::parse(declaration)?;
+    let subject = subject_id.map_or(actor, PersonId::new);
     let now = services.now();
     let declaration_id = Uuid::now_v7();
     let s_stream = streams::person(subject);

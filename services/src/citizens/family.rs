@@ -29,6 +29,25 @@ pub async fn add_family_member(
     services: &Services,
     ctx: &CommandContext,
     guardian: PersonId,
+    assertion: &str,
+    relation: &str,
+) -> Result<commands::Outcome<MemberAdded>, ServiceError> {
+    let relation = Relation::parse(relation).ok_or_else(|| {
+        ServiceError::invalid(
+            "relation",
+            "relation.unknown",
+            "relation is child, parent, spouse, grandparent, grandchild, sibling or other",
+        )
+    })?;
+    let member = verify_assertion(services, assertion).await?;
+    add_verified_member(services, ctx, guardian, &member, relation).await
+}
+
+/// Adds the verified `member` to `guardian`'s family.
+async fn add_verified_member(
+    services: &Services,
+    ctx: &CommandContext,
+    guardian: PersonId,
     member: &VerifiedIdentity,
     relation: Relation,
 ) -> Result<commands::Outcome<MemberAdded>, ServiceError> {
@@ -121,8 +140,9 @@ pub async fn remove_family_member(
     services: &Services,
     ctx: &CommandContext,
     guardian: PersonId,
-    member: PersonId,
+    member: &str,
 ) -> Result<commands::Outcome<Done>, ServiceError> {
+    let member = person_id(member)?;
     let now = services.now();
     let g_stream = streams::person(guardian);
     let m_stream = streams::person(member);

@@ -113,3 +113,35 @@ pub async fn login(
     let position = outcome.position();
     Ok((outcome.into_response(), position))
 }
+
+/// A citizen's session: the bearer token and when it expires.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub person_id: PersonId,
+    pub expires_at: OffsetDateTime,
+    /// Whether this login registered the person.
+    pub registered: bool,
+    /// The log position of the login's events.
+    pub position: u64,
+}
+
+/// Logs in with an identity assertion (the first login registers the person) and issues a
+/// session token.
+pub async fn log_in(services: &Services, assertion: &str) -> Result<Session, ServiceError> {
+    let who = verify_assertion(services, assertion).await?;
+    let (answer, position) = login(services, &who).await?;
+    let (token, expires_at) = crypto::session::issue(
+        &services.keys.session_key,
+        answer.person_id.as_uuid(),
+        services.now(),
+        time::Duration::hours(crypto::session::DEFAULT_TTL_HOURS),
+    );
+    Ok(Session {
+        token,
+        person_id: answer.person_id,
+        expires_at,
+        registered: answer.registered,
+        position,
+    })
+}

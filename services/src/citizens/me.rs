@@ -1,1 +1,237 @@
-//! What a person sees of themself: their profile and roles, and their health code.
+//! What a person sees of themself and their family: their profile and roles, their health
+//! code (colour and active red reasons), a family member's code, the family list, and their
+//! histories.
+
+use domain::health_code::Colour;
+use projections::histories::HistoryKind;
+
+use super::*;
+use crate::page::{Page, PageRequest};
+
+/// One role a person holds, with what it covers (an org, a venue, a region code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// `citizen`, `guardian`, `org_admin`, `org_member`, `venue_admin`, `venue_inspector`,
+    /// `region_admin`.
+    pub role: &'static str,
+    pub scope: Option<String>,
+}
+
+/// A person's own data, unmasked (their profile is `None` once their key was shredded).
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub person_id: PersonId,
+    pub profile: Option<Profile>,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+/// The person's own data and every role they hold.
+pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceError> {
+    let db = &services.db;
+    let row = person_row(services, person).await?;
+    let profile = open_profile(services, &row.digest, row.profile.as_deref()).await?;
+    let internal = ServiceError::internal;
+    let mut roles = vec![Role {
+        role: "citizen",
+        scope: None,
+    }];
+    let family = projections::people::family(db, &row.person_id)
+        .await
+        .map_err(internal)?;
+    if !family.is_empty() {
+        roles.push(Role {
+            role: "guardian",
+            scope: None,
+        });
+    }
+    if let Some(org) = projections::orgs::of_admin(db, &row.person_id)
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "org_admin",
+            scope: Some(org.org_id),
+        });
+    }
+    for org in projections::orgs::of_member(db, &row.person_id)
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "org_member",
+            scope: Some(org.org_id),
+        });
+    }
+    if let Some(venue) = projections::venues::of_admin(db, &row.person_id)
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "venue_admin",
+            scope: Some(venue.venue_id),
+        });
+    }
+    for venue in projections::venues::of_inspector(db, &row.person_id)
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "venue_inspector",
+            scope: Some(venue.venue_id),
+        });
+    }
+    for region in projections::people::admin_regions(db, &row.digest)
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "region_admin",
+            scope: Some(region),
+        });
+    }
+    Ok(Me {
+        person_id: person,
+        profile,
+        sex: row.sex,
+        birth_date: row.birth_date,
+        roles,
+    })
+}
+
+/// One active red reason on a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveReason {
+    pub reason: RedReason,
+    pub since: OffsetDateTime,
+    /// The feed record that set it.
+    pub source: String,
+}
+
+/// A person's health code: the signed QR payload (valid long-term: the colour is resolved
+/// when scanned), its colour now, and the active red reasons.
+#[derive(Debug, Clone)]
+pub struct HealthCode {
+    pub person_id: PersonId,
+    pub token: String,
+    pub colour: Colour,
+    pub reasons: Vec<ActiveReason>,
+}
+
+/// The health code of `person`.
+pub async fn health_code(
+    services: &Services,
+    person: PersonId,
+) -> Result<HealthCode, ServiceError> {
+    let row = person_row(services, person).await?;
+    let reasons = projections::health_codes::reasons(&services.db, &row.digest)
+        .await
+        .map_err(ServiceError::internal)?
+        .into_iter()
+        .map(|r| {
+            let reason = RedReason::parse(&r.reason).ok_or_else(|| {
+                ServiceError::internal(anyhow::anyhow!(
+                    "unknown red reason {:?} in read model",
+                    r.reason
+                ))
+            })?;
+            Ok(ActiveReason {
+                reason,
+                since: OffsetDateTime::from_unix_timestamp(r.since)
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                source: r.record_id,
+            })
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
+    Ok(HealthCode {
+        person_id: person,
+        token: services.keys.code_keys.sign(person.as_uuid()),
+        colour: Colour::of(reasons.iter().map(|r| &r.reason)),
+        reasons,
+    })
+}
+
+/// The code of a member of `guardian`'s family (`member`, as the path names them); the
+/// guardian's look is recorded in the member's access log.
+pub async fn member_code(
+    services: &Services,
+    guardian: PersonId,
+    member: &str,
+) -> Result<HealthCode, ServiceError> {
+    let member = person_id(member)?;
+    let family = projections::people::family(&services.db, &guardian.to_string())
+        .await
+        .map_err(ServiceError::internal)?;
+    if !family.iter().any(|m| m.person_id == member.to_string()) {
+        return Err(ServiceError::not_found(
+            "family.not_a_member",
+            "this person is not a member of your family",
+        ));
+    }
+    record_access(
+        services,
+        &crate::auth::person_actor(guardian),
+        member,
+        Accessor::Guardian {
+            person_id: guardian,
+        },
+        AccessedData::Code,
+    )
+    .await?;
+    health_code(services, member).await
+}
+
+/// A member of a family, name masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyMember {
+    pub person_id: Uuid,
+    pub name_masked: String,
+    pub relation: String,
+}
+
+/// The members of `guardian`'s family, oldest first.
+pub async fn family(
+    services: &Services,
+    guardian: PersonId,
+    page: PageRequest,
+) -> Result<Page<FamilyMember>, ServiceError> {
+    let rows = projections::people::family(&services.db, &guardian.to_string())
+        .await
+        .map_err(ServiceError::internal)?;
+    let page = page.slice(rows);
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        items.push(FamilyMember {
+            person_id: Uuid::parse_str(&row.person_id).map_err(ServiceError::internal)?,
+            name_masked: masked_name(services, &row.digest, row.profile.as_deref()).await?,
+            relation: row.relation,
+        });
+    }
+    Ok(Page {
+        items,
+        next: page.next,
+    })
+}
+
+/// A page of one of `person`'s histories, newest first (keyset-paged by log position).
+pub async fn history(
+    services: &Services,
+    person: PersonId,
+    kind: HistoryKind,
+    page: PageRequest,
+) -> Result<Page<serde_json::Value>, ServiceError> {
+    let found = projections::histories::page(
+        &services.db,
+        &person.to_string(),
+        kind,
+        page.after,
+        page.limit,
+    )
+    .await
+    .map_err(ServiceError::internal)?;
+    Ok(Page {
+        items: found.items,
+        next: found.next.map(|n| n.to_string()),
+    })
+}

@@ -20,6 +20,8 @@ pub use appeals::*;
 pub use declarations::*;
 pub use family::*;
 pub use login::*;
+pub use me::*;
+pub use projections::histories::HistoryKind;
 
 use commands::{CommandContext, Decision, Loaded};
 use crypto::assertion::IdentityClaims;
@@ -255,4 +257,11 @@ pub async fn person_row_if_any(
 /// The subject (document digest) of a person, whose key seals their data.
 pub async fn subject_of(services: &Services, person: PersonId) -> Result<String, ServiceError> {
     Ok(person_row(services, person).await?.digest)
+}
+
+/// A person named by a path segment: `404 person.unknown` when it is no person id.
+pub fn person_id(raw: &str) -> Result<PersonId, ServiceError> {
+    PersonId::parse(raw).ok_or_else(|| {
+        ServiceError::not_found("person.unknown", format!("{raw:?} is not a person id"))
+    })
 }

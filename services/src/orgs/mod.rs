@@ -231,9 +231,10 @@ pub async fn bind(
     services: &Services,
     ctx: &CommandContext,
     actor: PersonId,
-    subject: PersonId,
+    subject_id: Option<Uuid>,
     code: &str,
 ) -> Result<Outcome<Bound>, ServiceError> {
+    let subject = subject_id.map_or(actor, PersonId::new);
     let org_id = org_of_code(services, code).await?;
     let now = services.now();
     let m_stream = streams::org_membership(org_id, subject);

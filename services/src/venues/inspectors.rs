@@ -165,3 +165,30 @@ pub async fn inspectors(
         next: page.next,
     })
 }
+
+/// An inspector unbinds themself from the venue named by `raw` (`404 venue.not_bound` when
+/// it names no venue they inspect).
+pub async fn unbind_self(
+    services: &Services,
+    ctx: &CommandContext,
+    person: PersonId,
+    raw: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let venue_id = Uuid::parse_str(raw)
+        .map(VenueId::new)
+        .map_err(|_| ServiceError::not_found("venue.not_bound", "you do not inspect this venue"))?;
+    unbind(services, ctx, person, venue_id, person).await
+}
+
+/// The venue's admin unbinds the inspector named by `raw`.
+pub async fn unbind_inspector(
+    services: &Services,
+    ctx: &CommandContext,
+    admin: PersonId,
+    venue_id: VenueId,
+    raw: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let inspector = PersonId::parse(raw)
+        .ok_or_else(|| ServiceError::not_found("venue.not_bound", "no such inspector"))?;
+    unbind(services, ctx, admin, venue_id, inspector).await
+}

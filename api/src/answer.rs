@@ -1,0 +1,138 @@
+//! The shapes of answers shared by the routes: a command's answer with its log position,
+//! pages of items, read-your-writes, and the problem responses every route documents alike.
+
+use actix_web::HttpResponse;
+use commands::Outcome;
+use serde::{Deserialize, Serialize};
+use services::page::{Page, PageRequest};
+use utoipa::{IntoParams, ToResponse, ToSchema};
+
+use crate::error::{ApiError, Problem};
+
+/// A command's answer and the log position of its last event (or of the event that already
+/// recorded it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Positioned<T> {
+    #[serde(flatten)]
+    pub answer: T,
+    pub position: u64,
+}
+
+/// `{"position"}`: what a command without other answer returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionView {
+    /// Log position of the command's last event (or of the event that already recorded it).
+    pub position: u64,
+}
+
+/// `201 Created` with `view` of the outcome's answer and its position.
+pub fn created<R, T: Serialize>(outcome: Outcome<R>, view: impl FnOnce(R) -> T) -> HttpResponse {
+    HttpResponse::Created().json(positioned(outcome, view))
+}
+
+/// `200 OK` with `view` of the outcome's answer and its position.
+pub fn ok<R, T: Serialize>(outcome: Outcome<R>, view: impl FnOnce(R) -> T) -> HttpResponse {
+    HttpResponse::Ok().json(positioned(outcome, view))
+}
+
+/// `200 OK` with the position alone.
+pub fn done<R>(outcome: &Outcome<R>) -> HttpResponse {
+    HttpResponse::Ok().json(PositionView {
+        position: outcome.position(),
+    })
+}
+
+fn positioned<R, T>(outcome: Outcome<R>, view: impl FnOnce(R) -> T) -> Positioned<T> {
+    let position = outcome.position();
+    Positioned {
+        answer: view(outcome.into_response()),
+        position,
+    }
+}
+
+/// The answer to a binding by code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Binding<T> {
+    #[serde(flatten)]
+    pub bound: T,
+    pub position: u64,
+    /// True when the caller was already bound (nothing changed).
+    pub already_bound: bool,
+}
+
+/// A binding by code: `201` when bound now, `200` with `already_bound` when it was there.
+pub fn binding<R, T: Serialize>(outcome: Outcome<R>, view: impl FnOnce(R) -> T) -> HttpResponse {
+    let already_bound = matches!(outcome, Outcome::Unchanged { .. });
+    let position = outcome.position();
+    let body = Binding {
+        bound: view(outcome.into_response()),
+        position,
+        already_bound,
+    };
+    if already_bound {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::Created().json(body)
+    }
+}
+
+/// `?limit=&after=&min_position=`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Wait (up to 5 s, else 503 `projection.lagging`) until the read models have applied
+    /// this log position.
+    pub min_position: Option<u64>,
+}
+
+impl PageQuery {
+    /// The page asked for: `422` naming a bad limit or cursor.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::parse(self.limit, self.after.as_deref())?)
+    }
+}
+
+/// Read-your-writes.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MinPosition {
+    /// Wait (up to 5 s, else 503 `projection.lagging`) until the read models have applied
+    /// this log position.
+    pub min_position: Option<u64>,
+}
+
+/// A page of items and the cursor of the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+impl<T> PageView<T> {
+    /// The page with each item shown as `view`.
+    pub fn of<U>(page: Page<U>, view: impl FnMut(U) -> T) -> Self {
+        PageView {
+            items: page.items.into_iter().map(view).collect(),
+            next: page.next,
+        }
+    }
+}
+
+/// No bearer token, or an invalid or expired one.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "No or bad bearer token (`auth.unauthenticated`, `session.*`)",
+    content_type = "application/problem+json"
+)]
+pub struct Unauthenticated(#[to_schema] pub Problem);
+
+/// A bad limit or cursor.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "Bad limit or cursor (`page.limit`, `page.cursor`)",
+    content_type = "application/problem+json"
+)]
+pub struct BadPage(#[to_schema] pub Problem);

@@ -1,0 +1,165 @@
+//! The signed-in person's own data and roles, and their health code (JSON and QR image).
+
+use actix_web::{web, HttpResponse};
+use crypto::qr;
+use domain::health_code::Colour;
+use domain::week::cst_rfc3339;
+use serde::Serialize;
+use services::citizens::{self, HealthCode};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::answer::{MinPosition, Unauthenticated};
+use crate::error::ApiError;
+use crate::extract::SignedIn;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub number: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    /// `citizen`, `guardian`, `org_admin`, `org_member`, `venue_admin`, `venue_inspector`,
+    /// `region_admin`, …
+    pub role: String,
+    /// What the role covers (a region code), when it is scoped.
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub person_id: Uuid,
+    /// Null once the person's data key was shredded.
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub document: Option<DocumentView>,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub roles: Vec<RoleView>,
+}
+
+/// The logged-in person, unmasked, with the roles the log gives them.
+#[utoipa::path(get, path = "/v1/me", tag = "citizens", params(MinPosition),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Own data", body = Me),
+        (status = 401, response = Unauthenticated),
+    ))]
+pub async fn me(
+    state: web::Data<AppState>,
+    SignedIn(person): SignedIn,
+    query: web::Query<MinPosition>,
+) -> Result<web::Json<Me>, ApiError> {
+    state.wait_for(query.min_position).await?;
+    let me = citizens::me(&state.services, person).await?;
+    Ok(web::Json(Me {
+        person_id: me.person_id.as_uuid(),
+        name: me.profile.as_ref().map(|p| p.name.clone()),
+        phone: me.profile.as_ref().and_then(|p| p.phone.clone()),
+        document: me.profile.map(|p| DocumentView {
+            kind: p.document_type,
+            number: p.document_number,
+        }),
+        sex: me.sex,
+        birth_date: me.birth_date,
+        roles: me
+            .roles
+            .into_iter()
+            .map(|r| RoleView {
+                role: r.role.into(),
+                scope: r.scope,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonView {
+    /// The red reason's wire name.
+    pub reason: String,
+    /// Its label as shown on the code.
+    pub label: String,
+    pub since: String,
+    /// The feed record it came from.
+    pub source: String,
+    /// How it is released.
+    pub guidance: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeView {
+    pub person_id: Uuid,
+    /// The signed QR payload; valid long-term (the colour is resolved when scanned).
+    pub token: String,
+    /// `green` or `red`.
+    pub colour: String,
+    pub reasons: Vec<ReasonView>,
+}
+
+impl From<HealthCode> for CodeView {
+    fn from(code: HealthCode) -> Self {
+        CodeView {
+            person_id: code.person_id.as_uuid(),
+            token: code.token,
+            colour: code.colour.as_str().into(),
+            reasons: code
+                .reasons
+                .into_iter()
+                .map(|r| ReasonView {
+                    reason: r.reason.as_str().into(),
+                    label: r.reason.label().into(),
+                    since: cst_rfc3339(r.since),
+                    source: r.source,
+                    guidance: r.reason.guidance().into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Own health code: token, colour, red reasons with release guidance.
+#[utoipa::path(get, path = "/v1/me/code", tag = "citizens", params(MinPosition),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The code", body = CodeView),
+        (status = 401, response = Unauthenticated),
+    ))]
+pub async fn my_code(
+    state: web::Data<AppState>,
+    SignedIn(person): SignedIn,
+    query: web::Query<MinPosition>,
+) -> Result<web::Json<CodeView>, ApiError> {
+    state.wait_for(query.min_position).await?;
+    Ok(web::Json(
+        citizens::health_code(&state.services, person).await?.into(),
+    ))
+}
+
+/// Own health code as a QR image coloured by the current colour.
+#[utoipa::path(get, path = "/v1/me/code.svg", tag = "citizens", params(MinPosition),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "SVG image", content_type = "image/svg+xml", body = String),
+        (status = 401, response = Unauthenticated),
+    ))]
+pub async fn my_code_svg(
+    state: web::Data<AppState>,
+    SignedIn(person): SignedIn,
+    query: web::Query<MinPosition>,
+) -> Result<HttpResponse, ApiError> {
+    state.wait_for(query.min_position).await?;
+    let code = citizens::health_code(&state.services, person).await?;
+    let colour = match code.colour {
+        Colour::Green => qr::QrColour::Green,
+        Colour::Red => qr::QrColour::Red,
+    };
+    let svg = qr::code_svg(&code.token, colour).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("cache-control", "no-store"))
+        .body(svg))
+}

@@ -179,19 +179,16 @@ async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
 async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     // Projection checkpoints witness how far the log once reached.
-    let anchor = Runner::new(store.clone(), projections::registry())
+    let runner = Runner::new(store.clone(), projections::registry())
         .await
-        .context("reading projection checkpoints")?
-        .status()
+        .context("reading projection checkpoints")?;
+    let anchor = services::analysis::applied_position(&runner)
         .await
-        .context("reading projection checkpoints")?
-        .iter()
-        .map(|s| s.position)
-        .max()
-        .unwrap_or(0);
-    let report = store
-        .verify_reaching(anchor)
+        .map_err(refusal)
+        .context("reading projection checkpoints")?;
+    let report = services::audit::verify(&store, anchor)
         .await
+        .map_err(refusal)
         .context("walking the hash chain")?;
     store.shutdown().await;
     match report.first_bad_position {

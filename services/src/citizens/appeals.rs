@@ -25,7 +25,7 @@ pub async fn file_appeal(
             ),
         )
     })?;
-    let digest = DocumentDigest::parse(person_row(services, person).await?.digest)
+    let digest = DocumentDigest::parse(person_facts(services, person).await?.digest)
         .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
     let digest = &digest;
     let now = services.now();

@@ -30,14 +30,14 @@ pub struct Me {
 /// The person's own data and every role they hold.
 pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceError> {
     let db = &services.db;
-    let row = person_row(services, person).await?;
+    let row = person_facts(services, person).await?;
     let profile = open_profile(services, &row.digest, row.profile.as_deref()).await?;
     let internal = ServiceError::internal;
     let mut roles = vec![Role {
         role: "citizen",
         scope: None,
     }];
-    let family = projections::people::family(db, &row.person_id)
+    let family = projections::people::family(db, &person.to_string())
         .await
         .map_err(internal)?;
     if !family.is_empty() {
@@ -46,7 +46,7 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
             scope: None,
         });
     }
-    if let Some(org) = projections::orgs::of_admin(db, &row.person_id)
+    if let Some(org) = projections::orgs::of_admin(db, &person.to_string())
         .await
         .map_err(internal)?
     {
@@ -55,7 +55,7 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
             scope: Some(org.org_id),
         });
     }
-    for org in projections::orgs::of_member(db, &row.person_id)
+    for org in projections::orgs::of_member(db, &person.to_string())
         .await
         .map_err(internal)?
     {
@@ -64,7 +64,7 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
             scope: Some(org.org_id),
         });
     }
-    if let Some(venue) = projections::venues::of_admin(db, &row.person_id)
+    if let Some(venue) = projections::venues::of_admin(db, &person.to_string())
         .await
         .map_err(internal)?
     {
@@ -73,7 +73,7 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
             scope: Some(venue.venue_id),
         });
     }
-    for venue in projections::venues::of_inspector(db, &row.person_id)
+    for venue in projections::venues::of_inspector(db, &person.to_string())
         .await
         .map_err(internal)?
     {
@@ -94,8 +94,8 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
     Ok(Me {
         person_id: person,
         profile,
-        sex: row.sex,
-        birth_date: row.birth_date,
+        sex: row.sex.map(|s| s.as_str().to_owned()),
+        birth_date: row.birth_date.map(|d| d.to_string()),
         roles,
     })
 }
@@ -124,7 +124,7 @@ pub async fn health_code(
     services: &Services,
     person: PersonId,
 ) -> Result<HealthCode, ServiceError> {
-    let row = person_row(services, person).await?;
+    let row = person_facts(services, person).await?;
     let reasons = projections::health_codes::reasons(&services.db, &row.digest)
         .await
         .map_err(ServiceError::internal)?

@@ -29,6 +29,7 @@ use crypto::keys::Keys;
 use crypto::vault::{self};
 use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::assertion::{Assertion, AssertionPurpose, UseAssertion};
+use domain::demographics::{Demographics, Sex};
 use domain::document::DocumentDigest;
 use domain::document::{mask_name, Document, MobilePhone};
 use domain::identity::{Identity, IdentityCommand, PersonId, RedReason, Registration};
@@ -173,18 +174,62 @@ pub async fn masked_name(
         .unwrap_or_default())
 }
 
+/// What the log says of a registered person: their subject (the keyed digest of their
+/// document, whose key seals their data), their sealed profile (`None` once shredded), and
+/// the facts their document gives (sex and birth date of a resident ID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFacts {
+    pub person_id: PersonId,
+    pub digest: String,
+    pub profile: Option<String>,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<Date>,
+}
+
+impl PersonFacts {
+    /// Sex and age band on `day`.
+    pub fn demographics(&self, day: Date) -> Demographics {
+        Demographics::on(self.sex, self.birth_date, day)
+    }
+
+    /// The facts a `people` row holds (decoded once, where they are read).
+    fn from_row(row: projections::people::PersonRow) -> Result<Self, ServiceError> {
+        let corrupt = |what: &str| {
+            ServiceError::internal(anyhow::anyhow!("bad {what} in the people read model"))
+        };
+        Ok(PersonFacts {
+            person_id: PersonId::parse(&row.person_id).ok_or_else(|| corrupt("person id"))?,
+            sex: row
+                .sex
+                .as_deref()
+                .map(|s| Sex::parse(s).ok_or_else(|| corrupt("sex")))
+                .transpose()?,
+            birth_date: row
+                .birth_date
+                .as_deref()
+                .map(|b| {
+                    Date::parse(b, time::macros::format_description!("[year]-[month]-[day]"))
+                        .map_err(|_| corrupt("birth date"))
+                })
+                .transpose()?,
+            digest: row.digest,
+            profile: row.profile,
+        })
+    }
+}
+
 /// A person's registration facts folded from their streams (`person-<id>` gives the digest,
-/// `identity-<digest>` the registration), as the `people` read model would hold them.
-pub async fn person_facts(
+/// `identity-<digest>` the registration): what the `people` read model holds once it has
+/// applied them.
+async fn facts_from_streams(
     services: &Services,
     person: PersonId,
-) -> Result<Option<projections::people::PersonRow>, ServiceError> {
+) -> Result<Option<PersonFacts>, ServiceError> {
     let created = services
         .bus
         .store()
         .read_stream(&streams::person(person), None)
-        .await
-        .map_err(ServiceError::internal)?;
+        .await?;
     let Some(first) = created.first() else {
         return Ok(None);
     };
@@ -201,27 +246,23 @@ pub async fn person_facts(
         .bus
         .store()
         .read_stream(&streams::identity(&digest), None)
-        .await
-        .map_err(ServiceError::internal)?;
+        .await?;
     for e in registration {
         if let domain::identity::IdentityEvent::PersonRegistered {
             person_id,
-            document_kind,
             profile,
             sex,
             birth_date,
-            at,
+            ..
         } = domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)?
         {
             if person_id == person {
-                return Ok(Some(projections::people::PersonRow {
-                    person_id: person.to_string(),
+                return Ok(Some(PersonFacts {
+                    person_id,
                     digest: digest.to_string(),
-                    document_kind,
                     profile: Some(profile.as_str().to_owned()),
-                    sex: sex.map(|s| s.as_str().to_owned()),
-                    birth_date: birth_date.map(|d| d.to_string()),
-                    registered_at: at.unix_timestamp(),
+                    sex,
+                    birth_date,
                 }));
             }
         }
@@ -229,34 +270,35 @@ pub async fn person_facts(
     Ok(None)
 }
 
-/// The person's read-model row; when the read model has not applied the registration yet
-/// (someone registered a moment ago), the same facts folded from the person's streams.
-pub async fn person_row(
+/// The person's facts from the `people` read model; when it has not applied the
+/// registration yet (someone registered a moment ago), the same facts folded from the
+/// person's streams. `404 person.unknown` for no such person.
+pub async fn person_facts(
     services: &Services,
     person: PersonId,
-) -> Result<projections::people::PersonRow, ServiceError> {
-    person_row_if_any(services, person)
+) -> Result<PersonFacts, ServiceError> {
+    person_facts_if_any(services, person)
         .await?
         .ok_or_else(|| ServiceError::not_found("person.unknown", format!("no person {person}")))
 }
 
-/// As [`person_row`], `None` for no such person.
-pub async fn person_row_if_any(
+/// As [`person_facts`], `None` for no such person.
+pub async fn person_facts_if_any(
     services: &Services,
     person: PersonId,
-) -> Result<Option<projections::people::PersonRow>, ServiceError> {
+) -> Result<Option<PersonFacts>, ServiceError> {
     if let Some(row) = projections::people::person(&services.db, &person.to_string())
         .await
         .map_err(ServiceError::internal)?
     {
-        return Ok(Some(row));
+        return PersonFacts::from_row(row).map(Some);
     }
-    person_facts(services, person).await
+    facts_from_streams(services, person).await
 }
 
 /// The subject (document digest) of a person, whose key seals their data.
 pub async fn subject_of(services: &Services, person: PersonId) -> Result<String, ServiceError> {
-    Ok(person_row(services, person).await?.digest)
+    Ok(person_facts(services, person).await?.digest)
 }
 
 /// A person named by a path segment: `404 person.unknown` when it is no person id.

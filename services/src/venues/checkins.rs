@@ -28,7 +28,7 @@ pub async fn check_in(
     let subject = subject_id.map_or(actor, PersonId::new);
     // The subject's registration facts (sex, birth date) never change: read from the read
     // model; a missing person is refused only after who may act for them.
-    let row = crate::citizens::person_row_if_any(services, subject).await?;
+    let row = crate::citizens::person_facts_if_any(services, subject).await?;
     let now = services.now();
     let day = domain::week::today(now);
     let check_id = Uuid::now_v7();
@@ -59,7 +59,7 @@ pub async fn check_in(
                     demographics: row
                         .as_ref()
                         .map_or(Demographics::on(None, None, day), |row| {
-                            demographics(row, day)
+                            row.demographics(day)
                         }),
                     at: now,
                 },

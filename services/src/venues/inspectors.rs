@@ -148,7 +148,7 @@ pub async fn inspectors(
         let id = PersonId::parse(&r.person_id).ok_or_else(|| {
             ServiceError::internal(anyhow::anyhow!("bad person id in read model"))
         })?;
-        let row = crate::citizens::person_row(services, id).await?;
+        let row = crate::citizens::person_facts(services, id).await?;
         items.push(VenueInspector {
             name_masked: crate::citizens::masked_name(
                 services,

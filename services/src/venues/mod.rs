@@ -18,7 +18,7 @@ use commands::{CommandContext, Decision, Outcome};
 use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::claim::{Claim, ClaimCommand, ClaimState};
 use domain::code::CodeKind;
-use domain::demographics::{Demographics, Sex};
+use domain::demographics::Demographics;
 use domain::document::{mask_name, Document, MobilePhone};
 use domain::health::Band;
 use domain::health_code::Colour;
@@ -110,14 +110,6 @@ fn refused_token(field: &str, e: crypto::code_token::CodeTokenError) -> ServiceE
     ServiceError::invalid_with_code(field, e.code(), e.to_string())
 }
 
-/// Sex and age band on `day`, from the person's read-model row.
-pub fn demographics(row: &projections::people::PersonRow, day: Date) -> Demographics {
-    let sex = row.sex.as_deref().and_then(Sex::parse);
-    let birth_date = row.birth_date.as_deref().and_then(|b| {
-        Date::parse(b, time::macros::format_description!("[year]-[month]-[day]")).ok()
-    });
-    Demographics::on(sex, birth_date, day)
-}
 
 /// A read model's unix seconds as an instant.
 fn unix(seconds: i64) -> OffsetDateTime {

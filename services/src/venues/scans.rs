@@ -59,7 +59,7 @@ pub async fn scan(
             ))
         }
     };
-    let row = crate::citizens::person_row(services, subject).await?;
+    let row = crate::citizens::person_facts(services, subject).await?;
     let reasons = projections::health_codes::reasons(&services.db, &row.digest)
         .await
         .map_err(ServiceError::internal)?;
@@ -276,9 +276,9 @@ pub async fn record_check(
     let Some((_, _, subject, _)) = loaded.fold::<Scan>(&s_stream)?.scanned() else {
         return Err(ServiceError::not_found("scan.unknown", "no such scan"));
     };
-    let row = crate::citizens::person_row(services, subject).await?;
+    let row = crate::citizens::person_facts(services, subject).await?;
     let now = services.now();
-    let demographics = demographics(&row, domain::week::today(now));
+    let demographics = row.demographics(domain::week::today(now));
     let check_id = Uuid::now_v7();
     Ok(services
         .bus

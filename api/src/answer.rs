@@ -1,13 +1,12 @@
-//! The shapes of answers shared by the routes: a command's answer with its log position,
-//! pages of items, read-your-writes, and the problem responses every route documents alike.
+//! The shapes of answers shared by the routes: a command's answer with its log position, a
+//! binding's answer, read-your-writes, and the problem response every route documents alike.
 
 use actix_web::HttpResponse;
 use commands::Outcome;
 use serde::{Deserialize, Serialize};
-use services::page::{Page, PageRequest};
 use utoipa::{IntoParams, ToResponse, ToSchema};
 
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 
 /// A command's answer and the log position of its last event (or of the event that already
 /// recorded it).
@@ -76,49 +75,12 @@ pub fn binding<R, T: Serialize>(outcome: Outcome<R>, view: impl FnOnce(R) -> T) 
     }
 }
 
-/// `?limit=&after=&min_position=`.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct PageQuery {
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<u32>,
-    /// The `next` cursor of the previous page.
-    pub after: Option<String>,
-    /// Wait (up to 5 s, else 503 `projection.lagging`) until the read models have applied
-    /// this log position.
-    pub min_position: Option<u64>,
-}
-
-impl PageQuery {
-    /// The page asked for: `422` naming a bad limit or cursor.
-    pub fn page(&self) -> Result<PageRequest, ApiError> {
-        Ok(PageRequest::parse(self.limit, self.after.as_deref())?)
-    }
-}
-
 /// Read-your-writes.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct MinPosition {
     /// Wait (up to 5 s, else 503 `projection.lagging`) until the read models have applied
     /// this log position.
     pub min_position: Option<u64>,
-}
-
-/// A page of items and the cursor of the next page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PageView<T> {
-    pub items: Vec<T>,
-    /// Pass as `after` for the next page; null on the last page.
-    pub next: Option<String>,
-}
-
-impl<T> PageView<T> {
-    /// The page with each item shown as `view`.
-    pub fn of<U>(page: Page<U>, view: impl FnMut(U) -> T) -> Self {
-        PageView {
-            items: page.items.into_iter().map(view).collect(),
-            next: page.next,
-        }
-    }
 }
 
 /// No bearer token, or an invalid or expired one.
@@ -128,11 +90,3 @@ impl<T> PageView<T> {
     content_type = "application/problem+json"
 )]
 pub struct Unauthenticated(#[to_schema] pub Problem);
-
-/// A bad limit or cursor.
-#[derive(Debug, ToResponse)]
-#[response(
-    description = "Bad limit or cursor (`page.limit`, `page.cursor`)",
-    content_type = "application/problem+json"
-)]
-pub struct BadPage(#[to_schema] pub Problem);

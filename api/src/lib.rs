@@ -10,6 +10,7 @@ pub mod extract;
 pub mod idempotency;
 mod metrics;
 pub mod openapi;
+pub mod paging;
 mod routes;
 pub mod server;
 pub mod state;

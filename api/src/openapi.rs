@@ -3,8 +3,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::answer::{BadPage, PositionView, Unauthenticated};
+use crate::answer::{PositionView, Unauthenticated};
 use crate::error::{FieldError, Problem};
+use crate::paging::BadPage;
 use crate::routes::{
     appeals, audit, checkins, declarations, exports, family, feed, histories, inspectors, me, ops,
     org_bindings, orgs, projections, scans, sessions, venues,

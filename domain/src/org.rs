@@ -338,6 +338,12 @@ pub enum MembershipCommand {
     Unbind {
         at: OffsetDateTime,
     },
+    /// A health declaration filed for the organisation by (or for) the binding's person:
+    /// decides no event of its own, and is refused unless the person is bound (the
+    /// declaration commits only while the binding is unchanged).
+    AcceptDeclaration {
+        org_id: OrgId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,12 +378,16 @@ pub enum MembershipError {
     NotBound,
     #[error("you may bind only yourself or a member of your family")]
     NotFamily,
+    #[error(
+        "the declarant is not bound to organisation {0}; bind with its declaration code first"
+    )]
+    DeclarantNotBound(OrgId),
 }
 
 impl Refusal for MembershipError {
     fn code(&self) -> &'static str {
         match self {
-            MembershipError::NotBound => "org.not_bound",
+            MembershipError::NotBound | MembershipError::DeclarantNotBound(_) => "org.not_bound",
             MembershipError::NotFamily => FORBIDDEN,
         }
     }
@@ -386,6 +396,7 @@ impl Refusal for MembershipError {
         match self {
             MembershipError::NotBound => RefusalKind::NotFound,
             MembershipError::NotFamily => RefusalKind::Forbidden,
+            MembershipError::DeclarantNotBound(_) => RefusalKind::Conflict,
         }
     }
 }
@@ -446,6 +457,12 @@ impl Decider for Membership {
             }
             (MembershipCommand::Unbind { .. }, MembershipState::Unbound) => {
                 Err(MembershipError::NotBound)
+            }
+            (MembershipCommand::AcceptDeclaration { .. }, MembershipState::Bound { .. }) => {
+                Ok(vec![])
+            }
+            (MembershipCommand::AcceptDeclaration { org_id }, MembershipState::Unbound) => {
+                Err(MembershipError::DeclarantNotBound(*org_id))
             }
         }
     }
@@ -625,6 +642,39 @@ mod tests {
     }
 
     #[test]
+    fn declarations_for_an_org_need_a_binding() {
+        let at = datetime!(2026-03-02 10:00 +08:00);
+        let member = PersonId::new(Uuid::from_u128(3));
+        let bound = MembershipEvent::OrgMemberBound {
+            org_id: org(),
+            person: member,
+            at,
+        };
+        let unbound = MembershipEvent::OrgMemberUnbound {
+            org_id: org(),
+            person: member,
+            at,
+        };
+        let declare = MembershipCommand::AcceptDeclaration { org_id: org() };
+        Given::<Membership>::events(vec![bound.clone()])
+            .when(&declare)
+            .then(vec![]);
+        Given::<Membership>::nothing()
+            .when(&declare)
+            .then_error(MembershipError::DeclarantNotBound(org()));
+        Given::<Membership>::events(vec![bound, unbound])
+            .when(&declare)
+            .then_error(MembershipError::DeclarantNotBound(org()));
+        assert_eq!(
+            MembershipError::DeclarantNotBound(org()).to_string(),
+            format!(
+                "the declarant is not bound to organisation {}; bind with its declaration code first",
+                org()
+            )
+        );
+    }
+
+    #[test]
     fn every_refusal_says_its_code_and_kind() {
         let limit = OrgError::WeeklyEditLimit {
             next_allowed_at: datetime!(2026-03-08 16:00 UTC),
@@ -666,6 +716,11 @@ mod tests {
                 MembershipError::NotFamily,
                 "auth.forbidden",
                 RefusalKind::Forbidden,
+            ),
+            (
+                MembershipError::DeclarantNotBound(org()),
+                "org.not_bound",
+                RefusalKind::Conflict,
             ),
         ];
         for (error, code, kind) in table {

@@ -7,12 +7,10 @@ use services::citizens::{self, FamilyMember, MemberAdded};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::answer::{
-    created, done, BadPage, MinPosition, PageQuery, PageView, PositionView, Positioned,
-    Unauthenticated,
-};
+use crate::answer::{created, done, MinPosition, PositionView, Positioned, Unauthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::{CommandBody, SignedIn};
+use crate::paging::{BadPage, PageQuery, PageView};
 use crate::routes::me::CodeView;
 use crate::state::AppState;
 

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use services::feed;
 use utoipa::ToSchema;
 
-use crate::answer::{done, ok, PageQuery, PageView, PositionView, Positioned};
+use crate::answer::{done, ok, PositionView, Positioned};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Caller, CommandBody};
+use crate::paging::{PageQuery, PageView};
 use crate::state::AppState;
 
 /// A feed record as sent.

@@ -4,9 +4,10 @@
 use actix_web::web;
 use services::citizens::{self, HistoryKind};
 
-use crate::answer::{BadPage, PageQuery, PageView, Unauthenticated};
+use crate::answer::Unauthenticated;
 use crate::error::ApiError;
 use crate::extract::SignedIn;
+use crate::paging::{BadPage, PageQuery, PageView};
 use crate::state::AppState;
 
 /// One history item as recorded (its fields depend on the history).

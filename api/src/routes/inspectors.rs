@@ -8,11 +8,10 @@ use services::venues;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::answer::{
-    binding, done, BadPage, Binding, PageQuery, PageView, PositionView, Unauthenticated,
-};
+use crate::answer::{binding, done, Binding, PositionView, Unauthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::{CommandBody, SignedIn};
+use crate::paging::{BadPage, PageQuery, PageView};
 use crate::routes::venues::StatsQuery;
 use crate::state::AppState;
 

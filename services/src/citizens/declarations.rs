@@ -49,22 +49,19 @@ pub async fn file_declaration(
             )
             .map_err(ServiceError::refused)?;
             let mut decision = Decision::unchanged(DeclarationFiled { declaration_id })
-                .append(s_stream.clone(), &events)
-                ?;
+                .append(s_stream.clone(), &events)?;
             if let (Some(b), Some(org)) = (&binding, org_id) {
-                let membership = loaded
-                    .fold::<domain::org::Membership>(b)
-                    ?;
-                if membership == domain::org::MembershipState::Unbound {
-                    return Err(ServiceError::conflict(
-                        "org.not_bound",
-                        format!("the declarant is not bound to organisation {org}; bind with its declaration code first"),
-                    ));
-                }
+                domain::org::Membership::decide(
+                    &domain::org::MembershipCommand::AcceptDeclaration {
+                        org_id: domain::org::OrgId::new(org),
+                    },
+                    &loaded.fold::<domain::org::Membership>(b)?,
+                )
+                .map_err(ServiceError::refused)?;
                 // An unbinding racing this declaration makes it decide again.
                 decision = decision.check(b.clone());
             }
-            Ok(decision)
+            Ok::<_, ServiceError>(decision)
         })
         .await?)
 }

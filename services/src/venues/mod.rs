@@ -110,7 +110,6 @@ fn refused_token(field: &str, e: crypto::code_token::CodeTokenError) -> ServiceE
     ServiceError::invalid_with_code(field, e.code(), e.to_string())
 }
 
-
 /// A read model's unix seconds as an instant.
 fn unix(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -161,7 +161,7 @@ pub async fn unbind_inspector(
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
     let (venue_id, inspector) = path.into_inner();
-    let venue_id = venues::authorize_admin(
+    let admin = venues::authorize_admin(
         &state.services,
         &venue_id,
         person,
@@ -169,8 +169,7 @@ pub async fn unbind_inspector(
     )
     .await?;
     let ctx = body.context(services::auth::person_actor(person))?;
-    let outcome =
-        venues::unbind_inspector(&state.services, &ctx, person, venue_id, &inspector).await?;
+    let outcome = venues::unbind_inspector(&state.services, &ctx, admin, &inspector).await?;
     Ok(done(&outcome))
 }
 

@@ -176,7 +176,7 @@ pub async fn edit(
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
     // Who may edit comes before what the edit says.
-    let org_id = orgs::authorize_admin(
+    let admin = orgs::authorize_admin(
         &state.services,
         &org_id,
         person,
@@ -185,7 +185,7 @@ pub async fn edit(
     .await?;
     let patch: OrgPatch = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
-    let outcome = orgs::edit(&state.services, &ctx, person, org_id, &patch.into()).await?;
+    let outcome = orgs::edit(&state.services, &ctx, admin, &patch.into()).await?;
     Ok(done(&outcome))
 }
 

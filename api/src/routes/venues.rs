@@ -162,7 +162,7 @@ pub async fn edit(
     venue_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let venue_id = venues::authorize_admin(
+    let admin = venues::authorize_admin(
         &state.services,
         &venue_id,
         person,
@@ -171,7 +171,7 @@ pub async fn edit(
     .await?;
     let patch: VenuePatch = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
-    let outcome = venues::edit(&state.services, &ctx, person, venue_id, &patch.into()).await?;
+    let outcome = venues::edit(&state.services, &ctx, admin, &patch.into()).await?;
     Ok(done(&outcome))
 }
 
@@ -201,7 +201,7 @@ pub async fn hand_over(
     venue_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let venue_id = venues::authorize_admin(
+    let admin = venues::authorize_admin(
         &state.services,
         &venue_id,
         person,
@@ -213,8 +213,7 @@ pub async fn hand_over(
     let outcome = venues::hand_over(
         &state.services,
         &ctx,
-        person,
-        venue_id,
+        admin,
         &request.successor.kind,
         &request.successor.number,
     )

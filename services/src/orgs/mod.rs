@@ -1,7 +1,7 @@
 //! Organisation use cases: registration (one admin, one org, a fresh declaration code),
 //! weekly-limited edits, member bindings by code, and the admin dashboard's figures.
 
-use commands::{CommandContext, Outcome};
+use commands::{CommandContext, Decision, Outcome};
 use domain::claim::{Claim, ClaimState};
 use domain::code::{BindingCode, CodeKind};
 use domain::document::MobilePhone;
@@ -124,10 +124,10 @@ pub async fn register(
 pub async fn edit(
     services: &Services,
     ctx: &CommandContext,
-    by: PersonId,
-    org_id: OrgId,
+    permit: OrgAdmin,
     patch: &OrgPatch,
 ) -> Result<Outcome<Done>, ServiceError> {
+    let (by, org_id) = (permit.admin, permit.org_id);
     let mut errors = Vec::new();
     let name = patch
         .name
@@ -166,20 +166,21 @@ pub async fn edit(
         phone,
     };
     let now = services.now();
-    services
+    let stream = streams::org(org_id);
+    let command = OrgCommand::Edit {
+        by,
+        changes,
+        at: now,
+    };
+    // Decided on the org's stream as the authorisation read it (checked at commit).
+    Ok(services
         .bus
-        .decide::<Org, _>(
-            ctx,
-            streams::org(org_id),
-            &OrgCommand::Edit {
-                by,
-                changes,
-                at: now,
-            },
-            |_| Done {},
-        )
-        .await
-        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
+        .execute_loaded(ctx, permit.loaded, |loaded| {
+            let events = Org::decide(&command, &loaded.fold::<Org>(&stream)?)
+                .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(Decision::unchanged(Done {}).append(stream.clone(), &events)?)
+        })
+        .await?)
 }
 
 /// The org a code of the org kind belongs to: `422` for a malformed or other-kind code,
@@ -208,16 +209,6 @@ pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ServiceError
     })
 }
 
-/// The admin of an org, from its stream: `404 org.unknown` when there is no such org.
-pub async fn admin_of(services: &Services, org_id: OrgId) -> Result<PersonId, ServiceError> {
-    match crate::support::fold::<Org>(services, &streams::org(org_id)).await? {
-        domain::org::OrgState::Active { admin, .. } => Ok(admin),
-        domain::org::OrgState::Absent => Err(ServiceError::not_found(
-            "org.unknown",
-            format!("no organisation {org_id}"),
-        )),
-    }
-}
 
 /// The answer to a binding.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -415,22 +406,40 @@ pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, Servic
     }
 }
 
+/// An organisation's admin, found before what they ask is read (who may act comes first):
+/// the org's stream as read, so a command decides on that same read.
+#[derive(Debug)]
+pub struct OrgAdmin {
+    pub org_id: OrgId,
+    pub admin: PersonId,
+    loaded: commands::Loaded,
+}
+
 /// The org named by a path segment when `person` administers it: `404 org.unknown` for no
-/// such org, `403` with `refusal` for anyone else. (Who may act comes before what the
-/// request says.)
+/// such org, `403` with `refusal` for anyone else.
 pub async fn authorize_admin(
     services: &Services,
     org_id: &str,
     person: PersonId,
     refusal: &str,
-) -> Result<OrgId, ServiceError> {
+) -> Result<OrgAdmin, ServiceError> {
     let org_id = Uuid::parse_str(org_id).map(OrgId::new).map_err(|_| {
         ServiceError::not_found("org.unknown", format!("no organisation {org_id:?}"))
     })?;
-    if admin_of(services, org_id).await? != person {
-        return Err(ServiceError::Forbidden(refusal.into()));
+    let stream = streams::org(org_id);
+    let loaded = services.bus.load(std::slice::from_ref(&stream)).await?;
+    match loaded.fold::<Org>(&stream)? {
+        domain::org::OrgState::Absent => Err(ServiceError::not_found(
+            "org.unknown",
+            format!("no organisation {org_id}"),
+        )),
+        domain::org::OrgState::Active { admin, .. } if admin == person => Ok(OrgAdmin {
+            org_id,
+            admin,
+            loaded,
+        }),
+        domain::org::OrgState::Active { .. } => Err(ServiceError::Forbidden(refusal.into())),
     }
-    Ok(org_id)
 }
 
 /// The admin dashboard of the day `date` (today when absent, CST): members, declarations,
@@ -447,7 +456,8 @@ pub async fn dashboard(
         person,
         "only the organisation's admin sees its dashboard",
     )
-    .await?;
+    .await?
+    .org_id;
     let date = parse_date(date, services.now())?;
     stats(&services.db, &org_id.to_string(), date).await
 }
@@ -506,7 +516,8 @@ pub async fn show(
         person,
         "only the organisation's admin sees its details",
     )
-    .await?;
+    .await?
+    .org_id;
     let org = projections::orgs::org(&services.db, &org_id.to_string())
         .await
         .map_err(ServiceError::internal)?

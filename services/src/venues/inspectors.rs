@@ -45,17 +45,29 @@ pub async fn unbind(
     venue_id: VenueId,
     inspector: PersonId,
 ) -> Result<Outcome<Done>, ServiceError> {
+    let mut streams = vec![streams::inspection(venue_id, inspector)];
+    if by != inspector {
+        streams.push(streams::venue(venue_id));
+    }
+    let loaded = services.bus.load(&streams).await?;
+    decide_unbind(services, ctx, loaded, by, venue_id, inspector).await
+}
+
+/// Decides an unbinding on the binding's stream and, when someone else asks, the venue's.
+async fn decide_unbind(
+    services: &Services,
+    ctx: &CommandContext,
+    loaded: commands::Loaded,
+    by: PersonId,
+    venue_id: VenueId,
+    inspector: PersonId,
+) -> Result<Outcome<Done>, ServiceError> {
     let now = services.now();
     let i_stream = streams::inspection(venue_id, inspector);
     let v_stream = streams::venue(venue_id);
-    let streams = if by == inspector {
-        vec![i_stream.clone()]
-    } else {
-        vec![i_stream.clone(), v_stream.clone()]
-    };
     Ok(services
         .bus
-        .execute(ctx, &streams, |loaded| {
+        .execute_loaded(ctx, loaded, |loaded| {
             // The fact the decider needs: does `by` administer the venue (from its stream,
             // checked at commit so a handover racing this unbinding wins)?
             let by_venue_admin = if by == inspector {
@@ -138,7 +150,8 @@ pub async fn inspectors(
         person,
         "only the venue's admin lists its inspectors",
     )
-    .await?;
+    .await?
+    .venue_id;
     let rows = projections::venues::inspectors(&services.db, &venue_id.to_string())
         .await
         .map_err(ServiceError::internal)?;
@@ -180,15 +193,27 @@ pub async fn unbind_self(
     unbind(services, ctx, person, venue_id, person).await
 }
 
-/// The venue's admin unbinds the inspector named by `raw`.
+/// The venue's admin unbinds the inspector named by `raw`, deciding on the venue's stream as
+/// the authorisation read it.
 pub async fn unbind_inspector(
     services: &Services,
     ctx: &CommandContext,
-    admin: PersonId,
-    venue_id: VenueId,
+    permit: VenueAdmin,
     raw: &str,
 ) -> Result<Outcome<Done>, ServiceError> {
     let inspector = PersonId::parse(raw)
         .ok_or_else(|| ServiceError::not_found("venue.not_bound", "no such inspector"))?;
-    unbind(services, ctx, admin, venue_id, inspector).await
+    let i_stream = streams::inspection(permit.venue_id, inspector);
+    let loaded = permit
+        .loaded
+        .join(services.bus.load(std::slice::from_ref(&i_stream)).await?);
+    decide_unbind(
+        services,
+        ctx,
+        loaded,
+        permit.admin,
+        permit.venue_id,
+        inspector,
+    )
+    .await
 }

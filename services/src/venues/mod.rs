@@ -90,6 +90,15 @@ pub fn venue_id(raw: &str) -> Result<VenueId, ServiceError> {
         .map_err(|_| ServiceError::not_found("venue.unknown", format!("no venue {raw:?}")))
 }
 
+/// A venue's admin, found before what they ask is read (who may act comes first): the
+/// venue's stream as read, so a command decides on that same read.
+#[derive(Debug)]
+pub struct VenueAdmin {
+    pub venue_id: VenueId,
+    pub admin: PersonId,
+    loaded: commands::Loaded,
+}
+
 /// The venue named by `raw` when `person` administers it: `404` for no such venue, `403`
 /// with `refusal` for anyone else.
 pub async fn authorize_admin(
@@ -97,12 +106,22 @@ pub async fn authorize_admin(
     raw: &str,
     person: PersonId,
     refusal: &str,
-) -> Result<VenueId, ServiceError> {
-    let venue = venue_id(raw)?;
-    if admin_of(services, venue).await? != person {
-        return Err(ServiceError::Forbidden(refusal.into()));
+) -> Result<VenueAdmin, ServiceError> {
+    let venue_id = venue_id(raw)?;
+    let stream = streams::venue(venue_id);
+    let loaded = services.bus.load(std::slice::from_ref(&stream)).await?;
+    match loaded.fold::<Venue>(&stream)?.admin() {
+        None => Err(ServiceError::not_found(
+            "venue.unknown",
+            format!("no venue {venue_id}"),
+        )),
+        Some(admin) if admin == person => Ok(VenueAdmin {
+            venue_id,
+            admin,
+            loaded,
+        }),
+        Some(_) => Err(ServiceError::Forbidden(refusal.into())),
     }
-    Ok(venue)
 }
 
 /// A token or poster that fails verification: `422` naming `field`, its rule as the code.

@@ -33,7 +33,8 @@ pub async fn stats(
         person,
         "only the venue's admin sees its statistics; inspectors see their own at /v1/me/venues/{id}/stats",
     )
-    .await?;
+    .await?
+    .venue_id;
     let date = crate::orgs::parse_date(date, services.now())?;
     let figures =
         projections::venue_stats::figures(&services.db, &venue_id.to_string(), &date.to_string())

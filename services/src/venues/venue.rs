@@ -111,10 +111,10 @@ pub async fn create(
 pub async fn edit(
     services: &Services,
     ctx: &CommandContext,
-    by: PersonId,
-    venue_id: VenueId,
+    permit: VenueAdmin,
     patch: &VenuePatch,
 ) -> Result<Outcome<Done>, ServiceError> {
+    let by = permit.admin;
     let mut errors = Vec::new();
     let region = patch
         .region
@@ -150,27 +150,27 @@ pub async fn edit(
         ),
         None => None,
     };
-    let now = services.now();
-    services
+    let command = VenueCommand::Edit {
+        by,
+        changes: VenueChanges {
+            region,
+            address,
+            kind,
+            name,
+            phone,
+        },
+        at: services.now(),
+    };
+    let stream = streams::venue(permit.venue_id);
+    // Decided on the venue's stream as the authorisation read it (checked at commit).
+    Ok(services
         .bus
-        .decide::<Venue, _>(
-            ctx,
-            streams::venue(venue_id),
-            &VenueCommand::Edit {
-                by,
-                changes: VenueChanges {
-                    region,
-                    address,
-                    kind,
-                    name,
-                    phone,
-                },
-                at: now,
-            },
-            |_| Done {},
-        )
-        .await
-        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
+        .execute_loaded(ctx, permit.loaded, |loaded| {
+            let events = Venue::decide(&command, &loaded.fold::<Venue>(&stream)?)
+                .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(Decision::unchanged(Done {}).append(stream.clone(), &events)?)
+        })
+        .await?)
 }
 
 /// Hands the venue over to the registered person holding `successor`'s document: the old
@@ -178,8 +178,7 @@ pub async fn edit(
 pub async fn hand_over(
     services: &Services,
     ctx: &CommandContext,
-    by: PersonId,
-    venue_id: VenueId,
+    permit: VenueAdmin,
     doc_type: &str,
     doc_number: &str,
 ) -> Result<Outcome<Done>, ServiceError> {
@@ -202,13 +201,20 @@ pub async fn hand_over(
                 "nobody has registered with this document; the successor logs in once first",
             )
         })?;
+    let (by, venue_id) = (permit.admin, permit.venue_id);
     let v_stream = streams::venue(venue_id);
     let old_claim = streams::venue_admin(by);
     let new_claim = streams::venue_admin(successor);
-    let streams = [v_stream.clone(), old_claim.clone(), new_claim.clone()];
+    // The venue's stream as the authorisation read it, and the two admin claims.
+    let loaded = permit.loaded.join(
+        services
+            .bus
+            .load(&[old_claim.clone(), new_claim.clone()])
+            .await?,
+    );
     Ok(services
         .bus
-        .execute(ctx, &streams, |loaded| {
+        .execute_loaded(ctx, loaded, |loaded| {
             let venue = loaded.fold::<Venue>(&v_stream)?;
             let handed = Venue::decide(
                 &VenueCommand::HandOver {
@@ -272,7 +278,8 @@ pub async fn show(
         person,
         "only the venue's admin sees its details",
     )
-    .await?;
+    .await?
+    .venue_id;
     let v = projections::venues::venue(&services.db, &venue_id.to_string())
         .await
         .map_err(ServiceError::internal)?

@@ -209,7 +209,6 @@ pub fn parse_code(raw: &str, kind: CodeKind) -> Result<BindingCode, ServiceError
     })
 }
 
-
 /// The answer to a binding.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bound {

@@ -67,6 +67,9 @@ pub enum ApiError {
     NotFound { code: &'static str, detail: String },
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// 413: the body is larger than the server reads.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{detail}")]
     Conflict {
         code: &'static str,
@@ -131,6 +134,7 @@ impl ApiError {
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden(_) => "auth.forbidden",
             ApiError::MethodNotAllowed(_) => "request.method_not_allowed",
+            ApiError::TooLarge(_) => "request.too_large",
             ApiError::Lagging { .. } => "projection.lagging",
             ApiError::NotReady(_) => "service.not_ready",
             ApiError::Unavailable { code, .. } => code,
@@ -146,6 +150,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound { .. } => "Not found",
             ApiError::MethodNotAllowed(_) => "Method not allowed",
+            ApiError::TooLarge(_) => "Payload too large",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
             ApiError::Lagging { .. } => "Read model lagging",
@@ -206,6 +211,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Lagging { .. } | ApiError::NotReady(_) | ApiError::Unavailable { .. } => {

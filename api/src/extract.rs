@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest};
 use commands::CommandContext;
@@ -87,10 +87,19 @@ impl FromRequest for SignedIn {
 
 /// A command's request: its body (parsed on demand, with the same errors as actix's JSON
 /// extractor) and its `Idempotency-Key` with a digest of the request.
-#[derive(Debug)]
 pub struct CommandBody {
     req: HttpRequest,
     body: Bytes,
+}
+
+/// The body may hold personal data: its length shows, never its bytes.
+impl std::fmt::Debug for CommandBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandBody")
+            .field("path", &self.req.match_pattern())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl CommandBody {
@@ -115,6 +124,13 @@ impl CommandBody {
         let key = crate::idempotency::from_request(&self.req, &self.body)?;
         Ok(CommandContext::new(actor).with_idempotency(key))
     }
+
+    /// The context of a command whose request has no body (`DELETE`): the digest covers the
+    /// method and route alone, whatever bytes were sent.
+    pub fn bodiless_context(&self, actor: impl Into<String>) -> Result<CommandContext, ApiError> {
+        let key = crate::idempotency::from_request(&self.req, &[])?;
+        Ok(CommandContext::new(actor).with_idempotency(key))
+    }
 }
 
 impl FromRequest for CommandBody {
@@ -125,9 +141,15 @@ impl FromRequest for CommandBody {
         let req = req.clone();
         let body = Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body.await.map_err(|e| ApiError::BadRequest {
-                code: "request.body",
-                detail: e.to_string(),
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge(format!("the body is larger than the server reads: {e}"))
+                } else {
+                    ApiError::BadRequest {
+                        code: "request.body",
+                        detail: e.to_string(),
+                    }
+                }
             })?;
             Ok(CommandBody { req, body })
         })

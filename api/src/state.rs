@@ -78,8 +78,6 @@ impl AppState {
     }
 }
 
-/// Connects to the configured database (creating the data directory for the embedded
-/// default) and applies the migrations.
 /// The secrets and keys: with `--dev`, created in the data directory when missing and the
 /// development identity provider trusted; otherwise read from the keys file.
 pub fn load_keys(settings: &Settings) -> anyhow::Result<Keys> {
@@ -97,6 +95,8 @@ pub fn load_keys(settings: &Settings) -> anyhow::Result<Keys> {
     }
 }
 
+/// Connects to the configured database (creating the data directory for the embedded
+/// default) and applies the migrations.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Database> {
     if settings.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {

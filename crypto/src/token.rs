@@ -11,7 +11,8 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A fresh service-account token: the prefix and 256 random bits in hex.
+/// A fresh service-account token: the prefix and two random (v4) UUIDs in hex, 244 random
+/// bits.
 pub fn new_service_token() -> String {
     let secret: String = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
         .iter()

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod citizens;
 pub mod error;
 pub mod feed;

@@ -20,10 +20,8 @@ pub struct Created {
 /// Creates an account with `role` and `name`, as the operator (no keys needed: the token is
 /// drawn here and only its hash recorded).
 pub async fn create(bus: &CommandBus, role: &str, name: &str) -> ServiceResult<Created> {
-    let role = ServiceRole::parse(role)
-        .map_err(|e| ServiceError::invalid("role", "service_account.role", e.to_string()))?;
-    let name = ServiceAccountName::parse(name)
-        .map_err(|e| ServiceError::invalid("name", "service_account.name", e.to_string()))?;
+    let role = ServiceRole::parse(role).map_err(ServiceError::refused)?;
+    let name = ServiceAccountName::parse(name).map_err(ServiceError::refused)?;
     let token = new_service_token();
     let account_id = uuid::Uuid::now_v7();
     let stream = streams::service_account(account_id);
@@ -36,7 +34,7 @@ pub async fn create(bus: &CommandBus, role: &str, name: &str) -> ServiceResult<C
     let outcome = bus
         .decide::<ServiceAccount, _>(&CommandContext::new("operator"), stream, &command, |_| ())
         .await
-        .map_err(|e| ServiceError::internal(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
     Ok(Created {
         account_id,
         token,

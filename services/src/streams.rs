@@ -65,7 +65,7 @@ pub fn org_admin(admin: PersonId) -> StreamId {
 
 /// One person's binding to one organisation.
 pub fn org_membership(org: OrgId, person: PersonId) -> StreamId {
-    StreamId::of(category::ORG_MEMBER, format!("{org}-{person}"))
+    StreamId::of(category::ORG_MEMBER, category::pair_id(org, person))
 }
 
 /// A venue.
@@ -80,7 +80,7 @@ pub fn venue_admin(admin: PersonId) -> StreamId {
 
 /// One inspector's binding to one venue.
 pub fn inspection(venue: VenueId, inspector: PersonId) -> StreamId {
-    StreamId::of(category::VENUE_MEMBER, format!("{venue}-{inspector}"))
+    StreamId::of(category::VENUE_MEMBER, category::pair_id(venue, inspector))
 }
 
 /// One scan of a citizen's code (and the check recorded on it).

@@ -55,8 +55,10 @@ pub struct AdminHasOne {
     pub id_field: &'static str,
 }
 
-enum Refusal {
-    Api(ServiceError),
+/// Why one draw of a code did not create the aggregate.
+enum Draw {
+    Refused(ServiceError),
+    /// The drawn code is someone else's: draw again.
     CodeTaken,
 }
 
@@ -86,30 +88,29 @@ where
             .bus
             .execute(ctx, &streams, |loaded| {
                 let internal =
-                    |e: domain::EventDecodeError| Refusal::Api(ServiceError::internal(e));
+                    |e: domain::EventDecodeError| Draw::Refused(ServiceError::internal(e));
                 let admin = loaded.fold::<Claim>(&admin_claim).map_err(internal)?;
                 let claimed = Claim::decide(&take, &admin).map_err(|_| {
                     let existing = match admin {
                         ClaimState::Held { holder } => holder.to_string(),
                         ClaimState::Free => String::new(),
                     };
-                    let mut e = ServiceError::conflict(
-                        admin_has.code,
-                        format!(
-                            "you already administer {} {existing}; one admin has at most one {}",
-                            admin_has.noun, admin_has.noun
-                        ),
-                    );
-                    if let ServiceError::Conflict { extensions, .. } = &mut e {
-                        extensions.insert(admin_has.id_field.into(), existing.into());
-                    }
-                    Refusal::Api(e)
+                    Draw::Refused(
+                        ServiceError::conflict(
+                            admin_has.code,
+                            format!(
+                                "you already administer {} {existing}; one admin has at most one {}",
+                                admin_has.noun, admin_has.noun
+                            ),
+                        )
+                        .with(admin_has.id_field, existing),
+                    )
                 })?;
                 let code_claim = loaded.fold::<Claim>(&c_stream).map_err(internal)?;
                 let code_claimed =
-                    Claim::decide(&take, &code_claim).map_err(|_| Refusal::CodeTaken)?;
-                let (stream, events, response) = create(code).map_err(Refusal::Api)?;
-                let encode = |e: serde_json::Error| Refusal::Api(ServiceError::internal(e));
+                    Claim::decide(&take, &code_claim).map_err(|_| Draw::CodeTaken)?;
+                let (stream, events, response) = create(code).map_err(Draw::Refused)?;
+                let encode = |e: serde_json::Error| Draw::Refused(ServiceError::internal(e));
                 let mut decision = Decision::unchanged(response)
                     .append(admin_claim.clone(), &claimed)
                     .map_err(encode)?
@@ -120,12 +121,12 @@ where
             })
             .await;
         match result {
-            Err(CommandError::Rejected(Refusal::CodeTaken)) => continue,
+            Err(CommandError::Rejected(Draw::CodeTaken)) => continue,
             other => {
                 return other.map_err(|e| {
                     ServiceError::from(e.map_rejected(|r| match r {
-                        Refusal::Api(api) => api,
-                        Refusal::CodeTaken => {
+                        Draw::Refused(api) => api,
+                        Draw::CodeTaken => {
                             ServiceError::conflict("code.taken", "the drawn code was taken")
                         }
                     }))
@@ -136,6 +137,11 @@ where
     Err(ServiceError::internal(anyhow::anyhow!(
         "no free code after 8 draws"
     )))
+}
+
+/// A read model's unix seconds as an instant.
+pub(crate) fn instant(unix: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The answer of a command with nothing to say but its position.

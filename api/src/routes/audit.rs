@@ -79,9 +79,9 @@ pub struct AuditQuery {
         (status = 422, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn events(
+    query: web::Query<AuditQuery>,
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<AuditQuery>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
     caller.require(&["auditor"])?;
     // An empty cursor is the first page; anything else must be a cursor.
@@ -147,10 +147,10 @@ pub struct StreamHistory {
         (status = 422, description = "Bad instant", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stream(
+    query: web::Query<AsOfQuery>,
     caller: Caller,
     state: web::Data<AppState>,
     stream: web::Path<String>,
-    query: web::Query<AsOfQuery>,
 ) -> Result<web::Json<StreamHistory>, ApiError> {
     caller.require(&["auditor"])?;
     let found = audit::stream_as_of(&state.store, &stream, query.as_of.as_deref()).await?;

@@ -27,9 +27,9 @@ pub struct ExportQuery {
         (status = 403, description = "Not an analyst", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn export_events(
+    query: web::Query<ExportQuery>,
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&["analyst"])?;
     let key = export::pseudonym_key(&state.settings.data_dir).map_err(ApiError::internal)?;

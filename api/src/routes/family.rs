@@ -92,9 +92,9 @@ impl From<FamilyMember> for FamilyMemberView {
         (status = 422, response = BadPage),
     ))]
 pub async fn list_family(
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
     SignedIn(guardian): SignedIn,
-    query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageView<FamilyMemberView>>, ApiError> {
     let page = query.page()?;
     state.wait_for(query.min_position).await?;
@@ -117,7 +117,7 @@ pub async fn remove_family_member(
     member: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = body.context(guardian.actor())?;
+    let ctx = body.bodiless_context(guardian.actor())?;
     let outcome =
         citizens::remove_family_member(&state.services, &ctx, guardian.0, &member).await?;
     Ok(done(&outcome))
@@ -133,14 +133,15 @@ pub async fn remove_family_member(
         (status = 404, description = "Not a family member", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn family_member_code(
+    query: web::Query<MinPosition>,
     state: web::Data<AppState>,
     SignedIn(guardian): SignedIn,
     member: web::Path<String>,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<CodeView>, ApiError> {
+    let member = citizens::person_id(&member)?;
     state.wait_for(query.min_position).await?;
     Ok(web::Json(
-        citizens::member_code(&state.services, guardian, &member)
+        citizens::member_code(&state.services, guardian, member)
             .await?
             .into(),
     ))

@@ -143,9 +143,9 @@ pub struct AppealView {
         (status = 403, description = "Not a feed account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open_appeals(
+    query: web::Query<PageQuery>,
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageView<AppealView>>, ApiError> {
     caller.require(&["feed"])?;
     let page = query.page()?;

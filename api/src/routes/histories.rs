@@ -36,9 +36,9 @@ macro_rules! history_route {
                         (status = 422, response = BadPage),
                     ))]
         pub async fn $name(
+            query: web::Query<PageQuery>,
             state: web::Data<AppState>,
             person: SignedIn,
-            query: web::Query<PageQuery>,
         ) -> Result<web::Json<PageView<HistoryItem>>, ApiError> {
             history(&state, person, &query, $kind).await
         }

@@ -4,7 +4,8 @@
 use actix_web::{web, HttpResponse};
 use domain::week::cst_rfc3339;
 use serde::{Deserialize, Serialize};
-use services::venues;
+use services::calendar::asked_day;
+use services::venues::{self, AdminAction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -72,9 +73,9 @@ pub struct MyVenue {
         (status = 422, response = BadPage),
     ))]
 pub async fn my_venues(
+    query: web::Query<PageQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageView<MyVenue>>, ApiError> {
     let page = query.page()?;
     state.wait_for(query.min_position).await?;
@@ -104,7 +105,7 @@ pub async fn unbind_self(
     venue_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = body.context(services::auth::person_actor(person))?;
+    let ctx = body.bodiless_context(services::auth::person_actor(person))?;
     let outcome = venues::unbind_self(&state.services, &ctx, person, &venue_id).await?;
     Ok(done(&outcome))
 }
@@ -129,14 +130,21 @@ pub struct InspectorView {
         (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn inspectors(
+    query: web::Query<PageQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     venue_id: web::Path<String>,
-    query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageView<InspectorView>>, ApiError> {
+    let admin = venues::authorize_admin(
+        &state.services,
+        &venue_id,
+        person,
+        AdminAction::ListInspectors,
+    )
+    .await?;
     let page = query.page()?;
     state.wait_for(query.min_position).await?;
-    let page = venues::inspectors(&state.services, person, &venue_id, page).await?;
+    let page = venues::inspectors(&state.services, &admin, page).await?;
     Ok(web::Json(PageView::of(page, |i| InspectorView {
         person_id: i.person_id,
         name_masked: i.name_masked,
@@ -165,10 +173,10 @@ pub async fn unbind_inspector(
         &state.services,
         &venue_id,
         person,
-        "only the venue's admin unbinds inspectors",
+        AdminAction::UnbindInspectors,
     )
     .await?;
-    let ctx = body.context(services::auth::person_actor(person))?;
+    let ctx = body.bodiless_context(services::auth::person_actor(person))?;
     let outcome = venues::unbind_inspector(&state.services, &ctx, admin, &inspector).await?;
     Ok(done(&outcome))
 }
@@ -193,16 +201,17 @@ pub struct MyVenueStats {
         (status = 403, description = "Not an inspector of the venue", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn my_stats(
+    query: web::Query<StatsQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     venue_id: web::Path<String>,
-    query: web::Query<StatsQuery>,
 ) -> Result<web::Json<MyVenueStats>, ApiError> {
+    let inspector = venues::authorize_inspector(&state.services, &venue_id, person).await?;
+    let date = asked_day(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    let (venue_id, date, today, total) =
-        venues::my_stats(&state.services, person, &venue_id, query.date.as_deref()).await?;
+    let (today, total) = venues::my_stats(&state.services, inspector, date).await?;
     Ok(web::Json(MyVenueStats {
-        venue_id: venue_id.to_string(),
+        venue_id: inspector.venue_id.to_string(),
         date: date.to_string(),
         today,
         total,

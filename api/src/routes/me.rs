@@ -50,9 +50,9 @@ pub struct Me {
         (status = 401, response = Unauthenticated),
     ))]
 pub async fn me(
+    query: web::Query<MinPosition>,
     state: web::Data<AppState>,
     SignedIn(person): SignedIn,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<Me>, ApiError> {
     state.wait_for(query.min_position).await?;
     let me = citizens::me(&state.services, person).await?;
@@ -64,8 +64,8 @@ pub async fn me(
             kind: p.document_type,
             number: p.document_number,
         }),
-        sex: me.sex,
-        birth_date: me.birth_date,
+        sex: me.sex.map(|s| s.as_str().to_owned()),
+        birth_date: me.birth_date.map(|d| d.to_string()),
         roles: me
             .roles
             .into_iter()
@@ -129,9 +129,9 @@ impl From<HealthCode> for CodeView {
         (status = 401, response = Unauthenticated),
     ))]
 pub async fn my_code(
+    query: web::Query<MinPosition>,
     state: web::Data<AppState>,
     SignedIn(person): SignedIn,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<CodeView>, ApiError> {
     state.wait_for(query.min_position).await?;
     Ok(web::Json(
@@ -147,9 +147,9 @@ pub async fn my_code(
         (status = 401, response = Unauthenticated),
     ))]
 pub async fn my_code_svg(
+    query: web::Query<MinPosition>,
     state: web::Data<AppState>,
     SignedIn(person): SignedIn,
-    query: web::Query<MinPosition>,
 ) -> Result<HttpResponse, ApiError> {
     state.wait_for(query.min_position).await?;
     let code = citizens::health_code(&state.services, person).await?;

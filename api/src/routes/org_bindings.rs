@@ -76,9 +76,9 @@ pub struct MyOrg {
         (status = 422, response = BadPage),
     ))]
 pub async fn my_orgs(
+    query: web::Query<PageQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageView<MyOrg>>, ApiError> {
     let page = query.page()?;
     state.wait_for(query.min_position).await?;
@@ -106,7 +106,7 @@ pub async fn unbind(
     org_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = body.context(services::auth::person_actor(person))?;
+    let ctx = body.bodiless_context(services::auth::person_actor(person))?;
     let outcome = orgs::unbind(&state.services, &ctx, person, &org_id).await?;
     Ok(done(&outcome))
 }

@@ -5,7 +5,8 @@ use actix_web::{web, HttpResponse};
 use domain::identity::PersonId;
 use domain::week::cst_rfc3339;
 use serde::{Deserialize, Serialize};
-use services::orgs;
+use services::calendar::asked_day;
+use services::orgs::{self, AdminAction};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -176,13 +177,7 @@ pub async fn edit(
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
     // Who may edit comes before what the edit says.
-    let admin = orgs::authorize_admin(
-        &state.services,
-        &org_id,
-        person,
-        "only the organisation's admin may edit it",
-    )
-    .await?;
+    let admin = orgs::authorize_admin(&state.services, &org_id, person, AdminAction::Edit).await?;
     let patch: OrgPatch = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
     let outcome = orgs::edit(&state.services, &ctx, admin, &patch.into()).await?;
@@ -203,12 +198,11 @@ async fn admin_stats(
     org_id: &str,
     query: &StatsQuery,
 ) -> Result<OrgStats, ApiError> {
+    let admin =
+        orgs::authorize_admin(&state.services, org_id, person, AdminAction::SeeDashboard).await?;
+    let date = asked_day(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    Ok(
-        orgs::dashboard(&state.services, person, org_id, query.date.as_deref())
-            .await?
-            .into(),
-    )
+    Ok(orgs::dashboard(&state.services, &admin, date).await?.into())
 }
 
 /// The admin dashboard: members, declarations and fever and symptom counts of the day, and a
@@ -224,10 +218,10 @@ async fn admin_stats(
         (status = 422, description = "Bad or future date", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stats(
+    query: web::Query<StatsQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
-    query: web::Query<StatsQuery>,
 ) -> Result<web::Json<OrgStats>, ApiError> {
     Ok(web::Json(
         admin_stats(person, &state, &org_id, &query).await?,
@@ -245,10 +239,10 @@ pub async fn stats(
         (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stats_csv(
+    query: web::Query<StatsQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
-    query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let stats = admin_stats(person, &state, &org_id, &query).await?;
     Ok(HttpResponse::Ok()
@@ -287,13 +281,15 @@ pub struct OrgView {
         (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
+    query: web::Query<MinPosition>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<OrgView>, ApiError> {
+    let admin =
+        orgs::authorize_admin(&state.services, &org_id, person, AdminAction::SeeDetails).await?;
     state.wait_for(query.min_position).await?;
-    let org = orgs::show(&state.services, person, &org_id).await?;
+    let org = orgs::show(&state.services, &admin).await?;
     Ok(web::Json(OrgView {
         registered_at: cst_rfc3339(org.registered_at),
         org_id: org.org_id,

@@ -37,9 +37,9 @@ pub struct ProjectionInfo {
         (status = 503, description = "min_position not reached in time", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_projections(
+    query: web::Query<MinPosition>,
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<Vec<ProjectionInfo>>, ApiError> {
     caller.require(&["auditor", "analyst"])?;
     state.wait_for(query.min_position).await?;

@@ -34,7 +34,7 @@ impl From<venues::ScanAnswer> for ScanAnswer {
             person_id: a.person_id,
             name_masked: a.name_masked,
             phone_masked: a.phone_masked,
-            colour: a.colour,
+            colour: a.colour.as_str().into(),
             reason_labels: a.reason_labels,
         }
     }
@@ -97,14 +97,15 @@ pub async fn scan(
         (status = 409, description = "The scan is older than 30 minutes (`scan.expired`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn scan_declaration(
+    query: web::Query<MinPosition>,
     SignedIn(scanner): SignedIn,
     state: web::Data<AppState>,
     scan_id: web::Path<String>,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
+    let view = venues::permit_declaration_view(&state.services, scanner, &scan_id).await?;
     state.wait_for(query.min_position).await?;
     Ok(web::Json(
-        venues::scanned_declaration(&state.services, scanner, &scan_id).await?,
+        venues::scanned_declaration(&state.services, view).await?,
     ))
 }
 

@@ -4,7 +4,8 @@
 use actix_web::{web, HttpResponse};
 use domain::week::cst_rfc3339;
 use serde::{Deserialize, Serialize};
-use services::venues;
+use services::calendar::asked_day;
+use services::venues::{self, AdminAction};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -125,13 +126,16 @@ pub struct VenueView {
         (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
+    query: web::Query<MinPosition>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     venue_id: web::Path<String>,
-    query: web::Query<MinPosition>,
 ) -> Result<web::Json<VenueView>, ApiError> {
+    let admin =
+        venues::authorize_admin(&state.services, &venue_id, person, AdminAction::SeeDetails)
+            .await?;
     state.wait_for(query.min_position).await?;
-    let v = venues::show(&state.services, person, &venue_id).await?;
+    let v = venues::show(&state.services, &admin).await?;
     Ok(web::Json(VenueView {
         created_at: cst_rfc3339(v.created_at),
         venue_id: v.venue_id,
@@ -162,13 +166,8 @@ pub async fn edit(
     venue_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = venues::authorize_admin(
-        &state.services,
-        &venue_id,
-        person,
-        "only the venue's admin may edit it",
-    )
-    .await?;
+    let admin =
+        venues::authorize_admin(&state.services, &venue_id, person, AdminAction::Edit).await?;
     let patch: VenuePatch = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
     let outcome = venues::edit(&state.services, &ctx, admin, &patch.into()).await?;
@@ -201,13 +200,8 @@ pub async fn hand_over(
     venue_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = venues::authorize_admin(
-        &state.services,
-        &venue_id,
-        person,
-        "only the venue's admin hands it over",
-    )
-    .await?;
+    let admin =
+        venues::authorize_admin(&state.services, &venue_id, person, AdminAction::HandOver).await?;
     let request: HandoverRequest = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
     let outcome = venues::hand_over(
@@ -290,13 +284,21 @@ pub struct VenueStats {
         (status = 422, description = "Bad or future date", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stats(
+    query: web::Query<StatsQuery>,
     SignedIn(person): SignedIn,
     state: web::Data<AppState>,
     venue_id: web::Path<String>,
-    query: web::Query<StatsQuery>,
 ) -> Result<web::Json<VenueStats>, ApiError> {
+    let admin = venues::authorize_admin(
+        &state.services,
+        &venue_id,
+        person,
+        AdminAction::SeeStatistics,
+    )
+    .await?;
+    let date = asked_day(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    let stats = venues::stats(&state.services, person, &venue_id, query.date.as_deref()).await?;
+    let stats = venues::stats(&state.services, &admin, date).await?;
     let f = stats.figures;
     Ok(web::Json(VenueStats {
         venue_id: stats.venue_id,

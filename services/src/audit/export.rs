@@ -59,25 +59,9 @@ fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// `category-id` with the id replaced by a keyed hash; no category: the whole value.
 pub fn pseudonym(key: &[u8], value: &str) -> String {
-    /// Stream categories that hold a dash themselves.
-    const COMPOUND: [&str; 8] = [
-        "service-account",
-        "feed-record",
-        "org-member",
-        "org-admin",
-        "venue-admin",
-        "venue-member",
-        "grid-admin",
-        "grid-member",
-    ];
-    let split = COMPOUND
-        .iter()
-        .find_map(|c| {
-            value
-                .strip_prefix(c)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .map(|id| (*c, id))
-        })
+    // A stream's category (the longest that fits: `venue-member-…` is a binding), or for
+    // other `kind-id` values (actors) the part before the first dash.
+    let split = domain::streams::split(value)
         .or_else(|| value.split_once('-'))
         // A bare UUID (`0192f0c4-…`) is an id, not `category-id`.
         .filter(|_| uuid::Uuid::parse_str(value).is_err());

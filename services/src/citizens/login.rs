@@ -21,10 +21,7 @@ pub(super) fn use_and_register(
         },
         &used,
     )
-    .map_err(|e| ServiceError::Unauthenticated {
-        code: "assertion.replayed",
-        detail: e.to_string(),
-    })?;
+    .map_err(ServiceError::refused)?;
     appends.push(&a_stream, &events)?;
     let i_stream = streams::identity(&who.digest);
     let identity = loaded.fold::<Identity>(&i_stream)?;
@@ -38,7 +35,7 @@ pub(super) fn use_and_register(
         },
         &identity,
     )
-    .map_err(|e| ServiceError::conflict("person.already_registered", e.to_string()))?;
+    .map_err(ServiceError::refused)?;
     appends.push(&i_stream, &registered)?;
     let person_id = who.registration.person_id;
     let created = Person::decide(
@@ -48,7 +45,7 @@ pub(super) fn use_and_register(
         },
         &Person::initial(),
     )
-    .map_err(|e| ServiceError::conflict("person.already_registered", e.to_string()))?;
+    .map_err(ServiceError::refused)?;
     appends.push(&streams::person(person_id), &created)?;
     Ok((person_id, true))
 }

@@ -22,8 +22,8 @@ pub struct Role {
 pub struct Me {
     pub person_id: PersonId,
     pub profile: Option<Profile>,
-    pub sex: Option<String>,
-    pub birth_date: Option<String>,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<Date>,
     pub roles: Vec<Role>,
 }
 
@@ -94,8 +94,8 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
     Ok(Me {
         person_id: person,
         profile,
-        sex: row.sex.map(|s| s.as_str().to_owned()),
-        birth_date: row.birth_date.map(|d| d.to_string()),
+        sex: row.sex,
+        birth_date: row.birth_date,
         roles,
     })
 }
@@ -152,14 +152,13 @@ pub async fn health_code(
     })
 }
 
-/// The code of a member of `guardian`'s family (`member`, as the path names them); the
-/// guardian's look is recorded in the member's access log.
+/// The code of `member` of `guardian`'s family; the guardian's look is recorded in the
+/// member's access log.
 pub async fn member_code(
     services: &Services,
     guardian: PersonId,
-    member: &str,
+    member: PersonId,
 ) -> Result<HealthCode, ServiceError> {
-    let member = person_id(member)?;
     let family = projections::people::family(&services.db, &guardian.to_string())
         .await
         .map_err(ServiceError::internal)?;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::error::ServiceError;
 use crate::page::{Page, PageRequest};
 use crate::streams;
-use crate::support::{collect, seal_phone, Done};
+use crate::support::{collect, instant, seal_phone, Done};
 use crate::Services;
 
 pub use crate::support::random_code;
@@ -102,7 +102,7 @@ pub async fn register(
                 },
                 &Org::initial(),
             )
-            .map_err(|e| ServiceError::conflict("org.exists", e.to_string()))?
+            .map_err(ServiceError::refused)?
             .iter()
             .map(DomainEvent::encode)
             .collect::<Result<Vec<_>, _>>()
@@ -382,29 +382,6 @@ async fn stats(
     })
 }
 
-/// Whether `now` is the org's dashboard day or earlier (a future date has no figures).
-pub fn parse_date(raw: Option<&str>, now: OffsetDateTime) -> Result<Date, ServiceError> {
-    let today = domain::week::today(now);
-    match raw {
-        None => Ok(today),
-        Some(raw) => {
-            let date = Date::parse(
-                raw,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|_| ServiceError::invalid("date", "date.format", "date is YYYY-MM-DD"))?;
-            if date > today {
-                return Err(ServiceError::invalid(
-                    "date",
-                    "date.future",
-                    "date is today or earlier (China Standard Time)",
-                ));
-            }
-            Ok(date)
-        }
-    }
-}
-
 /// An organisation's admin, found before what they ask is read (who may act comes first):
 /// the org's stream as read, so a command decides on that same read.
 #[derive(Debug)]
@@ -414,13 +391,32 @@ pub struct OrgAdmin {
     loaded: commands::Loaded,
 }
 
-/// The org named by a path segment when `person` administers it: `404 org.unknown` for no
-/// such org, `403` with `refusal` for anyone else.
+/// What only an organisation's admin does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    Edit,
+    SeeDetails,
+    SeeDashboard,
+}
+
+impl AdminAction {
+    /// What anyone else is told.
+    fn refusal(self) -> &'static str {
+        match self {
+            AdminAction::Edit => "only the organisation's admin may edit it",
+            AdminAction::SeeDetails => "only the organisation's admin sees its details",
+            AdminAction::SeeDashboard => "only the organisation's admin sees its dashboard",
+        }
+    }
+}
+
+/// The org named by a path segment when `person` administers it, for `action`: `404
+/// org.unknown` for no such org, `403` for anyone else.
 pub async fn authorize_admin(
     services: &Services,
     org_id: &str,
     person: PersonId,
-    refusal: &str,
+    action: AdminAction,
 ) -> Result<OrgAdmin, ServiceError> {
     let org_id = Uuid::parse_str(org_id).map(OrgId::new).map_err(|_| {
         ServiceError::not_found("org.unknown", format!("no organisation {org_id:?}"))
@@ -437,28 +433,20 @@ pub async fn authorize_admin(
             admin,
             loaded,
         }),
-        domain::org::OrgState::Active { .. } => Err(ServiceError::Forbidden(refusal.into())),
+        domain::org::OrgState::Active { .. } => {
+            Err(ServiceError::Forbidden(action.refusal().into()))
+        }
     }
 }
 
-/// The admin dashboard of the day `date` (today when absent, CST): members, declarations,
-/// fever and symptom counts, and a 14-day series. No personal data.
+/// The admin dashboard of the day `date` (CST): members, declarations, fever and symptom
+/// counts, and a 14-day series. No personal data.
 pub async fn dashboard(
     services: &Services,
-    person: PersonId,
-    org_id: &str,
-    date: Option<&str>,
+    admin: &OrgAdmin,
+    date: Date,
 ) -> Result<OrgStats, ServiceError> {
-    let org_id = authorize_admin(
-        services,
-        org_id,
-        person,
-        "only the organisation's admin sees its dashboard",
-    )
-    .await?
-    .org_id;
-    let date = parse_date(date, services.now())?;
-    stats(&services.db, &org_id.to_string(), date).await
+    stats(&services.db, &admin.org_id.to_string(), date).await
 }
 
 /// An organisation a person is bound to.
@@ -480,7 +468,7 @@ pub async fn my_orgs(
         .await
         .map_err(ServiceError::internal)?;
     Ok(page.slice(rows).map(|r| MyOrg {
-        bound_at: unix(r.bound_at),
+        bound_at: instant(r.bound_at),
         org_id: r.org_id,
         name: r.name,
         code: r.code,
@@ -504,19 +492,8 @@ pub struct OrgForAdmin {
 
 /// The organisation as its admin sees it: details, the code to share, when the next edit is
 /// allowed.
-pub async fn show(
-    services: &Services,
-    person: PersonId,
-    org_id: &str,
-) -> Result<OrgForAdmin, ServiceError> {
-    let org_id = authorize_admin(
-        services,
-        org_id,
-        person,
-        "only the organisation's admin sees its details",
-    )
-    .await?
-    .org_id;
+pub async fn show(services: &Services, admin: &OrgAdmin) -> Result<OrgForAdmin, ServiceError> {
+    let (person, org_id) = (admin.admin, admin.org_id);
     let org = projections::orgs::org(&services.db, &org_id.to_string())
         .await
         .map_err(ServiceError::internal)?
@@ -534,7 +511,7 @@ pub async fn show(
         .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
         .and_then(|last| domain::week::weekly_edit_allowed(Some(last), now).err());
     Ok(OrgForAdmin {
-        registered_at: unix(org.registered_at),
+        registered_at: instant(org.registered_at),
         org_id: org.org_id,
         name: org.name,
         address: org.address,
@@ -543,9 +520,4 @@ pub async fn show(
         code: org.code,
         next_edit_allowed_at,
     })
-}
-
-/// A read model's unix seconds as an instant.
-fn unix(seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

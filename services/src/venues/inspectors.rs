@@ -120,7 +120,7 @@ pub async fn my_venues(
         .await
         .map_err(ServiceError::internal)?;
     Ok(page.slice(rows).map(|r| InspectedVenue {
-        bound_at: unix(r.bound_at),
+        bound_at: instant(r.bound_at),
         venue_id: r.venue_id,
         name: r.name,
         code: r.code,
@@ -140,18 +140,10 @@ pub struct VenueInspector {
 /// The venue's inspectors (admin only), names masked, oldest binding first.
 pub async fn inspectors(
     services: &Services,
-    person: PersonId,
-    raw: &str,
+    admin: &VenueAdmin,
     page: PageRequest,
 ) -> Result<Page<VenueInspector>, ServiceError> {
-    let venue_id = authorize_admin(
-        services,
-        raw,
-        person,
-        "only the venue's admin lists its inspectors",
-    )
-    .await?
-    .venue_id;
+    let venue_id = admin.venue_id;
     let rows = projections::venues::inspectors(&services.db, &venue_id.to_string())
         .await
         .map_err(ServiceError::internal)?;
@@ -169,7 +161,7 @@ pub async fn inspectors(
                 row.profile.as_deref(),
             )
             .await?,
-            bound_at: unix(r.bound_at),
+            bound_at: instant(r.bound_at),
             person_id: r.person_id,
         });
     }

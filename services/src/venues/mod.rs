@@ -37,7 +37,7 @@ use crate::error::ServiceError;
 use crate::orgs::parse_code;
 use crate::page::{Page, PageRequest};
 use crate::streams;
-use crate::support::{collect, fold, seal_phone, Done};
+use crate::support::{collect, fold, instant, seal_phone, Done};
 use crate::Services;
 
 /// The venue's state from its stream: `404 venue.unknown` when there is none.
@@ -99,13 +99,38 @@ pub struct VenueAdmin {
     loaded: commands::Loaded,
 }
 
-/// The venue named by `raw` when `person` administers it: `404` for no such venue, `403`
-/// with `refusal` for anyone else.
+/// What only a venue's admin does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    Edit,
+    HandOver,
+    SeeDetails,
+    SeeStatistics,
+    ListInspectors,
+    UnbindInspectors,
+}
+
+impl AdminAction {
+    /// What anyone else is told.
+    fn refusal(self) -> &'static str {
+        match self {
+            AdminAction::Edit => "only the venue's admin may edit it",
+            AdminAction::HandOver => "only the venue's admin hands it over",
+            AdminAction::SeeDetails => "only the venue's admin sees its details",
+            AdminAction::SeeStatistics => "only the venue's admin sees its statistics; inspectors see their own at /v1/me/venues/{id}/stats",
+            AdminAction::ListInspectors => "only the venue's admin lists its inspectors",
+            AdminAction::UnbindInspectors => "only the venue's admin unbinds inspectors",
+        }
+    }
+}
+
+/// The venue named by `raw` when `person` administers it, for `action`: `404` for no such
+/// venue, `403` for anyone else.
 pub async fn authorize_admin(
     services: &Services,
     raw: &str,
     person: PersonId,
-    refusal: &str,
+    action: AdminAction,
 ) -> Result<VenueAdmin, ServiceError> {
     let venue_id = venue_id(raw)?;
     let stream = streams::venue(venue_id);
@@ -120,16 +145,11 @@ pub async fn authorize_admin(
             admin,
             loaded,
         }),
-        Some(_) => Err(ServiceError::Forbidden(refusal.into())),
+        Some(_) => Err(ServiceError::Forbidden(action.refusal().into())),
     }
 }
 
 /// A token or poster that fails verification: `422` naming `field`, its rule as the code.
 fn refused_token(field: &str, e: crypto::code_token::CodeTokenError) -> ServiceError {
     ServiceError::invalid_with_code(field, e.code(), e.to_string())
-}
-
-/// A read model's unix seconds as an instant.
-fn unix(seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

@@ -1,6 +1,8 @@
 //! Scans of a citizen's code by a bound inspector, the scanned person's latest declaration,
 //! and the temperature check recorded on a scan.
 
+use event_store::StreamId;
+
 use super::*;
 
 /// What a scanner sees.
@@ -12,8 +14,8 @@ pub struct ScanAnswer {
     pub name_masked: String,
     /// `139****5678`, empty when unknown
     pub phone_masked: String,
-    /// `green` or `red`
-    pub colour: String,
+    /// The code's colour now (serialised `green` or `red`, as idempotency records keep it).
+    pub colour: Colour,
     /// The active red reasons' labels.
     pub reason_labels: Vec<String>,
 }
@@ -82,7 +84,7 @@ pub async fn scan(
             .and_then(|p| MobilePhone::parse(p).ok())
             .map(|p| p.masked())
             .unwrap_or_default(),
-        colour: Colour::of(&reasons).as_str().into(),
+        colour: Colour::of(&reasons),
         reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
     };
     let now = services.now();
@@ -124,26 +126,82 @@ pub async fn scan(
         .await?)
 }
 
-/// The latest health declaration of the person a scan names, health facts only: to the
-/// scanner, still bound to the venue (checked at commit), within 30 minutes of the scan. The
-/// access is recorded in the person's access log. Each stream is read once.
-pub async fn scanned_declaration(
+/// A scanner allowed to see the latest declaration of the person their scan names (the
+/// scan exists, they made it, they are still bound to its venue, it is under 30 minutes
+/// old): the scan's and the binding's streams as read, so the view decides on that read.
+#[derive(Debug)]
+pub struct DeclarationView {
+    scanner: PersonId,
+    venue_id: VenueId,
+    subject: PersonId,
+    scan_stream: StreamId,
+    inspection_stream: StreamId,
+    loaded: commands::Loaded,
+}
+
+/// Lets `scanner` see the declaration behind the scan named by `raw`: `404 scan.unknown`,
+/// `403` for anyone but the scanner still bound to the venue, `409 scan.expired`.
+pub async fn permit_declaration_view(
     services: &Services,
     scanner: PersonId,
-    scan_id: &str,
-) -> Result<serde_json::Value, ServiceError> {
+    raw: &str,
+) -> Result<DeclarationView, ServiceError> {
     let unknown = || ServiceError::not_found("scan.unknown", "no such scan");
-    let scan_id = Uuid::parse_str(scan_id).map_err(|_| unknown())?;
-    let s_stream = streams::scan(scan_id);
-    let mut loaded = services.bus.load(std::slice::from_ref(&s_stream)).await?;
-    let Some((venue_id, _, subject, _)) = loaded.fold::<Scan>(&s_stream)?.scanned() else {
+    let scan_id = Uuid::parse_str(raw).map_err(|_| unknown())?;
+    let scan_stream = streams::scan(scan_id);
+    let loaded = services
+        .bus
+        .load(std::slice::from_ref(&scan_stream))
+        .await?;
+    let Some((venue_id, _, subject, _)) = loaded.fold::<Scan>(&scan_stream)?.scanned() else {
         return Err(unknown());
     };
-    let i_stream = streams::inspection(venue_id, scanner);
-    loaded = loaded.join(services.bus.load(std::slice::from_ref(&i_stream)).await?);
+    let inspection_stream = streams::inspection(venue_id, scanner);
+    let loaded = loaded.join(
+        services
+            .bus
+            .load(std::slice::from_ref(&inspection_stream))
+            .await?,
+    );
+    let view = DeclarationView {
+        scanner,
+        venue_id,
+        subject,
+        scan_stream,
+        inspection_stream,
+        loaded,
+    };
+    view.decide(&view.loaded, services.now())?;
+    Ok(view)
+}
+
+impl DeclarationView {
+    /// The Scan decider's answer on `loaded` (the permit's read, or a fresh one at commit).
+    fn decide(&self, loaded: &commands::Loaded, at: OffsetDateTime) -> Result<(), ServiceError> {
+        let inspector_bound = is_bound(loaded.fold::<Inspection>(&self.inspection_stream)?);
+        Scan::decide(
+            &ScanCommand::ViewDeclaration {
+                viewer: self.scanner,
+                inspector_bound,
+                at,
+            },
+            &loaded.fold::<Scan>(&self.scan_stream)?,
+        )
+        .map_err(ServiceError::refused)?;
+        Ok(())
+    }
+}
+
+/// The latest health declaration of the person a permitted scan names, health facts only
+/// (`404 declaration.none` when there is none); the access is recorded in the person's
+/// access log, while the scanner is still bound (checked at commit).
+pub async fn scanned_declaration(
+    services: &Services,
+    view: DeclarationView,
+) -> Result<serde_json::Value, ServiceError> {
     let latest = projections::histories::page(
         &services.db,
-        &subject.to_string(),
+        &view.subject.to_string(),
         projections::histories::HistoryKind::Declarations,
         None,
         1,
@@ -153,40 +211,33 @@ pub async fn scanned_declaration(
     .items
     .into_iter()
     .next()
-    .map(health_facts);
+    .map(health_facts)
+    .ok_or_else(|| {
+        ServiceError::not_found(
+            "declaration.none",
+            "this person has filed no health declaration",
+        )
+    })?;
     let now = services.now();
-    let a_stream = streams::access(subject);
-    let ctx = CommandContext::new(crate::auth::person_actor(scanner));
+    let a_stream = streams::access(view.subject);
+    let ctx = CommandContext::new(crate::auth::person_actor(view.scanner));
+    let accessed = AccessEvent::PersonalDataAccessed {
+        accessor: Accessor::Venue {
+            venue_id: view.venue_id.as_uuid(),
+            person_id: view.scanner,
+        },
+        data: AccessedData::Declarations,
+        at: now,
+    };
     let outcome = services
         .bus
-        .execute_loaded(&ctx, loaded, |loaded| {
-            let inspector_bound = is_bound(loaded.fold::<Inspection>(&i_stream)?);
-            Scan::decide(
-                &ScanCommand::ViewDeclaration {
-                    viewer: scanner,
-                    inspector_bound,
-                    at: now,
-                },
-                &loaded.fold::<Scan>(&s_stream)?,
+        .execute_loaded(&ctx, view.loaded.clone(), |loaded| {
+            view.decide(loaded, now)?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(latest.clone())
+                    .append(a_stream.clone(), std::slice::from_ref(&accessed))?
+                    .check(view.inspection_stream.clone()),
             )
-            .map_err(ServiceError::refused)?;
-            let Some(latest) = &latest else {
-                return Err(ServiceError::not_found(
-                    "declaration.none",
-                    "this person has filed no health declaration",
-                ));
-            };
-            let accessed = AccessEvent::PersonalDataAccessed {
-                accessor: Accessor::Venue {
-                    venue_id: venue_id.as_uuid(),
-                    person_id: scanner,
-                },
-                data: AccessedData::Declarations,
-                at: now,
-            };
-            Ok(Decision::unchanged(latest.clone())
-                .append(a_stream.clone(), &[accessed])?
-                .check(i_stream.clone()))
         })
         .await?;
     Ok(outcome.into_response())

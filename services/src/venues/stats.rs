@@ -20,22 +20,13 @@ pub struct VenueStats {
     pub inspectors: Vec<InspectorCounts>,
 }
 
-/// The admin's statistics of the venue for `date` (today when absent).
+/// The admin's statistics of the venue for `date`.
 pub async fn stats(
     services: &Services,
-    person: PersonId,
-    raw: &str,
-    date: Option<&str>,
+    admin: &VenueAdmin,
+    date: Date,
 ) -> Result<VenueStats, ServiceError> {
-    let venue_id = authorize_admin(
-        services,
-        raw,
-        person,
-        "only the venue's admin sees its statistics; inspectors see their own at /v1/me/venues/{id}/stats",
-    )
-    .await?
-    .venue_id;
-    let date = crate::orgs::parse_date(date, services.now())?;
+    let venue_id = admin.venue_id;
     let figures =
         projections::venue_stats::figures(&services.db, &venue_id.to_string(), &date.to_string())
             .await
@@ -70,27 +61,43 @@ pub async fn stats(
     })
 }
 
-/// An inspector's own counts at a venue on `date` (today when absent): (that day, in all).
-pub async fn my_stats(
+/// An inspector found bound to a venue, before what they ask is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundInspector {
+    pub venue_id: VenueId,
+    pub inspector: PersonId,
+}
+
+/// `person` when they inspect the venue named by `raw`: `403` otherwise.
+pub async fn authorize_inspector(
     services: &Services,
-    person: PersonId,
     raw: &str,
-    date: Option<&str>,
-) -> Result<(VenueId, Date, i64, i64), ServiceError> {
+    person: PersonId,
+) -> Result<BoundInspector, ServiceError> {
     let venue_id = venue_id(raw)?;
     if !is_inspector(services, venue_id, person).await? {
         return Err(ServiceError::Forbidden(
             "you do not inspect this venue".into(),
         ));
     }
-    let date = crate::orgs::parse_date(date, services.now())?;
-    let (today, total) = projections::venue_stats::inspector(
+    Ok(BoundInspector {
+        venue_id,
+        inspector: person,
+    })
+}
+
+/// An inspector's own checks at the venue: (on `date`, in all up to it).
+pub async fn my_stats(
+    services: &Services,
+    inspector: BoundInspector,
+    date: Date,
+) -> Result<(i64, i64), ServiceError> {
+    projections::venue_stats::inspector(
         &services.db,
-        &venue_id.to_string(),
+        &inspector.venue_id.to_string(),
         &date.to_string(),
-        &person.to_string(),
+        &inspector.inspector.to_string(),
     )
     .await
-    .map_err(ServiceError::internal)?;
-    Ok((venue_id, date, today, total))
+    .map_err(ServiceError::internal)
 }

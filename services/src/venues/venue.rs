@@ -90,7 +90,7 @@ pub async fn create(
                 },
                 &Venue::initial(),
             )
-            .map_err(|e| ServiceError::conflict("venue.exists", e.to_string()))?
+            .map_err(ServiceError::refused)?
             .iter()
             .map(domain::DomainEvent::encode)
             .collect::<Result<Vec<_>, _>>()?;
@@ -266,26 +266,16 @@ pub struct VenueForAdmin {
     pub created_at: OffsetDateTime,
 }
 
-/// The venue as its admin sees it, with the code to share.
-pub async fn show(
-    services: &Services,
-    person: PersonId,
-    raw: &str,
-) -> Result<VenueForAdmin, ServiceError> {
-    let venue_id = authorize_admin(
-        services,
-        raw,
-        person,
-        "only the venue's admin sees its details",
-    )
-    .await?
-    .venue_id;
+/// The venue as its admin (`authorize_admin` for [`AdminAction::SeeDetails`]) sees it, with
+/// the code to share.
+pub async fn show(services: &Services, admin: &VenueAdmin) -> Result<VenueForAdmin, ServiceError> {
+    let venue_id = admin.venue_id;
     let v = projections::venues::venue(&services.db, &venue_id.to_string())
         .await
         .map_err(ServiceError::internal)?
         .ok_or_else(|| ServiceError::not_found("venue.unknown", "no such venue"))?;
     Ok(VenueForAdmin {
-        created_at: unix(v.created_at),
+        created_at: instant(v.created_at),
         venue_id: v.venue_id,
         name: v.name,
         region: v.region,

@@ -22,6 +22,7 @@ event_store::backend_tests!(
     analysts_export_pseudonymised_ndjson,
     auditors_page_through_the_log_with_filters,
     auditors_read_a_stream_as_of_an_instant,
+    oversized_bodies_and_bad_queries_are_problem_documents,
 );
 
 async fn append(app: &TestApp, event_type: &str, n: usize) -> u64 {
@@ -759,5 +760,26 @@ async fn auditors_read_a_stream_as_of_an_instant(db: TestDatabase) {
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "as_of");
+    app.stop().await;
+}
+
+/// A body larger than the server reads is `413 request.too_large`; a malformed query is
+/// `400 request.malformed_query` before anyone is authenticated (as before the extractors).
+async fn oversized_bodies_and_bad_queries_are_problem_documents(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let huge = serde_json::json!({ "assertion": "x".repeat(300 * 1024) });
+    problem(
+        app.post_json("/v1/sessions", &huge).await,
+        413,
+        "request.too_large",
+    )
+    .await;
+    problem(
+        app.get("/v1/me?min_position=abc").await,
+        400,
+        "request.malformed_query",
+    )
+    .await;
+    problem(app.get("/v1/me").await, 401, "auth.unauthenticated").await;
     app.stop().await;
 }

@@ -22,6 +22,7 @@ event_store::backend_tests!(
     posters_sign_quick_check_ins_and_forgeries_fail,
     statistics_of_a_scripted_day_hold_no_personal_data,
     checks_land_on_the_cst_day_and_hour,
+    who_may_see_is_answered_before_waiting_or_validating,
 );
 
 const ADMIN: &str = "44010619900307001X"; // male, 1990
@@ -865,5 +866,40 @@ async fn checks_land_on_the_cst_day_and_hour(db: TestDatabase) {
     .await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["code"], "date.future");
+    app.stop().await;
+}
+
+/// Who may see a resource is answered before waiting for the read models and before the
+/// query is checked: a stranger asking far ahead gets 403 at once, not 503 after the wait.
+async fn who_may_see_is_answered_before_waiting_or_validating(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (_, inspector, _, venue_id) = venue_with_inspector(&app).await;
+    let (stranger, _) = app.login(CITIZEN, "李四").await;
+    let far = "min_position=999999999";
+    for path in [
+        format!("/v1/venues/{venue_id}?{far}"),
+        format!("/v1/venues/{venue_id}/stats?{far}"),
+        format!("/v1/venues/{venue_id}/stats?date=not-a-date&{far}"),
+        format!("/v1/venues/{venue_id}/inspectors?limit=0&{far}"),
+        format!("/v1/me/venues/{venue_id}/stats?{far}"),
+    ] {
+        let started = std::time::Instant::now();
+        let (status, problem) = body(app.get_as(&stranger, &path).await).await;
+        assert_eq!(status, 403, "{path}: {problem}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{path} answered without waiting for the read models"
+        );
+    }
+    // The inspector may see their own counts; a bad date is then the refusal.
+    let (status, problem) = body(
+        app.get_as(
+            &inspector,
+            &format!("/v1/me/venues/{venue_id}/stats?date=not-a-date"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
     app.stop().await;
 }

@@ -8,7 +8,7 @@ use crate::error::{FieldError, Problem};
 use crate::paging::BadPage;
 use crate::routes::{
     appeals, audit, checkins, declarations, exports, family, feed, histories, inspectors, me, ops,
-    org_bindings, orgs, projections, scans, sessions, venues,
+    org_bindings, orgs, projections, regions, scans, sessions, venues,
 };
 
 /// `GET /openapi.json`.
@@ -35,6 +35,7 @@ use crate::routes::{
         inspectors::unbind_inspector, inspectors::my_stats,
         scans::scan, scans::scan_declaration, scans::check,
         checkins::poster, checkins::poster_svg, checkins::check_in,
+        regions::appoint_admin, regions::revoke_admin,
     ),
     components(
         schemas(
@@ -55,7 +56,7 @@ use crate::routes::{
             inspectors::VenueBoundView, inspectors::MyVenue, inspectors::InspectorView,
             inspectors::MyVenueStats, scans::ScanAnswer, scans::ScanContext, scans::ScanRequest,
             scans::CheckRequest, scans::CheckCreated, checkins::Poster, checkins::CheckInRequest,
-            checkins::CheckInCreated,
+            checkins::CheckInCreated, regions::AppointRequest, regions::AppointedView,
         ),
         responses(Unauthenticated, BadPage),
     ),
@@ -68,6 +69,7 @@ use crate::routes::{
         (name = "histories", description = "The citizen's own histories, newest first"),
         (name = "organisations", description = "Organisations: registration, declaration codes, member bindings, dashboard"),
         (name = "venues", description = "Public venues: inspectors, scans, temperature checks, quick check-ins, statistics"),
+        (name = "regions", description = "Region admins: appointed and revoked by the admin of the enclosing region"),
         (name = "feed", description = "Red-code feed: hits, releases, appeal decisions (feed role)"),
         (name = "audit", description = "Integrity of the event log (auditor role)"),
         (name = "analysis", description = "Projections and exports (analyst role; auditors may read projection status)"),

@@ -79,6 +79,33 @@ impl Divisions {
         false
     }
 
+    /// The division whose admin appoints the admin of `code`: its parent, except that the
+    /// towns of Dongguan and Zhongshan sit under a county-level code that is the city itself
+    /// (`441900` is 东莞市 like `4419`), so their city appoints them. `None` for the province,
+    /// for such a city-itself code (nobody administers it apart from the city), and for codes
+    /// that are no division of Guangdong.
+    pub fn enclosing_admin_region(&self, code: &str) -> Option<&'static str> {
+        let division = self.get(code)?;
+        if self.is_the_city_itself(division) {
+            return None;
+        }
+        let parent = self.get(division.parent?)?;
+        if self.is_the_city_itself(parent) {
+            parent.parent
+        } else {
+            Some(parent.code)
+        }
+    }
+
+    /// Whether `division` is a county-level code standing for its own city (same name).
+    fn is_the_city_itself(&self, division: &Division) -> bool {
+        division.code.len() == 6
+            && division
+                .parent
+                .and_then(|p| self.get(p))
+                .is_some_and(|city| city.name == division.name)
+    }
+
     /// How many divisions of `level` there are.
     pub fn count(&self, level: Level) -> usize {
         self.by_code
@@ -97,6 +124,20 @@ pub fn guangdong() -> &'static Divisions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_region_is_appointed_from_the_one_enclosing_it() {
+        let d = guangdong();
+        assert_eq!(d.enclosing_admin_region("4403"), Some("44"));
+        assert_eq!(d.enclosing_admin_region("440305"), Some("4403"));
+        assert_eq!(d.enclosing_admin_region("440305001"), Some("440305"));
+        // Dongguan's and Zhongshan's towns sit directly under the city.
+        assert_eq!(d.enclosing_admin_region("441900003"), Some("4419"));
+        assert_eq!(d.enclosing_admin_region("4419"), Some("44"));
+        assert_eq!(d.enclosing_admin_region("441900"), None);
+        assert_eq!(d.enclosing_admin_region("44"), None);
+        assert_eq!(d.enclosing_admin_region("110101"), None);
+    }
 
     #[test]
     fn the_shipped_data_is_the_nbs_2023_release() {

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::document::DocumentDigest;
 use crate::document::DocumentError;
 use crate::identity::PersonId;
-use crate::refusal::{Refusal, RefusalKind};
+use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::sealed::Sealed;
 use crate::Decider;
 
@@ -80,6 +80,16 @@ pub enum Appointer {
     RegionAdmin { person_id: PersonId },
 }
 
+/// The region whose admin appoints and revokes the admin of a region (the county for a
+/// town, the city for a county or for a Dongguan or Zhongshan town, the province for a city),
+/// and whether the person asking holds it: the fact the enclosing-region rule needs, read
+/// from that region's stream by the use case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enclosing {
+    pub region: RegionCode,
+    pub held_by_asker: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionCommand {
     AppointAdmin {
@@ -88,6 +98,16 @@ pub enum RegionCommand {
         /// The appointee's name, sealed with their subject key.
         name: Sealed,
         by: Appointer,
+        /// `None` for the province (no region encloses it).
+        enclosing: Option<Enclosing>,
+        at: OffsetDateTime,
+    },
+    RevokeAdmin {
+        region: RegionCode,
+        /// The admin named by the request (`None`: the name is nobody registered).
+        admin: Option<DocumentDigest>,
+        by: PersonId,
+        enclosing: Option<Enclosing>,
         at: OffsetDateTime,
     },
 }
@@ -99,6 +119,13 @@ pub enum RegionEvent {
         region: RegionCode,
         admin: DocumentDigest,
         name: Sealed,
+        by: Appointer,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    RegionAdminRevoked {
+        region: RegionCode,
+        admin: DocumentDigest,
         by: Appointer,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
@@ -120,6 +147,26 @@ pub enum RegionError {
     AlreadyHeld(RegionCode),
     #[error("the operator appoints only the province admin (region 44)")]
     OperatorOnlyAppointsProvince,
+    #[error("{}", not_enclosing_admin(.region, .enclosing.as_ref()))]
+    NotEnclosingAdmin {
+        region: RegionCode,
+        enclosing: Option<RegionCode>,
+    },
+    #[error("region {0} has no admin")]
+    NoAdmin(RegionCode),
+    #[error("this person does not administer region {0}")]
+    NotTheAdmin(RegionCode),
+}
+
+fn not_enclosing_admin(region: &RegionCode, enclosing: Option<&RegionCode>) -> String {
+    match enclosing {
+        Some(e) => format!(
+            "only the admin of region {e}, which encloses region {region}, appoints and revokes its admin"
+        ),
+        None => format!(
+            "no region admin appoints or revokes the admin of region {region} (the operator appoints the province admin)"
+        ),
+    }
 }
 
 impl Refusal for RegionError {
@@ -127,6 +174,9 @@ impl Refusal for RegionError {
         match self {
             RegionError::AlreadyHeld(_) => "region.admin_already_appointed",
             RegionError::OperatorOnlyAppointsProvince => "region.appointment",
+            RegionError::NotEnclosingAdmin { .. } => FORBIDDEN,
+            RegionError::NoAdmin(_) => "region.no_admin",
+            RegionError::NotTheAdmin(_) => "region.not_the_admin",
         }
     }
 
@@ -135,7 +185,33 @@ impl Refusal for RegionError {
             RegionError::AlreadyHeld(_) | RegionError::OperatorOnlyAppointsProvince => {
                 RefusalKind::Conflict
             }
+            RegionError::NotEnclosingAdmin { .. } => RefusalKind::Forbidden,
+            RegionError::NoAdmin(_) | RegionError::NotTheAdmin(_) => RefusalKind::NotFound,
         }
+    }
+}
+
+/// The enclosing-region rule: the operator appoints the province admin; a region admin
+/// appoints and revokes only the admins of the regions their own region directly encloses.
+fn authorise(
+    by: &Appointer,
+    region: &RegionCode,
+    enclosing: Option<&Enclosing>,
+) -> Result<(), RegionError> {
+    match by {
+        Appointer::Operator if region.as_str() == RegionCode::GUANGDONG => Ok(()),
+        Appointer::Operator => Err(RegionError::OperatorOnlyAppointsProvince),
+        Appointer::RegionAdmin { .. } => match enclosing {
+            Some(e) if e.held_by_asker => Ok(()),
+            Some(e) => Err(RegionError::NotEnclosingAdmin {
+                region: region.clone(),
+                enclosing: Some(e.region.clone()),
+            }),
+            None => Err(RegionError::NotEnclosingAdmin {
+                region: region.clone(),
+                enclosing: None,
+            }),
+        },
     }
 }
 
@@ -157,32 +233,67 @@ impl Decider for Region {
         command: &RegionCommand,
         state: &RegionState,
     ) -> Result<Vec<RegionEvent>, RegionError> {
+        // Who may ask comes before what the seat holds.
         match command {
             RegionCommand::AppointAdmin {
                 region,
-                admin,
-                name,
                 by,
-                at,
-            } => {
-                match by {
-                    Appointer::Operator if region.as_str() != RegionCode::GUANGDONG => {
-                        return Err(RegionError::OperatorOnlyAppointsProvince)
-                    }
-                    Appointer::Operator | Appointer::RegionAdmin { .. } => {}
-                }
-                match state {
-                    RegionState::Held { admin: held } if held == admin => Ok(vec![]),
-                    RegionState::Held { .. } => Err(RegionError::AlreadyHeld(region.clone())),
-                    RegionState::Vacant => Ok(vec![RegionEvent::RegionAdminAppointed {
-                        region: region.clone(),
-                        admin: admin.clone(),
-                        name: name.clone(),
-                        by: by.clone(),
-                        at: *at,
-                    }]),
-                }
+                enclosing,
+                ..
+            } => authorise(by, region, enclosing.as_ref())?,
+            RegionCommand::RevokeAdmin {
+                region,
+                by,
+                enclosing,
+                ..
+            } => authorise(
+                &Appointer::RegionAdmin { person_id: *by },
+                region,
+                enclosing.as_ref(),
+            )?,
+        }
+        match (command, state) {
+            (RegionCommand::AppointAdmin { admin, .. }, RegionState::Held { admin: held })
+                if held == admin =>
+            {
+                Ok(vec![])
             }
+            (RegionCommand::AppointAdmin { region, .. }, RegionState::Held { .. }) => {
+                Err(RegionError::AlreadyHeld(region.clone()))
+            }
+            (
+                RegionCommand::AppointAdmin {
+                    region,
+                    admin,
+                    name,
+                    by,
+                    at,
+                    ..
+                },
+                RegionState::Vacant,
+            ) => Ok(vec![RegionEvent::RegionAdminAppointed {
+                region: region.clone(),
+                admin: admin.clone(),
+                name: name.clone(),
+                by: by.clone(),
+                at: *at,
+            }]),
+            (RegionCommand::RevokeAdmin { region, .. }, RegionState::Vacant) => {
+                Err(RegionError::NoAdmin(region.clone()))
+            }
+            (
+                RegionCommand::RevokeAdmin { region, admin, .. },
+                RegionState::Held { admin: held },
+            ) if admin.as_ref() != Some(held) => Err(RegionError::NotTheAdmin(region.clone())),
+            (
+                RegionCommand::RevokeAdmin { region, by, at, .. },
+                RegionState::Held { admin: held },
+            ) => Ok(vec![RegionEvent::RegionAdminRevoked {
+                region: region.clone(),
+                admin: held.clone(),
+                by: Appointer::RegionAdmin { person_id: *by },
+                at: *at,
+            }]),
         }
     }
 
@@ -191,6 +302,7 @@ impl Decider for Region {
             RegionEvent::RegionAdminAppointed { admin, .. } => RegionState::Held {
                 admin: admin.clone(),
             },
+            RegionEvent::RegionAdminRevoked { .. } => RegionState::Vacant,
         }
     }
 }
@@ -217,6 +329,7 @@ mod tests {
             admin: digest(who),
             name: Sealed::new("v1.n.c"),
             by: Appointer::Operator,
+            enclosing: None,
             at: AT,
         }
     }
@@ -252,6 +365,7 @@ mod tests {
                 admin: digest('a'),
                 name: Sealed::new("v1.n.c"),
                 by: Appointer::Operator,
+                enclosing: None,
                 at: AT,
             })
             .then_error(RegionError::OperatorOnlyAppointsProvince);
@@ -277,6 +391,144 @@ mod tests {
             );
             assert!(error.extensions().is_empty());
         }
+        let city = RegionCode::parse("4403", "region").expect("code");
+        let table = [
+            (
+                RegionError::NotEnclosingAdmin {
+                    region: city.clone(),
+                    enclosing: Some(province()),
+                },
+                "auth.forbidden",
+                RefusalKind::Forbidden,
+            ),
+            (
+                RegionError::NoAdmin(city.clone()),
+                "region.no_admin",
+                RefusalKind::NotFound,
+            ),
+            (
+                RegionError::NotTheAdmin(city),
+                "region.not_the_admin",
+                RefusalKind::NotFound,
+            ),
+        ];
+        for (error, code, kind) in table {
+            assert_eq!((error.code(), error.kind()), (code, kind), "{error:?}");
+        }
+    }
+
+    fn code(raw: &str) -> RegionCode {
+        RegionCode::parse(raw, "region").expect("code")
+    }
+
+    fn admin_of(region: &str, held: bool) -> Option<Enclosing> {
+        Some(Enclosing {
+            region: code(region),
+            held_by_asker: held,
+        })
+    }
+
+    fn person(n: u128) -> PersonId {
+        PersonId::new(uuid::Uuid::from_u128(n))
+    }
+
+    fn appoint_in(region: &str, who: char, enclosing: Option<Enclosing>) -> RegionCommand {
+        RegionCommand::AppointAdmin {
+            region: code(region),
+            admin: digest(who),
+            name: Sealed::new("v1.n.c"),
+            by: Appointer::RegionAdmin {
+                person_id: person(1),
+            },
+            enclosing,
+            at: AT,
+        }
+    }
+
+    fn appointed_in(region: &str, who: char) -> RegionEvent {
+        RegionEvent::RegionAdminAppointed {
+            region: code(region),
+            admin: digest(who),
+            name: Sealed::new("v1.n.c"),
+            by: Appointer::RegionAdmin {
+                person_id: person(1),
+            },
+            at: AT,
+        }
+    }
+
+    #[test]
+    fn only_the_enclosing_regions_admin_appoints() {
+        Given::<Region>::nothing()
+            .when(&appoint_in("4403", 'a', admin_of("44", true)))
+            .then(vec![appointed_in("4403", 'a')]);
+        // A Guangzhou district admin asking for a Shenzhen district: not their region's.
+        Given::<Region>::nothing()
+            .when(&appoint_in("440305", 'a', admin_of("4403", false)))
+            .then_error(RegionError::NotEnclosingAdmin {
+                region: code("440305"),
+                enclosing: Some(code("4403")),
+            });
+        // No region admin appoints the province admin.
+        Given::<Region>::nothing()
+            .when(&appoint_in("44", 'a', None))
+            .then_error(RegionError::NotEnclosingAdmin {
+                region: code("44"),
+                enclosing: None,
+            });
+        // Who may ask comes first: a stranger learns nothing of the seat.
+        Given::<Region>::events(vec![appointed_in("4403", 'a')])
+            .when(&appoint_in("4403", 'b', admin_of("44", false)))
+            .then_error(RegionError::NotEnclosingAdmin {
+                region: code("4403"),
+                enclosing: Some(code("44")),
+            });
+        Given::<Region>::events(vec![appointed_in("4403", 'a')])
+            .when(&appoint_in("4403", 'b', admin_of("44", true)))
+            .then_error(RegionError::AlreadyHeld(code("4403")));
+        Given::<Region>::events(vec![appointed_in("4403", 'a')])
+            .when(&appoint_in("4403", 'a', admin_of("44", true)))
+            .then(vec![]);
+    }
+
+    fn revoke(region: &str, who: char, enclosing: Option<Enclosing>) -> RegionCommand {
+        RegionCommand::RevokeAdmin {
+            region: code(region),
+            admin: Some(digest(who)),
+            by: person(1),
+            enclosing,
+            at: AT,
+        }
+    }
+
+    #[test]
+    fn the_enclosing_regions_admin_revokes_and_the_seat_is_free_again() {
+        let revoked = RegionEvent::RegionAdminRevoked {
+            region: code("440305"),
+            admin: digest('a'),
+            by: Appointer::RegionAdmin {
+                person_id: person(1),
+            },
+            at: AT,
+        };
+        Given::<Region>::events(vec![appointed_in("440305", 'a')])
+            .when(&revoke("440305", 'a', admin_of("4403", true)))
+            .then(vec![revoked.clone()]);
+        Given::<Region>::events(vec![appointed_in("440305", 'a')])
+            .when(&revoke("440305", 'a', admin_of("4403", false)))
+            .then_error(RegionError::NotEnclosingAdmin {
+                region: code("440305"),
+                enclosing: Some(code("4403")),
+            });
+        Given::<Region>::events(vec![appointed_in("440305", 'a')])
+            .when(&revoke("440305", 'b', admin_of("4403", true)))
+            .then_error(RegionError::NotTheAdmin(code("440305")));
+        Given::<Region>::nothing()
+            .when(&revoke("440305", 'a', admin_of("4403", true)))
+            .then_error(RegionError::NoAdmin(code("440305")));
+        Given::<Region>::events(vec![appointed_in("440305", 'a'), revoked])
+            .when(&appoint_in("440305", 'b', admin_of("4403", true)))
+            .then(vec![appointed_in("440305", 'b')]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod feed;
 pub mod orgs;
 pub mod page;
+pub mod regions;
 pub mod service_accounts;
 pub mod streams;
 mod support;

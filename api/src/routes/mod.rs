@@ -14,6 +14,7 @@ pub(crate) mod ops;
 pub(crate) mod org_bindings;
 pub(crate) mod orgs;
 pub(crate) mod projections;
+pub(crate) mod regions;
 pub(crate) mod scans;
 pub(crate) mod sessions;
 pub(crate) mod venues;
@@ -105,6 +106,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/v1/orgs/{org_id}/stats", "GET").route(web::get().to(orgs::stats)))
     .service(resource("/v1/orgs/{org_id}/stats.csv", "GET").route(web::get().to(orgs::stats_csv)))
+    .service(
+        resource("/v1/regions/{region}/admins", "POST")
+            .route(web::post().to(regions::appoint_admin)),
+    )
+    .service(
+        resource("/v1/regions/{region}/admins/{person_id}", "DELETE")
+            .route(web::delete().to(regions::revoke_admin)),
+    )
     .service(resource("/v1/venues", "POST").route(web::post().to(venues::create)))
     .service(
         resource("/v1/venues/{venue_id}", "GET, PATCH")

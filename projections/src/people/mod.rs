@@ -120,6 +120,13 @@ impl Projection for People {
                         )
                         .await?;
                     }
+                    RegionEvent::RegionAdminRevoked { region, admin, .. } => {
+                        tx.exec(
+                            &tables.sql(include_str!("revoke.sql")),
+                            &[Arg::Text(region.as_str()), Arg::Text(admin.as_str())],
+                        )
+                        .await?;
+                    }
                 }
             }
         }

@@ -30,6 +30,7 @@ pub async fn bootstrap_province_admin(
                 admin: digest,
                 name: sealed(sealed_name),
                 by: Appointer::Operator,
+                enclosing: None,
                 at: now,
             },
             |_| Done {},

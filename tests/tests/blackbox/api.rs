@@ -212,6 +212,8 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("get", "/v1/me/venues"),
         ("delete", "/v1/me/venues/{venue_id}"),
         ("delete", "/v1/venues/{venue_id}/inspectors/{person_id}"),
+        ("post", "/v1/regions/{region}/admins"),
+        ("delete", "/v1/regions/{region}/admins/{person_id}"),
         ("post", "/v1/scans"),
         ("get", "/v1/scans/{scan_id}/declaration"),
         ("post", "/v1/venues/{venue_id}/checks"),

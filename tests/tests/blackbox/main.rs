@@ -5,4 +5,5 @@
 mod api;
 mod citizens;
 mod orgs;
+mod regions;
 mod venues;

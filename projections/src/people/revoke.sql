@@ -1,0 +1,1 @@
+DELETE FROM {region_admins} WHERE region = $1 AND digest = $2

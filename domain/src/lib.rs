@@ -15,6 +15,7 @@ pub mod divisions;
 pub mod document;
 pub mod event;
 pub mod feed;
+pub mod grid;
 pub mod health;
 pub mod health_code;
 pub mod identity;

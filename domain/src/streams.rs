@@ -33,13 +33,17 @@ pub const ORG_ADMIN: &str = "org-admin";
 pub const ORG_MEMBER: &str = "org-member";
 /// A service account (`service-account-<account uuid>`).
 pub const SERVICE_ACCOUNT: &str = "service-account";
-/// The claim "one grid per admin" (`grid-admin-<person uuid>`), reserved for grids (SPEC §7).
+/// A community grid (`grid-<grid uuid>`).
+pub const GRID: &str = "grid";
+/// The claim "one grid per admin" (`grid-admin-<person uuid>`).
 pub const GRID_ADMIN: &str = "grid-admin";
-/// A worker's binding to a grid (`grid-member-<grid uuid>-<person uuid>`), reserved for grids.
+/// A worker's binding to a grid (`grid-member-<grid uuid>-<person uuid>`).
 pub const GRID_MEMBER: &str = "grid-member";
+/// A worker's current grid (`grid-current-<person uuid>`).
+pub const GRID_CURRENT: &str = "grid-current";
 
 /// Every category.
-pub const ALL: [&str; 18] = [
+pub const ALL: [&str; 20] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -56,8 +60,10 @@ pub const ALL: [&str; 18] = [
     ORG_ADMIN,
     ORG_MEMBER,
     SERVICE_ACCOUNT,
+    GRID,
     GRID_ADMIN,
     GRID_MEMBER,
+    GRID_CURRENT,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -107,8 +113,10 @@ mod tests {
                 "org-admin",
                 "org-member",
                 "service-account",
+                "grid",
                 "grid-admin",
                 "grid-member",
+                "grid-current",
             ]
         );
     }

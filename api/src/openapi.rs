@@ -7,8 +7,8 @@ use crate::answer::{PositionView, Unauthenticated};
 use crate::error::{FieldError, Problem};
 use crate::paging::BadPage;
 use crate::routes::{
-    appeals, audit, checkins, declarations, exports, family, feed, histories, inspectors, me, ops,
-    org_bindings, orgs, projections, regions, scans, sessions, venues,
+    appeals, audit, checkins, declarations, exports, family, feed, grid_bindings, grids, histories,
+    inspectors, me, ops, org_bindings, orgs, projections, regions, scans, sessions, venues,
 };
 
 /// `GET /openapi.json`.
@@ -36,6 +36,9 @@ use crate::routes::{
         scans::scan, scans::scan_declaration, scans::check,
         checkins::poster, checkins::poster_svg, checkins::check_in,
         regions::appoint_admin, regions::revoke_admin,
+        grids::create, grids::edit, grids::confirm, grids::authorise_worker, grids::revoke_worker,
+        grids::unbind_worker, grid_bindings::bind, grid_bindings::my_grids,
+        grid_bindings::choose_current, grid_bindings::unbind_self,
     ),
     components(
         schemas(
@@ -57,6 +60,8 @@ use crate::routes::{
             inspectors::MyVenueStats, scans::ScanAnswer, scans::ScanContext, scans::ScanRequest,
             scans::CheckRequest, scans::CheckCreated, checkins::Poster, checkins::CheckInRequest,
             checkins::CheckInCreated, regions::AppointRequest, regions::AppointedView,
+            grids::GridInput, grids::GridCreatedView, grids::GridPatch, grid_bindings::GridBindRequest,
+            grid_bindings::GridBoundView, grid_bindings::MyGrid, grid_bindings::CurrentGridRequest,
         ),
         responses(Unauthenticated, BadPage),
     ),
@@ -70,6 +75,7 @@ use crate::routes::{
         (name = "organisations", description = "Organisations: registration, declaration codes, member bindings, dashboard"),
         (name = "venues", description = "Public venues: inspectors, scans, temperature checks, quick check-ins, statistics"),
         (name = "regions", description = "Region admins: appointed and revoked by the admin of the enclosing region"),
+        (name = "grids", description = "Community grids: creation, confirmation by a region admin, workers"),
         (name = "feed", description = "Red-code feed: hits, releases, appeal decisions (feed role)"),
         (name = "audit", description = "Integrity of the event log (auditor role)"),
         (name = "analysis", description = "Projections and exports (analyst role; auditors may read projection status)"),

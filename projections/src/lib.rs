@@ -11,6 +11,7 @@
 
 pub mod appeals;
 pub mod event_counts;
+pub mod grids;
 pub mod health_codes;
 pub mod histories;
 pub mod orgs;
@@ -42,6 +43,7 @@ pub fn registry() -> Vec<Arc<dyn Projection>> {
         Arc::new(orgs::Orgs),
         Arc::new(venues::Venues),
         Arc::new(venue_stats::VenueStats),
+        Arc::new(grids::Grids),
     ]
 }
 

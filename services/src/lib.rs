@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod citizens;
 pub mod error;
 pub mod feed;
+pub mod grids;
 pub mod orgs;
 pub mod page;
 pub mod regions;

@@ -5,6 +5,7 @@
 use domain::code::BindingCode;
 use domain::document::DocumentDigest;
 use domain::feed::FeedRecordId;
+use domain::grid::GridId;
 use domain::identity::PersonId;
 use domain::org::OrgId;
 use domain::region::RegionCode;
@@ -96,4 +97,24 @@ pub fn check_in(check_id: Uuid) -> StreamId {
 /// A service account.
 pub fn service_account(account_id: Uuid) -> StreamId {
     StreamId::of(category::SERVICE_ACCOUNT, account_id)
+}
+
+/// A community grid.
+pub fn grid(grid: GridId) -> StreamId {
+    StreamId::of(category::GRID, grid)
+}
+
+/// The claim "administers a grid" of one person.
+pub fn grid_admin(admin: PersonId) -> StreamId {
+    StreamId::of(category::GRID_ADMIN, admin)
+}
+
+/// One worker's binding to one grid.
+pub fn grid_worker(grid: GridId, worker: PersonId) -> StreamId {
+    StreamId::of(category::GRID_MEMBER, category::pair_id(grid, worker))
+}
+
+/// A worker's current grid.
+pub fn grid_current(worker: PersonId) -> StreamId {
+    StreamId::of(category::GRID_CURRENT, worker)
 }

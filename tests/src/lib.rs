@@ -211,6 +211,16 @@ impl TestApp {
     }
 
     /// PATCH a JSON body with a bearer token.
+    /// PUT a JSON body with a bearer token.
+    pub async fn put_json_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.json_as(reqwest::Method::PUT, token, path, body).await
+    }
+
     pub async fn patch_json_as(
         &self,
         token: &str,

@@ -7,6 +7,8 @@ pub(crate) mod declarations;
 pub(crate) mod exports;
 pub(crate) mod family;
 pub(crate) mod feed;
+pub(crate) mod grid_bindings;
+pub(crate) mod grids;
 pub(crate) mod histories;
 pub(crate) mod inspectors;
 pub(crate) mod me;
@@ -113,6 +115,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/regions/{region}/admins/{person_id}", "DELETE")
             .route(web::delete().to(regions::revoke_admin)),
+    )
+    .service(resource("/v1/grids", "POST").route(web::post().to(grids::create)))
+    .service(resource("/v1/grids/{grid_id}", "PATCH").route(web::patch().to(grids::edit)))
+    .service(
+        resource("/v1/grids/{grid_id}/confirmation", "POST").route(web::post().to(grids::confirm)),
+    )
+    .service(
+        resource(
+            "/v1/grids/{grid_id}/workers/{person_id}/authorisation",
+            "PUT, DELETE",
+        )
+        .route(web::put().to(grids::authorise_worker))
+        .route(web::delete().to(grids::revoke_worker)),
+    )
+    .service(
+        resource("/v1/grids/{grid_id}/workers/{person_id}", "DELETE")
+            .route(web::delete().to(grids::unbind_worker)),
+    )
+    .service(resource("/v1/grid-bindings", "POST").route(web::post().to(grid_bindings::bind)))
+    .service(resource("/v1/me/grids", "GET").route(web::get().to(grid_bindings::my_grids)))
+    .service(
+        resource("/v1/me/grids/current", "PUT").route(web::put().to(grid_bindings::choose_current)),
+    )
+    .service(
+        resource("/v1/me/grids/{grid_id}", "DELETE")
+            .route(web::delete().to(grid_bindings::unbind_self)),
     )
     .service(resource("/v1/venues", "POST").route(web::post().to(venues::create)))
     .service(

@@ -19,9 +19,11 @@ pub enum WorkerCommand {
         worker: PersonId,
         at: OffsetDateTime,
     },
-    /// `by_grid_admin` is the fact, from the grid's stream, that `by` administers the grid.
+    /// `worker` is the binding's person; `by_grid_admin` is the fact, from the grid's
+    /// stream, that `by` administers the grid.
     Unbind {
         by: PersonId,
+        worker: PersonId,
         by_grid_admin: bool,
         at: OffsetDateTime,
     },
@@ -137,10 +139,12 @@ impl Decider for GridWorker {
         match command {
             WorkerCommand::Bind { .. } => {}
             WorkerCommand::Unbind {
-                by, by_grid_admin, ..
+                by,
+                worker,
+                by_grid_admin,
+                ..
             } => {
-                let is_self = matches!(state, WorkerState::Bound { worker, .. } if worker == by);
-                if !is_self && !by_grid_admin {
+                if by != worker && !by_grid_admin {
                     return Err(WorkerError::NotGridAdmin);
                 }
             }
@@ -337,6 +341,7 @@ mod tests {
     fn a_worker_unbinds_themself_and_the_admin_unbinds_anyone() {
         let unbind = |by, by_grid_admin| WorkerCommand::Unbind {
             by,
+            worker: worker(),
             by_grid_admin,
             at: AT,
         };
@@ -359,6 +364,9 @@ mod tests {
             .then_error(WorkerError::NotGridAdmin);
         Given::<GridWorker>::nothing()
             .when(&unbind(worker(), false))
+            .then_error(WorkerError::NotBound);
+        Given::<GridWorker>::nothing()
+            .when(&unbind(stranger, false))
             .then_error(WorkerError::NotGridAdmin);
         Given::<GridWorker>::nothing()
             .when(&unbind(admin, true))

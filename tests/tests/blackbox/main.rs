@@ -4,6 +4,7 @@
 
 mod api;
 mod citizens;
+mod grids;
 mod orgs;
 mod regions;
 mod venues;

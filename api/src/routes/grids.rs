@@ -1,0 +1,204 @@
+//! Grids: creation (the caller becomes the grid's admin and gets its grid code), edits, the
+//! region admin's confirmation, and the admin's management of workers.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use services::grids::{self, WorkerAction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::answer::{created, done, PositionView, Positioned, Unauthenticated};
+use crate::error::{ApiError, Problem};
+use crate::extract::{CommandBody, SignedIn};
+use crate::state::AppState;
+
+/// `POST /v1/grids`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GridInput {
+    /// A division code of Guangdong below the province (a town's 9 digits, or a village's 12).
+    pub region: String,
+    pub name: String,
+}
+
+/// The grid created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridCreatedView {
+    pub grid_id: Uuid,
+    /// The grid code: 8 digits, first `6`, last a check digit.
+    pub code: String,
+    /// `pending` until a region admin confirms the grid.
+    pub status: String,
+}
+
+/// Creates a grid; the caller becomes its admin (one grid per admin) and gets its code.
+#[utoipa::path(post, path = "/v1/grids", tag = "grids", request_body = GridInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created, pending", body = Positioned<GridCreatedView>),
+        (status = 401, response = Unauthenticated),
+        (status = 409, description = "The caller already administers a grid (`grid.admin_has_grid`, with `grid_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (each listed)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    admin: SignedIn,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let input: GridInput = body.parse()?;
+    let ctx = body.context(admin.actor())?;
+    let input = grids::GridInput {
+        region: input.region,
+        name: input.name,
+    };
+    let outcome = grids::create(&state.services, &ctx, admin.0, &input).await?;
+    Ok(created(outcome, |c| GridCreatedView {
+        grid_id: c.grid_id,
+        code: c.code,
+        status: c.status,
+    }))
+}
+
+/// `PATCH /v1/grids/{grid_id}`: any of the fields.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct GridPatch {
+    pub region: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Edits the grid's region or name: its admin only, once per natural week (CST).
+#[utoipa::path(patch, path = "/v1/grids/{grid_id}", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid")),
+    request_body = GridPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Edited", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the grid's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already edited this week (`grid.weekly_edit_limit`, with `next_allowed_at`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field, or nothing to change", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn edit(
+    state: web::Data<AppState>,
+    person: SignedIn,
+    grid_id: web::Path<String>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let admin = grids::authorize_admin(&state.services, &grid_id, person.0).await?;
+    let patch: GridPatch = body.parse()?;
+    let ctx = body.context(person.actor())?;
+    let patch = grids::GridPatch {
+        region: patch.region,
+        name: patch.name,
+    };
+    let outcome = grids::edit(&state.services, &ctx, admin, &patch).await?;
+    Ok(done(&outcome))
+}
+
+/// A region admin whose region encloses the grid's region confirms the grid: it then takes
+/// visits. Confirming again changes nothing.
+#[utoipa::path(post, path = "/v1/grids/{grid_id}/confirmation", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Confirmed", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the admin of a region enclosing the grid's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    by: SignedIn,
+    grid_id: web::Path<String>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = body.bodiless_context(by.actor())?;
+    let outcome = grids::confirm(&state.services, &ctx, by.0, &grid_id).await?;
+    Ok(done(&outcome))
+}
+
+async fn manage(
+    state: &AppState,
+    by: SignedIn,
+    path: (String, String),
+    body: &CommandBody,
+    action: WorkerAction,
+) -> Result<HttpResponse, ApiError> {
+    let (grid_id, worker) = path;
+    let ctx = body.bodiless_context(by.actor())?;
+    let outcome =
+        grids::manage_worker(&state.services, &ctx, by.0, &grid_id, &worker, action).await?;
+    Ok(done(&outcome))
+}
+
+/// The grid's admin authorises a bound worker (authorised workers see key persons and all
+/// declarations of people visited in the grid).
+#[utoipa::path(put, path = "/v1/grids/{grid_id}/workers/{person_id}/authorisation", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid"), ("person_id" = Uuid, Path, description = "The worker")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Authorised (again: no change)", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the grid's admin (a region admin included)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid, or the person is not bound to it (`grid.not_bound`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn authorise_worker(
+    state: web::Data<AppState>,
+    by: SignedIn,
+    path: web::Path<(String, String)>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    manage(
+        &state,
+        by,
+        path.into_inner(),
+        &body,
+        WorkerAction::Authorise,
+    )
+    .await
+}
+
+/// The grid's admin revokes a worker's authorisation.
+#[utoipa::path(delete, path = "/v1/grids/{grid_id}/workers/{person_id}/authorisation", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid"), ("person_id" = Uuid, Path, description = "The worker")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Revoked (not authorised: no change)", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the grid's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid, or not bound", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_worker(
+    state: web::Data<AppState>,
+    by: SignedIn,
+    path: web::Path<(String, String)>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    manage(
+        &state,
+        by,
+        path.into_inner(),
+        &body,
+        WorkerAction::RevokeAuthorisation,
+    )
+    .await
+}
+
+/// The grid's admin unbinds a worker.
+#[utoipa::path(delete, path = "/v1/grids/{grid_id}/workers/{person_id}", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid"), ("person_id" = Uuid, Path, description = "The worker")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unbound", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the grid's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid, or not bound", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unbind_worker(
+    state: web::Data<AppState>,
+    by: SignedIn,
+    path: web::Path<(String, String)>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    manage(&state, by, path.into_inner(), &body, WorkerAction::Unbind).await
+}

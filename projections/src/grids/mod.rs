@@ -1,0 +1,164 @@
+//! Community grids and their workers: each grid's admin, code, region, name and status
+//! (pending until a region admin confirms it), the workers bound now (intervals, authorised or
+//! not) and each worker's current grid. No personal data.
+
+use async_trait::async_trait;
+use domain::grid::{CurrentGridEvent, GridEvent, WorkerEvent};
+use domain::streams;
+use event_store::{Backend, Database, RecordedEvent};
+
+use crate::query::{decode, fetch_all, Arg};
+use crate::{Projection, ProjectionError, Tables, Tx};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Grids;
+
+#[async_trait]
+impl Projection for Grids {
+    fn name(&self) -> &'static str {
+        "grids"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["grid_info", "grid_workers", "grid_current"]
+    }
+
+    fn schema(&self, _backend: Backend) -> &'static str {
+        include_str!("schema.sql")
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        tables: &Tables,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for e in events {
+            match streams::split(&e.stream) {
+                Some((streams::GRID, grid)) => apply_grid(tx, tables, grid, e).await?,
+                Some((streams::GRID_MEMBER, _)) => apply_worker(tx, tables, e).await?,
+                Some((streams::GRID_CURRENT, person)) => match decode::<CurrentGridEvent>(e)? {
+                    CurrentGridEvent::CurrentGridChosen { grid_id, .. } => {
+                        let grid = grid_id.to_string();
+                        tx.exec(
+                            &tables.sql(include_str!("choose.sql")),
+                            &[Arg::Text(person), Arg::Text(&grid)],
+                        )
+                        .await?;
+                    }
+                },
+                // Other streams (the admin claims among them) show nothing here.
+                Some(_) | None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn apply_grid(
+    tx: &mut Tx,
+    tables: &Tables,
+    grid: &str,
+    e: &RecordedEvent,
+) -> Result<(), ProjectionError> {
+    match decode::<GridEvent>(e)? {
+        GridEvent::GridCreated {
+            admin,
+            code,
+            region,
+            name,
+            at,
+            ..
+        } => {
+            let (admin, code) = (admin.to_string(), code.to_string());
+            tx.exec(
+                &tables.sql(include_str!("create.sql")),
+                &[
+                    Arg::Text(grid),
+                    Arg::Text(&admin),
+                    Arg::Text(&code),
+                    Arg::Text(region.as_str()),
+                    Arg::Text(name.as_str()),
+                    Arg::Int(at.unix_timestamp()),
+                ],
+            )
+            .await?;
+        }
+        GridEvent::GridConfirmed { .. } => {
+            tx.exec(&tables.sql(include_str!("confirm.sql")), &[Arg::Text(grid)])
+                .await?;
+        }
+        GridEvent::GridDetailsEdited { changes, .. } => {
+            tx.exec(
+                &tables.sql(include_str!("edit.sql")),
+                &[
+                    Arg::Text(grid),
+                    Arg::OptText(changes.name.as_ref().map(|n| n.as_str())),
+                    Arg::OptText(changes.region.as_ref().map(|r| r.as_str())),
+                ],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn apply_worker(
+    tx: &mut Tx,
+    tables: &Tables,
+    e: &RecordedEvent,
+) -> Result<(), ProjectionError> {
+    let (sql, grid_id, worker, arg) = match decode::<WorkerEvent>(e)? {
+        WorkerEvent::GridWorkerBound {
+            grid_id,
+            worker,
+            at,
+        } => (
+            include_str!("bind.sql"),
+            grid_id,
+            worker,
+            at.unix_timestamp(),
+        ),
+        WorkerEvent::GridWorkerUnbound {
+            grid_id,
+            worker,
+            at,
+            ..
+        } => (
+            include_str!("unbind.sql"),
+            grid_id,
+            worker,
+            at.unix_timestamp(),
+        ),
+        WorkerEvent::GridWorkerAuthorised {
+            grid_id, worker, ..
+        } => (include_str!("authorise.sql"), grid_id, worker, 1),
+        WorkerEvent::GridWorkerAuthorisationRevoked {
+            grid_id, worker, ..
+        } => (include_str!("authorise.sql"), grid_id, worker, 0),
+    };
+    let (grid, person) = (grid_id.to_string(), worker.to_string());
+    tx.exec(
+        &tables.sql(sql),
+        &[Arg::Text(&grid), Arg::Text(&person), Arg::Int(arg)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A grid a worker is bound to now.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WorkerGridRow {
+    pub grid_id: String,
+    pub name: String,
+    pub region: String,
+    pub status: String,
+    pub authorised: i64,
+    pub current: i64,
+    pub bound_at: i64,
+}
+
+/// The grids `person_id` is bound to now, oldest binding first.
+pub async fn of_worker(db: &Database, person_id: &str) -> Result<Vec<WorkerGridRow>, sqlx::Error> {
+    fetch_all(db, include_str!("of_worker.sql"), &[Arg::Text(person_id)]).await
+}

@@ -1,0 +1,23 @@
+CREATE TABLE {grid_info} (
+    grid_id    TEXT   PRIMARY KEY,
+    admin      TEXT   NOT NULL,
+    code       TEXT   NOT NULL UNIQUE,
+    region     TEXT   NOT NULL,
+    name       TEXT   NOT NULL, -- the grid's, not a person's
+    status     TEXT   NOT NULL, -- pending, active
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX {grid_info}_by_region ON {grid_info} (region);
+CREATE TABLE {grid_workers} (
+    grid_id    TEXT   NOT NULL,
+    person_id  TEXT   NOT NULL,
+    bound_at   BIGINT NOT NULL,
+    unbound_at BIGINT,
+    authorised BIGINT NOT NULL,
+    PRIMARY KEY (grid_id, person_id, bound_at)
+);
+CREATE INDEX {grid_workers}_by_person ON {grid_workers} (person_id);
+CREATE TABLE {grid_current} (
+    person_id TEXT PRIMARY KEY,
+    grid_id   TEXT NOT NULL
+);

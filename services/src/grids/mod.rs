@@ -1,0 +1,494 @@
+//! Community grids: a grid admin creates one grid (pending, with a grid code), a region admin
+//! whose region encloses it confirms it, the admin edits it once a week; workers bind with the
+//! code, choose a current grid and unbind; only the grid's admin authorises, revokes and
+//! unbinds workers.
+
+use commands::{CommandContext, Decision, Loaded, Outcome};
+use domain::claim::{Claim, ClaimState};
+use domain::code::CodeKind;
+use domain::divisions;
+use domain::document::DocumentDigest;
+use domain::grid::{
+    CurrentGrid, CurrentGridCommand, Grid, GridChanges, GridCommand, GridId, GridName, GridWorker,
+    WorkerCommand, WorkerState,
+};
+use domain::identity::PersonId;
+use domain::region::{Region, RegionCode, RegionState};
+use domain::{Decider, DomainEvent};
+use event_store::StreamId;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::orgs::parse_code;
+use crate::support::{collect, fold, instant, Done};
+use crate::{streams, ServiceError, Services};
+
+/// A grid's region: a real division of Guangdong below the province (a 12-digit village
+/// code counts when its town is real).
+fn grid_region(raw: &str) -> Result<RegionCode, domain::document::DocumentError> {
+    let region = RegionCode::parse(raw, "region")?;
+    let code = region.as_str();
+    let town = if code.len() == 12 { &code[..9] } else { code };
+    if code.len() > 2 && divisions::guangdong().get(town).is_some() {
+        Ok(region)
+    } else {
+        Err(domain::document::DocumentError {
+            field: "region",
+            code: "region.unknown",
+            detail: format!(
+                "{region} is no division of Guangdong below the province (NBS 2023 codes)"
+            ),
+        })
+    }
+}
+
+/// A grid named by a path segment: `404 grid.unknown` when it is no grid id.
+pub fn grid_id(raw: &str) -> Result<GridId, ServiceError> {
+    Uuid::parse_str(raw)
+        .map(GridId::new)
+        .map_err(|_| ServiceError::not_found("grid.unknown", format!("no grid {raw:?}")))
+}
+
+/// A grid as sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GridInput {
+    pub region: String,
+    pub name: String,
+}
+
+/// The answer to a creation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GridCreated {
+    pub grid_id: Uuid,
+    pub code: String,
+    /// `pending` until a region admin confirms it.
+    pub status: String,
+}
+
+/// Creates a grid administered by `admin` (one grid per admin) with a fresh grid code.
+pub async fn create(
+    services: &Services,
+    ctx: &CommandContext,
+    admin: PersonId,
+    input: &GridInput,
+) -> Result<Outcome<GridCreated>, ServiceError> {
+    let mut errors = Vec::new();
+    let region = collect(grid_region(&input.region), &mut errors);
+    let name = collect(GridName::parse(&input.name), &mut errors);
+    let (Some(region), Some(name)) = (region, name) else {
+        return Err(errors.into());
+    };
+    let now = services.now();
+    let grid_id = GridId::new(Uuid::now_v7());
+    crate::support::create_with_code(
+        services,
+        ctx,
+        streams::grid_admin(admin),
+        grid_id.as_uuid(),
+        CodeKind::Grid,
+        crate::support::AdminHasOne {
+            code: "grid.admin_has_grid",
+            noun: "grid",
+            id_field: "grid_id",
+        },
+        |code| {
+            let events = Grid::decide(
+                &GridCommand::Create {
+                    grid_id,
+                    admin,
+                    code,
+                    region: region.clone(),
+                    name: name.clone(),
+                    at: now,
+                },
+                &Grid::initial(),
+            )
+            .map_err(ServiceError::refused)?
+            .iter()
+            .map(DomainEvent::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+            Ok((
+                streams::grid(grid_id),
+                events,
+                GridCreated {
+                    grid_id: grid_id.as_uuid(),
+                    code: code.to_string(),
+                    status: "pending".into(),
+                },
+            ))
+        },
+    )
+    .await
+}
+
+/// The person's document digest (their subject).
+async fn digest_of_person(
+    services: &Services,
+    person: PersonId,
+) -> Result<DocumentDigest, ServiceError> {
+    DocumentDigest::parse(
+        crate::citizens::person_facts(services, person)
+            .await?
+            .digest,
+    )
+    .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
+}
+
+/// Every region that encloses `region` (itself included), innermost first.
+fn enclosing_regions(region: &RegionCode) -> Vec<RegionCode> {
+    let known = divisions::guangdong();
+    let mut out = vec![region.clone()];
+    let mut at = if region.as_str().len() == 12 {
+        Some(&region.as_str()[..9])
+    } else {
+        known.get(region.as_str()).and_then(|d| d.parent)
+    };
+    if region.as_str().len() == 12 {
+        if let Ok(town) = RegionCode::parse(&region.as_str()[..9], "region") {
+            out.push(town);
+        }
+        at = known.get(&region.as_str()[..9]).and_then(|d| d.parent);
+    }
+    while let Some(code) = at {
+        if let Ok(r) = RegionCode::parse(code, "region") {
+            out.push(r);
+        }
+        at = known.get(code).and_then(|d| d.parent);
+    }
+    out
+}
+
+/// A region admin confirms the grid named by `raw`: the admin of any region enclosing the
+/// grid's region (checked at commit on that region's stream).
+pub async fn confirm(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    raw: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let grid_id = grid_id(raw)?;
+    let g_stream = streams::grid(grid_id);
+    let loaded = services.bus.load(std::slice::from_ref(&g_stream)).await?;
+    let Some(region) = loaded.fold::<Grid>(&g_stream)?.region().cloned() else {
+        return Err(ServiceError::not_found(
+            "grid.unknown",
+            format!("no grid {grid_id}"),
+        ));
+    };
+    let regions = enclosing_regions(&region);
+    let region_streams: Vec<StreamId> = regions.iter().map(streams::region).collect();
+    let loaded = loaded.join(services.bus.load(&region_streams).await?);
+    let asker = digest_of_person(services, by).await?;
+    let now = services.now();
+    Ok(services
+        .bus
+        .execute_loaded(ctx, loaded, |loaded| {
+            let mut confirming = None;
+            for (region, stream) in regions.iter().zip(&region_streams) {
+                if matches!(
+                    loaded.fold::<Region>(stream)?,
+                    RegionState::Held { admin } if admin == asker
+                ) {
+                    confirming = Some((region.clone(), stream.clone()));
+                    break;
+                }
+            }
+            let events = Grid::decide(
+                &GridCommand::Confirm {
+                    by,
+                    confirming_region: confirming.as_ref().map(|(r, _)| r.clone()),
+                    at: now,
+                },
+                &loaded.fold::<Grid>(&g_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            let mut decision = Decision::unchanged(Done {}).append(g_stream.clone(), &events)?;
+            // The confirming admin must still hold their region when this commits.
+            if let Some((_, stream)) = confirming {
+                decision = decision.check(stream);
+            }
+            Ok::<_, ServiceError>(decision)
+        })
+        .await?)
+}
+
+/// A grid's admin, found before what they ask is read: the grid's stream as read.
+#[derive(Debug)]
+pub struct GridAdmin {
+    pub grid_id: GridId,
+    pub admin: PersonId,
+    loaded: Loaded,
+}
+
+/// `person` when they administer the grid named by `raw`: `404 grid.unknown`, `403` otherwise.
+pub async fn authorize_admin(
+    services: &Services,
+    raw: &str,
+    person: PersonId,
+) -> Result<GridAdmin, ServiceError> {
+    let grid_id = grid_id(raw)?;
+    let stream = streams::grid(grid_id);
+    let loaded = services.bus.load(std::slice::from_ref(&stream)).await?;
+    match loaded.fold::<Grid>(&stream)?.admin() {
+        None => Err(ServiceError::not_found(
+            "grid.unknown",
+            format!("no grid {grid_id}"),
+        )),
+        Some(admin) if admin == person => Ok(GridAdmin {
+            grid_id,
+            admin,
+            loaded,
+        }),
+        Some(_) => Err(ServiceError::Forbidden(
+            "only the grid's admin may do this".into(),
+        )),
+    }
+}
+
+/// An edit as sent: any of the fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GridPatch {
+    pub region: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The grid's admin edits its region or name, once per natural week (CST).
+pub async fn edit(
+    services: &Services,
+    ctx: &CommandContext,
+    permit: GridAdmin,
+    patch: &GridPatch,
+) -> Result<Outcome<Done>, ServiceError> {
+    let mut errors = Vec::new();
+    let region = patch
+        .region
+        .as_deref()
+        .and_then(|r| collect(grid_region(r), &mut errors));
+    let name = patch
+        .name
+        .as_deref()
+        .and_then(|n| collect(GridName::parse(n), &mut errors));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let command = GridCommand::Edit {
+        by: permit.admin,
+        changes: GridChanges { region, name },
+        at: services.now(),
+    };
+    let stream = streams::grid(permit.grid_id);
+    Ok(services
+        .bus
+        .execute_loaded(ctx, permit.loaded, |loaded| {
+            let events = Grid::decide(&command, &loaded.fold::<Grid>(&stream)?)
+                .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(Decision::unchanged(Done {}).append(stream.clone(), &events)?)
+        })
+        .await?)
+}
+
+/// The grid a grid code belongs to: `422` for a malformed code or another kind (an
+/// organisation declaration code says so), `404 grid.unknown_code` for a code never given.
+pub async fn grid_of_code(services: &Services, raw: &str) -> Result<GridId, ServiceError> {
+    let code = parse_code(raw, CodeKind::Grid)?;
+    match fold::<Claim>(services, &streams::code(&code)).await? {
+        ClaimState::Held { holder } => Ok(GridId::new(holder)),
+        ClaimState::Free => Err(ServiceError::not_found(
+            "grid.unknown_code",
+            format!("no grid has the grid code {code}"),
+        )),
+    }
+}
+
+/// The answer to a binding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerBound {
+    pub grid_id: Uuid,
+}
+
+/// Binds `worker` to the grid of a grid code (binding again changes nothing).
+pub async fn bind(
+    services: &Services,
+    ctx: &CommandContext,
+    worker: PersonId,
+    code: &str,
+) -> Result<Outcome<WorkerBound>, ServiceError> {
+    let grid_id = grid_of_code(services, code).await?;
+    let now = services.now();
+    services
+        .bus
+        .decide::<GridWorker, _>(
+            ctx,
+            streams::grid_worker(grid_id, worker),
+            &WorkerCommand::Bind {
+                grid_id,
+                worker,
+                at: now,
+            },
+            |_| WorkerBound {
+                grid_id: grid_id.as_uuid(),
+            },
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))
+}
+
+/// What a worker or the grid admin asks of a worker's binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerAction {
+    Unbind,
+    Authorise,
+    RevokeAuthorisation,
+}
+
+/// `by` acts on `worker`'s binding to the grid: the worker unbinds themself; the grid's own
+/// admin authorises, revokes or unbinds (checked at commit on the grid's stream).
+async fn act_on_worker(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    grid_id: GridId,
+    worker: PersonId,
+    action: WorkerAction,
+) -> Result<Outcome<Done>, ServiceError> {
+    let g_stream = streams::grid(grid_id);
+    let w_stream = streams::grid_worker(grid_id, worker);
+    let now = services.now();
+    Ok(services
+        .bus
+        .execute(ctx, &[g_stream.clone(), w_stream.clone()], |loaded| {
+            let grid = loaded.fold::<Grid>(&g_stream)?;
+            let Some(admin) = grid.admin() else {
+                return Err(ServiceError::not_found(
+                    "grid.unknown",
+                    format!("no grid {grid_id}"),
+                ));
+            };
+            let by_grid_admin = admin == by;
+            let command = match action {
+                WorkerAction::Unbind => WorkerCommand::Unbind {
+                    by,
+                    worker,
+                    by_grid_admin,
+                    at: now,
+                },
+                WorkerAction::Authorise => WorkerCommand::Authorise {
+                    by_grid_admin,
+                    at: now,
+                },
+                WorkerAction::RevokeAuthorisation => WorkerCommand::RevokeAuthorisation {
+                    by_grid_admin,
+                    at: now,
+                },
+            };
+            let events = GridWorker::decide(&command, &loaded.fold::<GridWorker>(&w_stream)?)
+                .map_err(ServiceError::refused)?;
+            let decision = Decision::unchanged(Done {}).append(w_stream.clone(), &events)?;
+            // The admin's right must still hold when this commits (a handover racing it).
+            Ok(if by_grid_admin {
+                decision.check(g_stream.clone())
+            } else {
+                decision
+            })
+        })
+        .await?)
+}
+
+/// The grid's admin (or the worker, to unbind themself) acts on the worker named by the path.
+pub async fn manage_worker(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    grid: &str,
+    worker: &str,
+    action: WorkerAction,
+) -> Result<Outcome<Done>, ServiceError> {
+    let grid_id = grid_id(grid)?;
+    let worker = PersonId::parse(worker)
+        .ok_or_else(|| ServiceError::not_found("grid.not_bound", "no such worker"))?;
+    act_on_worker(services, ctx, by, grid_id, worker, action).await
+}
+
+/// A worker unbinds themself from the grid named by `raw`.
+pub async fn unbind_self(
+    services: &Services,
+    ctx: &CommandContext,
+    worker: PersonId,
+    raw: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let grid_id = Uuid::parse_str(raw)
+        .map(GridId::new)
+        .map_err(|_| ServiceError::not_found("grid.not_bound", "you are not bound to this grid"))?;
+    act_on_worker(services, ctx, worker, grid_id, worker, WorkerAction::Unbind).await
+}
+
+/// The worker chooses their current grid among those they are bound to (checked at commit).
+pub async fn choose_current(
+    services: &Services,
+    ctx: &CommandContext,
+    worker: PersonId,
+    grid_id: Uuid,
+) -> Result<Outcome<Done>, ServiceError> {
+    let grid_id = GridId::new(grid_id);
+    let w_stream = streams::grid_worker(grid_id, worker);
+    let c_stream = streams::grid_current(worker);
+    let now = services.now();
+    Ok(services
+        .bus
+        .execute(ctx, &[w_stream.clone(), c_stream.clone()], |loaded| {
+            let bound = matches!(
+                loaded.fold::<GridWorker>(&w_stream)?,
+                WorkerState::Bound { .. }
+            );
+            let events = CurrentGrid::decide(
+                &CurrentGridCommand::Choose {
+                    grid_id,
+                    bound,
+                    at: now,
+                },
+                &loaded.fold::<CurrentGrid>(&c_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(Done {})
+                    .append(c_stream.clone(), &events)?
+                    .check(w_stream.clone()),
+            )
+        })
+        .await?)
+}
+
+/// A grid a worker is bound to.
+#[derive(Debug, Clone)]
+pub struct WorkerGrid {
+    pub grid_id: String,
+    pub name: String,
+    pub region: String,
+    pub status: String,
+    pub authorised: bool,
+    pub current: bool,
+    pub bound_at: OffsetDateTime,
+}
+
+/// The grids `worker` is bound to, oldest binding first, the current one marked.
+pub async fn my_grids(
+    services: &Services,
+    worker: PersonId,
+) -> Result<Vec<WorkerGrid>, ServiceError> {
+    let rows = projections::grids::of_worker(&services.db, &worker.to_string())
+        .await
+        .map_err(ServiceError::internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| WorkerGrid {
+            bound_at: instant(r.bound_at),
+            current: r.current != 0,
+            authorised: r.authorised != 0,
+            grid_id: r.grid_id,
+            name: r.name,
+            region: r.region,
+            status: r.status,
+        })
+        .collect())
+}

@@ -1,0 +1,378 @@
+//! Black-box tests of community grids, on SQLite and PostgreSQL: one grid per admin (the
+//! 16-way race), grid codes, confirmation by an admin of an enclosing region (and nobody
+//! else), weekly-limited edits, workers binding with the code (other kinds of code refused
+//! with what they are), the current grid, and the grid admin alone managing workers.
+
+use domain::code::{BindingCode, CodeKind};
+use event_store::testing::TestDatabase;
+use event_store::EventReader;
+use serde_json::{json, Value};
+use time::macros::datetime;
+use yuekang_tests::{body, TestApp};
+
+event_store::backend_tests!(
+    sixteen_concurrent_creations_by_one_admin_make_one_grid,
+    a_grid_is_confirmed_by_an_admin_of_an_enclosing_region_only,
+    workers_bind_with_the_grid_code_and_choose_a_current_grid,
+    only_the_grids_admin_authorises_revokes_and_unbinds_workers,
+    grid_details_change_once_a_week,
+);
+
+/// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
+fn resident(n: u32) -> String {
+    let first17 = format!("440305198503{:02}{:03}", 1 + n % 28, n % 1000);
+    let mut digits = [0u8; 17];
+    for (i, c) in first17.chars().enumerate() {
+        digits[i] = c.to_digit(10).expect("digit") as u8;
+    }
+    format!(
+        "{first17}{}",
+        domain::document::resident_id_check_char(&digits)
+    )
+}
+
+async fn sign_in(app: &TestApp, n: u32) -> (String, String) {
+    app.login(&resident(n), "网格员").await
+}
+
+async fn create(app: &TestApp, token: &str, region: &str) -> (u16, Value) {
+    body(
+        app.post_json_as(
+            token,
+            "/v1/grids",
+            &json!({"region": region, "name": "东城一网格"}),
+        )
+        .await,
+    )
+    .await
+}
+
+/// The province admin, then `region`'s chain of admins down to `region`, each appointed by
+/// the one above; answers the token of `region`'s admin.
+async fn region_admin(app: &TestApp, chain: &[&str], first_serial: u32) -> String {
+    let province_id = resident(first_serial);
+    services::citizens::bootstrap_province_admin(
+        &app.state.services,
+        "resident_id",
+        &province_id,
+        "张省",
+    )
+    .await
+    .expect("bootstrap");
+    let mut by = app.login(&province_id, "张省").await.0;
+    for (i, region) in chain.iter().enumerate() {
+        let id = resident(first_serial + 1 + i as u32);
+        let (token, _) = app.login(&id, "王官").await;
+        let (status, answer) = body(
+            app.post_json_as(
+                &by,
+                &format!("/v1/regions/{region}/admins"),
+                &json!({"document": {"type": "resident_id", "number": id}, "name": "王官"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{region}: {answer}");
+        by = token;
+    }
+    by
+}
+
+async fn sixteen_concurrent_creations_by_one_admin_make_one_grid(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = sign_in(&app, 1).await;
+    let requests = (0..16).map(|_| create(&app, &admin, "441900003"));
+    let answers = futures_util::future::join_all(requests).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "grid.admin_has_grid")
+        .count();
+    assert_eq!((created.len(), refused), (1, 15), "{answers:?}");
+    let grid = created[0];
+    assert_eq!(grid["status"], "pending");
+    let code = grid["code"].as_str().expect("code");
+    assert!(code.starts_with('6') && code.len() == 8, "{code}");
+    assert!(BindingCode::parse_kind(code, CodeKind::Grid, "code").is_ok());
+    let refusal = answers.iter().find(|(s, _)| *s == 409).expect("a refusal");
+    assert_eq!(refusal.1["grid_id"], grid["grid_id"]);
+    let events = app.state.store.read_all(0, 1000).await.expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "GridCreated")
+            .count(),
+        1
+    );
+    // Not a real region: refused, nothing recorded.
+    let (other, _) = sign_in(&app, 2).await;
+    let (status, problem) = create(&app, &other, "449999001").await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "region.unknown");
+    app.stop().await;
+}
+
+async fn a_grid_is_confirmed_by_an_admin_of_an_enclosing_region_only(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    // The Dongguan city admin appoints a Dongguan town admin, who confirms a grid there.
+    let town_admin = region_admin(&app, &["4419", "441900003"], 10).await;
+    let (grid_admin, _) = sign_in(&app, 20).await;
+    let (_, grid) = create(&app, &grid_admin, "441900003").await;
+    let grid_id = grid["grid_id"].as_str().expect("grid");
+    // A Guangzhou district admin, appointed down from the same province, cannot.
+    let guangzhou = {
+        let (province, _) = app.login(&resident(10), "张省").await;
+        let id = resident(30);
+        let (gz, _) = app.login(&id, "李官").await;
+        let (status, _) = body(
+            app.post_json_as(
+                &province,
+                "/v1/regions/4401/admins",
+                &json!({"document": {"type": "resident_id", "number": id}, "name": "李官"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201);
+        gz
+    };
+    let confirm = |token: String| {
+        let app = &app;
+        let path = format!("/v1/grids/{grid_id}/confirmation");
+        async move { body(app.post_json_as(&token, &path, &json!({})).await).await }
+    };
+    let (status, problem) = confirm(guangzhou.clone()).await;
+    assert_eq!(status, 403, "{problem}");
+    let (status, problem) = confirm(grid_admin.clone()).await;
+    assert_eq!(
+        status, 403,
+        "the grid's own admin does not confirm: {problem}"
+    );
+    let (status, confirmed) = confirm(town_admin.clone()).await;
+    assert_eq!(status, 200, "{confirmed}");
+    let (status, _) = confirm(town_admin).await;
+    assert_eq!(status, 200, "confirming again changes nothing");
+    // A worker sees the grid active.
+    let (worker, _) = sign_in(&app, 21).await;
+    let code = grid["code"].as_str().expect("code");
+    let (status, _) = body(
+        app.post_json_as(&worker, "/v1/grid-bindings", &json!({"code": code}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let head = app.state.store.last_position().await.expect("head");
+    let mine = app
+        .get_json(&worker, &format!("/v1/me/grids?min_position={head}"))
+        .await;
+    assert_eq!(mine["items"][0]["status"], "active", "{mine}");
+    let unknown = uuid::Uuid::new_v4();
+    let (status, _) = body(
+        app.post_json_as(
+            &guangzhou,
+            &format!("/v1/grids/{unknown}/confirmation"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+async fn bind(app: &TestApp, token: &str, code: &str) -> (u16, Value) {
+    body(
+        app.post_json_as(token, "/v1/grid-bindings", &json!({"code": code}))
+            .await,
+    )
+    .await
+}
+
+async fn workers_bind_with_the_grid_code_and_choose_a_current_grid(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (admin_a, _) = sign_in(&app, 1).await;
+    let (admin_b, _) = sign_in(&app, 2).await;
+    let (_, a) = create(&app, &admin_a, "441900003").await;
+    let (_, b) = create(&app, &admin_b, "440305001").await;
+    let (worker, _) = sign_in(&app, 3).await;
+    let (status, bound) = bind(&app, &worker, a["code"].as_str().expect("code")).await;
+    assert_eq!(status, 201, "{bound}");
+    assert_eq!(bound["grid_id"], a["grid_id"]);
+    assert_eq!(bound["already_bound"], false);
+    let (status, again) = bind(&app, &worker, a["code"].as_str().expect("code")).await;
+    assert_eq!((status, again["already_bound"].clone()), (200, json!(true)));
+    bind(&app, &worker, b["code"].as_str().expect("code")).await;
+    // An organisation's declaration code is refused, saying what it is.
+    let (org_admin, _) = sign_in(&app, 4).await;
+    let (status, org) = body(
+        app.post_json_as(
+            &org_admin,
+            "/v1/orgs",
+            &json!({"name": "示例公司", "address": "东莞市东城街道1号", "level": "4419", "phone": "13912345678"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{org}");
+    let (status, problem) = bind(&app, &worker, org["code"].as_str().expect("code")).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "code.wrong_kind");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("organisation"),
+        "{problem}"
+    );
+    let unused = BindingCode::new(CodeKind::Grid, 999_999).to_string();
+    let (status, _) = bind(&app, &worker, &unused).await;
+    assert_eq!(status, 404);
+    // The current grid: one the worker is bound to.
+    let (status, chosen) = body(
+        app.put_json_as(
+            &worker,
+            "/v1/me/grids/current",
+            &json!({"grid_id": b["grid_id"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{chosen}");
+    let (status, _) = body(
+        app.put_json_as(
+            &worker,
+            "/v1/me/grids/current",
+            &json!({"grid_id": uuid::Uuid::new_v4()}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let mine = app
+        .get_json(
+            &worker,
+            &format!("/v1/me/grids?min_position={}", chosen["position"]),
+        )
+        .await;
+    let items = mine["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{mine}");
+    let current: Vec<&Value> = items.iter().filter(|g| g["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["grid_id"], b["grid_id"]);
+    assert!(items
+        .iter()
+        .all(|g| g["authorised"] == false && g["status"] == "pending"));
+    // Unbinding oneself.
+    let a_id = a["grid_id"].as_str().expect("grid");
+    let (status, unbound) = body(
+        app.delete_as(&worker, &format!("/v1/me/grids/{a_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{unbound}");
+    let mine = app
+        .get_json(
+            &worker,
+            &format!("/v1/me/grids?min_position={}", unbound["position"]),
+        )
+        .await;
+    assert_eq!(mine["items"].as_array().expect("items").len(), 1);
+    let (status, _) = body(
+        app.delete_as(&worker, &format!("/v1/me/grids/{a_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+async fn only_the_grids_admin_authorises_revokes_and_unbinds_workers(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let town_admin = region_admin(&app, &["4419", "441900003"], 10).await;
+    let (admin, _) = sign_in(&app, 1).await;
+    let (_, grid) = create(&app, &admin, "441900003").await;
+    let grid_id = grid["grid_id"].as_str().expect("grid");
+    let (worker, worker_id) = sign_in(&app, 2).await;
+    bind(&app, &worker, grid["code"].as_str().expect("code")).await;
+    let authorisation = format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation");
+    // A region admin, even of the grid's own town, never authorises workers; nor the worker.
+    for token in [&town_admin, &worker] {
+        let (status, problem) =
+            body(app.put_json_as(token, &authorisation, &json!({})).await).await;
+        assert_eq!(status, 403, "{problem}");
+    }
+    let (status, authorised) =
+        body(app.put_json_as(&admin, &authorisation, &json!({})).await).await;
+    assert_eq!(status, 200, "{authorised}");
+    let mine = app
+        .get_json(
+            &worker,
+            &format!("/v1/me/grids?min_position={}", authorised["position"]),
+        )
+        .await;
+    assert_eq!(mine["items"][0]["authorised"], true, "{mine}");
+    let (status, revoked) = body(app.delete_as(&admin, &authorisation).await).await;
+    assert_eq!(status, 200, "{revoked}");
+    let mine = app
+        .get_json(
+            &worker,
+            &format!("/v1/me/grids?min_position={}", revoked["position"]),
+        )
+        .await;
+    assert_eq!(mine["items"][0]["authorised"], false);
+    let membership = format!("/v1/grids/{grid_id}/workers/{worker_id}");
+    let (status, _) = body(app.delete_as(&town_admin, &membership).await).await;
+    assert_eq!(status, 403);
+    let (status, _) = body(app.delete_as(&admin, &membership).await).await;
+    assert_eq!(status, 200);
+    let (status, problem) = body(app.put_json_as(&admin, &authorisation, &json!({})).await).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (404, json!("grid.not_bound"))
+    );
+    app.stop().await;
+}
+
+async fn grid_details_change_once_a_week(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    app.clock.set(datetime!(2026-03-02 02:00 UTC)); // Monday 10:00 CST
+    let (admin, _) = sign_in(&app, 1).await;
+    let (_, grid) = create(&app, &admin, "441900003").await;
+    let path = format!("/v1/grids/{}", grid["grid_id"].as_str().expect("grid"));
+    let (stranger, _) = sign_in(&app, 2).await;
+    let (status, _) = body(
+        app.patch_json_as(&stranger, &path, &json!({"name": "别人的"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, edited) = body(
+        app.patch_json_as(&admin, &path, &json!({"name": "东城二网格"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    let (status, problem) = body(
+        app.patch_json_as(&admin, &path, &json!({"region": "441900004"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "grid.weekly_edit_limit");
+    assert_eq!(problem["next_allowed_at"], "2026-03-09T00:00:00+08:00");
+    app.clock.set(datetime!(2026-03-08 16:30 UTC)); // Monday 00:30 CST
+    let (admin, _) = sign_in(&app, 1).await; // a new week's session
+    let (status, _) = body(
+        app.patch_json_as(&admin, &path, &json!({"region": "441900004"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, problem) = body(app.patch_json_as(&admin, &path, &json!({})).await).await;
+    assert_eq!(status, 422, "{problem}");
+    app.stop().await;
+}

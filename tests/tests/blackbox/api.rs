@@ -470,7 +470,8 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
             "appeals",
             "orgs",
             "venues",
-            "venue_stats"
+            "venue_stats",
+            "grids"
         ]
     );
     for p in &list {

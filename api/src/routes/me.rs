@@ -24,7 +24,7 @@ pub struct DocumentView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleView {
     /// `citizen`, `guardian`, `org_admin`, `org_member`, `venue_admin`, `venue_inspector`,
-    /// `region_admin`, …
+    /// `grid_admin`, `grid_worker`, `region_admin`.
     pub role: String,
     /// What the role covers (a region code), when it is scoped.
     pub scope: Option<String>,

@@ -162,3 +162,15 @@ pub struct WorkerGridRow {
 pub async fn of_worker(db: &Database, person_id: &str) -> Result<Vec<WorkerGridRow>, sqlx::Error> {
     fetch_all(db, include_str!("of_worker.sql"), &[Arg::Text(person_id)]).await
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct GridIdRow {
+    grid_id: String,
+}
+
+/// The grids `person_id` administers (one at most).
+pub async fn of_admin(db: &Database, person_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<GridIdRow> =
+        fetch_all(db, include_str!("of_admin.sql"), &[Arg::Text(person_id)]).await?;
+    Ok(rows.into_iter().map(|r| r.grid_id).collect())
+}

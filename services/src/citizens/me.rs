@@ -12,7 +12,7 @@ use crate::page::{Page, PageRequest};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     /// `citizen`, `guardian`, `org_admin`, `org_member`, `venue_admin`, `venue_inspector`,
-    /// `region_admin`.
+    /// `grid_admin`, `grid_worker`, `region_admin`.
     pub role: &'static str,
     pub scope: Option<String>,
 }
@@ -80,6 +80,24 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
         roles.push(Role {
             role: "venue_inspector",
             scope: Some(venue.venue_id),
+        });
+    }
+    for grid in projections::grids::of_admin(db, &person.to_string())
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "grid_admin",
+            scope: Some(grid),
+        });
+    }
+    for grid in projections::grids::of_worker(db, &person.to_string())
+        .await
+        .map_err(internal)?
+    {
+        roles.push(Role {
+            role: "grid_worker",
+            scope: Some(grid.grid_id),
         });
     }
     for region in projections::people::admin_regions(db, &row.digest)

@@ -266,6 +266,29 @@ async fn workers_bind_with_the_grid_code_and_choose_a_current_grid(db: TestDatab
     assert!(items
         .iter()
         .all(|g| g["authorised"] == false && g["status"] == "pending"));
+    let me = app
+        .get_json(
+            &worker,
+            &format!("/v1/me?min_position={}", chosen["position"]),
+        )
+        .await;
+    let worker_scopes: Vec<&Value> = me["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .filter(|r| r["role"] == "grid_worker")
+        .map(|r| &r["scope"])
+        .collect();
+    assert_eq!(worker_scopes.len(), 2, "{me}");
+    let me = app.get_json(&admin_a, "/v1/me").await;
+    assert!(
+        me["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .any(|r| r["role"] == "grid_admin" && r["scope"] == a["grid_id"]),
+        "{me}"
+    );
     // Unbinding oneself.
     let a_id = a["grid_id"].as_str().expect("grid");
     let (status, unbound) = body(

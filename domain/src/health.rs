@@ -169,6 +169,99 @@ fn text(
     Ok(trimmed.to_owned())
 }
 
+/// A health reading: a temperature or a band, and symptoms (what a declaration and a grid
+/// visit record alike).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    pub temperature_c: Option<Temperature>,
+    pub band: Band,
+    pub symptoms: Vec<Symptom>,
+}
+
+impl Reading {
+    /// Parses a reading. A temperature gives the band (fever from 37.3 °C); a band sent with
+    /// it must agree; one of the two is required; symptoms are known ones, each once.
+    pub fn parse(
+        temperature_c: Option<f64>,
+        band: Option<&str>,
+        symptoms: &[String],
+    ) -> Result<Self, Vec<DocumentError>> {
+        let mut errors = Vec::new();
+        let temperature = match temperature_c.map(|c| Temperature::parse(c, "temperature_c")) {
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => None,
+        };
+        let sent_band = match band.map(|b| Band::parse(b, "band")) {
+            Some(Ok(b)) => Some(b),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => None,
+        };
+        let band = match (temperature, sent_band) {
+            (Some(t), Some(b)) if t.band() != b => {
+                errors.push(refuse(
+                    "band",
+                    "band.mismatch",
+                    format!(
+                        "{:.1} °C is {}, not {}",
+                        t.celsius(),
+                        t.band().as_str(),
+                        b.as_str()
+                    ),
+                ));
+                None
+            }
+            (Some(t), _) => Some(t.band()),
+            (None, Some(b)) => Some(b),
+            (None, None) => {
+                if temperature_c.is_none() && band.is_none() {
+                    errors.push(refuse(
+                        "temperature_c",
+                        "declaration.temperature_or_band",
+                        "give temperature_c or band",
+                    ));
+                }
+                None
+            }
+        };
+        let mut parsed = Vec::new();
+        for raw in symptoms {
+            match Symptom::parse(raw) {
+                Some(s) if !parsed.contains(&s) => parsed.push(s),
+                Some(_) => {}
+                None => errors.push(refuse(
+                    "symptoms",
+                    "symptom.unknown",
+                    format!(
+                        "{raw:?} is not a symptom: use {}",
+                        Symptom::ALL.map(Symptom::as_str).join(", ")
+                    ),
+                )),
+            }
+        }
+        parsed.sort();
+        match band {
+            Some(band) if errors.is_empty() => Ok(Self {
+                temperature_c: temperature,
+                band,
+                symptoms: parsed,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Fever by band or as a symptom.
+    pub fn has_fever(&self) -> bool {
+        self.band == Band::Fever || self.symptoms.contains(&Symptom::Fever)
+    }
+}
+
 /// What a declaration says, as the client sent it (before parsing).
 #[derive(Debug, Clone, Default)]
 pub struct DeclarationInput<'a> {
@@ -201,68 +294,9 @@ impl Declaration {
     /// with it must agree; one of the two is required.
     pub fn parse(input: &DeclarationInput<'_>) -> Result<Self, Vec<DocumentError>> {
         let mut errors = Vec::new();
-        let temperature = match input
-            .temperature_c
-            .map(|c| Temperature::parse(c, "temperature_c"))
-        {
-            Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                errors.push(e);
-                None
-            }
-            None => None,
-        };
-        let band = match input.band.map(|b| Band::parse(b, "band")) {
-            Some(Ok(b)) => Some(b),
-            Some(Err(e)) => {
-                errors.push(e);
-                None
-            }
-            None => None,
-        };
-        let band = match (temperature, band) {
-            (Some(t), Some(b)) if t.band() != b => {
-                errors.push(refuse(
-                    "band",
-                    "band.mismatch",
-                    format!(
-                        "{:.1} °C is {}, not {}",
-                        t.celsius(),
-                        t.band().as_str(),
-                        b.as_str()
-                    ),
-                ));
-                None
-            }
-            (Some(t), _) => Some(t.band()),
-            (None, Some(b)) => Some(b),
-            (None, None) => {
-                if input.temperature_c.is_none() && input.band.is_none() {
-                    errors.push(refuse(
-                        "temperature_c",
-                        "declaration.temperature_or_band",
-                        "give temperature_c or band",
-                    ));
-                }
-                None
-            }
-        };
-        let mut symptoms = Vec::new();
-        for raw in input.symptoms {
-            match Symptom::parse(raw) {
-                Some(s) if !symptoms.contains(&s) => symptoms.push(s),
-                Some(_) => {}
-                None => errors.push(refuse(
-                    "symptoms",
-                    "symptom.unknown",
-                    format!(
-                        "{raw:?} is not a symptom: use {}",
-                        Symptom::ALL.map(Symptom::as_str).join(", ")
-                    ),
-                )),
-            }
-        }
-        symptoms.sort();
+        let reading = Reading::parse(input.temperature_c, input.band, input.symptoms)
+            .map_err(|e| errors.extend(e))
+            .ok();
         if input.visited.len() > Self::MAX_VISITED {
             errors.push(refuse(
                 "visited",
@@ -278,11 +312,11 @@ impl Declaration {
             }
         }
         let region = RegionCode::parse(input.region, "region").map_err(|e| errors.push(e));
-        match (band, region) {
-            (Some(band), Ok(region)) if errors.is_empty() => Ok(Self {
-                temperature_c: temperature,
-                band,
-                symptoms,
+        match (reading, region) {
+            (Some(reading), Ok(region)) if errors.is_empty() => Ok(Self {
+                temperature_c: reading.temperature_c,
+                band: reading.band,
+                symptoms: reading.symptoms,
                 contact_14d: input.contact_14d,
                 visited,
                 region,

@@ -133,6 +133,13 @@ mod tests {
         assert_eq!(d.enclosing_admin_region("440305001"), Some("440305"));
         // Dongguan's and Zhongshan's towns sit directly under the city.
         assert_eq!(d.enclosing_admin_region("441900003"), Some("4419"));
+        let zhongshan_town = d
+            .by_code
+            .keys()
+            .copied()
+            .find(|c| c.len() == 9 && c.starts_with("442000"))
+            .expect("a Zhongshan town");
+        assert_eq!(d.enclosing_admin_region(zhongshan_town), Some("4420"));
         assert_eq!(d.enclosing_admin_region("4419"), Some("44"));
         assert_eq!(d.enclosing_admin_region("441900"), None);
         assert_eq!(d.enclosing_admin_region("44"), None);

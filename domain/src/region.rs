@@ -95,6 +95,9 @@ pub enum RegionCommand {
     AppointAdmin {
         region: RegionCode,
         admin: DocumentDigest,
+        /// Whether anyone has signed in with the appointee's document (the fact, from their
+        /// identity stream): an admin is a person who can sign in.
+        appointee_registered: bool,
         /// The appointee's name, sealed with their subject key.
         name: Sealed,
         by: Appointer,
@@ -156,6 +159,8 @@ pub enum RegionError {
     NoAdmin(RegionCode),
     #[error("this person does not administer region {0}")]
     NotTheAdmin(RegionCode),
+    #[error("nobody has registered with this document; the appointee signs in once first")]
+    AppointeeUnknown,
 }
 
 fn not_enclosing_admin(region: &RegionCode, enclosing: Option<&RegionCode>) -> String {
@@ -177,6 +182,7 @@ impl Refusal for RegionError {
             RegionError::NotEnclosingAdmin { .. } => FORBIDDEN,
             RegionError::NoAdmin(_) => "region.no_admin",
             RegionError::NotTheAdmin(_) => "region.not_the_admin",
+            RegionError::AppointeeUnknown => "person.unknown",
         }
     }
 
@@ -186,7 +192,9 @@ impl Refusal for RegionError {
                 RefusalKind::Conflict
             }
             RegionError::NotEnclosingAdmin { .. } => RefusalKind::Forbidden,
-            RegionError::NoAdmin(_) | RegionError::NotTheAdmin(_) => RefusalKind::NotFound,
+            RegionError::NoAdmin(_)
+            | RegionError::NotTheAdmin(_)
+            | RegionError::AppointeeUnknown => RefusalKind::NotFound,
         }
     }
 }
@@ -251,6 +259,13 @@ impl Decider for Region {
                 region,
                 enclosing.as_ref(),
             )?,
+        }
+        if let RegionCommand::AppointAdmin {
+            appointee_registered: false,
+            ..
+        } = command
+        {
+            return Err(RegionError::AppointeeUnknown);
         }
         match (command, state) {
             (RegionCommand::AppointAdmin { admin, .. }, RegionState::Held { admin: held })
@@ -327,6 +342,7 @@ mod tests {
         RegionCommand::AppointAdmin {
             region: province(),
             admin: digest(who),
+            appointee_registered: true,
             name: Sealed::new("v1.n.c"),
             by: Appointer::Operator,
             enclosing: None,
@@ -363,6 +379,7 @@ mod tests {
             .when(&RegionCommand::AppointAdmin {
                 region: RegionCode::parse("4401", "region").expect("code"),
                 admin: digest('a'),
+                appointee_registered: true,
                 name: Sealed::new("v1.n.c"),
                 by: Appointer::Operator,
                 enclosing: None,
@@ -436,6 +453,7 @@ mod tests {
         RegionCommand::AppointAdmin {
             region: code(region),
             admin: digest(who),
+            appointee_registered: true,
             name: Sealed::new("v1.n.c"),
             by: Appointer::RegionAdmin {
                 person_id: person(1),
@@ -489,6 +507,36 @@ mod tests {
         Given::<Region>::events(vec![appointed_in("4403", 'a')])
             .when(&appoint_in("4403", 'a', admin_of("44", true)))
             .then(vec![]);
+        // Whether a document is registered is told only to whoever may appoint.
+        let unknown = |enclosing| match appoint_in("4403", 'f', enclosing) {
+            RegionCommand::AppointAdmin {
+                region,
+                admin,
+                name,
+                by,
+                enclosing,
+                at,
+                ..
+            } => RegionCommand::AppointAdmin {
+                region,
+                admin,
+                appointee_registered: false,
+                name,
+                by,
+                enclosing,
+                at,
+            },
+            other @ RegionCommand::RevokeAdmin { .. } => other,
+        };
+        Given::<Region>::nothing()
+            .when(&unknown(admin_of("44", false)))
+            .then_error(RegionError::NotEnclosingAdmin {
+                region: code("4403"),
+                enclosing: Some(code("44")),
+            });
+        Given::<Region>::nothing()
+            .when(&unknown(admin_of("44", true)))
+            .then_error(RegionError::AppointeeUnknown);
     }
 
     fn revoke(region: &str, who: char, enclosing: Option<Enclosing>) -> RegionCommand {

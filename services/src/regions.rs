@@ -7,7 +7,9 @@ use commands::{CommandContext, Decision, Outcome};
 use domain::divisions;
 use domain::document::Document;
 use domain::identity::{Identity, PersonId};
-use domain::region::{Appointer, Enclosing, Region, RegionCode, RegionCommand, RegionState};
+use domain::region::{
+    Appointer, Enclosing, Region, RegionCode, RegionCommand, RegionError, RegionState,
+};
 use domain::Decider;
 use serde::{Deserialize, Serialize};
 
@@ -80,15 +82,10 @@ pub async fn appoint_admin(
     let document = Document::parse(doc_type, doc_number, domain::week::today(now))?;
     let name = parse_name(name, "name")?;
     let digest = digest_of(&services.keys, &document)?;
+    // Whether the document is registered is answered by the decider, after who may ask.
     let appointee = fold::<Identity>(services, &streams::identity(&digest))
         .await?
-        .person_id()
-        .ok_or_else(|| {
-            ServiceError::not_found(
-                "person.unknown",
-                "nobody has registered with this document; the appointee signs in once first",
-            )
-        })?;
+        .person_id();
     let sealed_name = services
         .vault
         .seal(digest.as_str(), name.as_bytes())
@@ -107,6 +104,7 @@ pub async fn appoint_admin(
                 &RegionCommand::AppointAdmin {
                     region: region.clone(),
                     admin: digest.clone(),
+                    appointee_registered: appointee.is_some(),
                     name: sealed(sealed_name.clone()),
                     by: Appointer::RegionAdmin { person_id: by },
                     enclosing: enclosing_fact,
@@ -115,9 +113,11 @@ pub async fn appoint_admin(
                 &loaded.fold::<Region>(&r_stream)?,
             )
             .map_err(ServiceError::refused)?;
+            let person_id =
+                appointee.ok_or_else(|| ServiceError::refused(RegionError::AppointeeUnknown))?;
             let mut decision = Decision::unchanged(Appointed {
                 region: region.to_string(),
-                person_id: appointee,
+                person_id,
             })
             .append(r_stream.clone(), &events)?;
             // The appointer must still hold the enclosing region when this commits.

@@ -362,6 +362,7 @@ impl Decider for Grid {
                 region: changes.region.clone().unwrap_or(region),
                 last_edit: Some(*at),
             },
+            // A confirmed grid moved elsewhere waits for a region admin over its new region.
             (
                 GridState::Active {
                     admin,
@@ -370,11 +371,19 @@ impl Decider for Grid {
                     ..
                 },
                 GridEvent::GridDetailsEdited { changes, at },
-            ) => GridState::Active {
-                admin,
-                code,
-                region: changes.region.clone().unwrap_or(region),
-                last_edit: Some(*at),
+            ) => match &changes.region {
+                Some(moved) if *moved != region => GridState::Pending {
+                    admin,
+                    code,
+                    region: moved.clone(),
+                    last_edit: Some(*at),
+                },
+                Some(_) | None => GridState::Active {
+                    admin,
+                    code,
+                    region,
+                    last_edit: Some(*at),
+                },
             },
             // Events that cannot follow the state change nothing.
             (
@@ -499,6 +508,51 @@ mod tests {
                 at: AT,
             })
             .then_error(GridError::NothingToChange);
+    }
+
+    #[test]
+    fn a_confirmed_grid_moved_elsewhere_needs_confirming_again() {
+        let confirmed = GridEvent::GridConfirmed {
+            by: PersonId::new(Uuid::from_u128(2)),
+            region: region("441900003"),
+            at: AT,
+        };
+        let moved = GridEvent::GridDetailsEdited {
+            changes: GridChanges {
+                region: Some(region("441900004")),
+                name: None,
+            },
+            at: AT,
+        };
+        let renamed = GridEvent::GridDetailsEdited {
+            changes: GridChanges {
+                region: None,
+                name: Some(GridName::parse("新名").expect("name")),
+            },
+            at: AT,
+        };
+        assert!(matches!(
+            Grid::fold(&[created(), confirmed.clone(), renamed]),
+            GridState::Active { .. }
+        ));
+        assert!(matches!(
+            Grid::fold(&[created(), confirmed.clone(), moved.clone()]),
+            GridState::Pending { .. }
+        ));
+        // The town admin of the old region no longer encloses it.
+        Given::<Grid>::events(vec![created(), confirmed, moved])
+            .when(&confirm(Some("441900003")))
+            .then_error(GridError::NotEnclosingRegionAdmin(region("441900004")));
+        Given::<Grid>::events(vec![created()])
+            .when(&GridCommand::Create {
+                grid_id: GridId::new(Uuid::from_u128(9)),
+                admin: admin(),
+                code: BindingCode::new(CodeKind::Grid, 42),
+                region: region("441900003"),
+                name: GridName::parse("东城一网格").expect("name"),
+                at: AT,
+            })
+            .then_error(GridError::AlreadyCreated);
     }
 
     #[test]

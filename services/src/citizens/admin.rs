@@ -28,6 +28,8 @@ pub async fn bootstrap_province_admin(
             &RegionCommand::AppointAdmin {
                 region: region.clone(),
                 admin: digest,
+                // The operator appoints by document; the admin signs in later.
+                appointee_registered: true,
                 name: sealed(sealed_name),
                 by: Appointer::Operator,
                 enclosing: None,

@@ -24,20 +24,20 @@ use crate::orgs::parse_code;
 use crate::support::{collect, fold, instant, Done};
 use crate::{streams, ServiceError, Services};
 
-/// A grid's region: a real division of Guangdong below the province (a 12-digit village
-/// code counts when its town is real).
+/// A grid's region: a real town of Guangdong (9 digits), or a village in one (12 digits
+/// whose first 9 are a real town). A grid is a community's; a city or county is no grid.
 fn grid_region(raw: &str) -> Result<RegionCode, domain::document::DocumentError> {
     let region = RegionCode::parse(raw, "region")?;
     let code = region.as_str();
-    let town = if code.len() == 12 { &code[..9] } else { code };
-    if code.len() > 2 && divisions::guangdong().get(town).is_some() {
+    let in_a_town = matches!(code.len(), 9 | 12) && divisions::guangdong().is_town(&code[..9]);
+    if in_a_town {
         Ok(region)
     } else {
         Err(domain::document::DocumentError {
             field: "region",
-            code: "region.unknown",
+            code: "region.not_a_town",
             detail: format!(
-                "{region} is no division of Guangdong below the province (NBS 2023 codes)"
+                "{region} is no town of Guangdong (9 digits, NBS 2023) nor a village in one (12 digits)"
             ),
         })
     }

@@ -13,6 +13,7 @@ use yuekang_tests::{body, TestApp};
 event_store::backend_tests!(
     sixteen_concurrent_creations_by_one_admin_make_one_grid,
     a_grid_is_confirmed_by_an_admin_of_an_enclosing_region_only,
+    a_guangzhou_district_admin_cannot_confirm_a_shenzhen_grid,
     workers_bind_with_the_grid_code_and_choose_a_current_grid,
     only_the_grids_admin_authorises_revokes_and_unbinds_workers,
     grid_details_change_once_a_week,
@@ -110,9 +111,11 @@ async fn sixteen_concurrent_creations_by_one_admin_make_one_grid(db: TestDatabas
     );
     // Not a real region: refused, nothing recorded.
     let (other, _) = sign_in(&app, 2).await;
-    let (status, problem) = create(&app, &other, "449999001").await;
-    assert_eq!(status, 422, "{problem}");
-    assert_eq!(problem["errors"][0]["code"], "region.unknown");
+    for region in ["449999001", "4403", "440305"] {
+        let (status, problem) = create(&app, &other, region).await;
+        assert_eq!(status, 422, "{region}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], "region.not_a_town");
+    }
     app.stop().await;
 }
 
@@ -181,6 +184,56 @@ async fn a_grid_is_confirmed_by_an_admin_of_an_enclosing_region_only(db: TestDat
     )
     .await;
     assert_eq!(status, 404);
+    // Moved to another town, the grid waits for a region admin over its new region.
+    let (status, _) = body(
+        app.patch_json_as(
+            &grid_admin,
+            &format!("/v1/grids/{grid_id}"),
+            &json!({"region": "441900004"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let head = app.state.store.last_position().await.expect("head");
+    let mine = app
+        .get_json(&worker, &format!("/v1/me/grids?min_position={head}"))
+        .await;
+    assert_eq!(mine["items"][0]["status"], "pending", "{mine}");
+    app.stop().await;
+}
+
+/// The case: a Guangzhou district admin cannot confirm a Shenzhen grid; the Shenzhen
+/// city admin (any enclosing region) can.
+async fn a_guangzhou_district_admin_cannot_confirm_a_shenzhen_grid(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let tianhe = region_admin(&app, &["4401", "440106"], 10).await;
+    let shenzhen = {
+        let (province, _) = app.login(&resident(10), "张省").await;
+        let id = resident(40);
+        let (token, _) = app.login(&id, "深官").await;
+        let (status, _) = body(
+            app.post_json_as(
+                &province,
+                "/v1/regions/4403/admins",
+                &json!({"document": {"type": "resident_id", "number": id}, "name": "深官"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201);
+        token
+    };
+    let (grid_admin, _) = sign_in(&app, 41).await;
+    let (_, grid) = create(&app, &grid_admin, "440305001").await;
+    let path = format!(
+        "/v1/grids/{}/confirmation",
+        grid["grid_id"].as_str().expect("grid")
+    );
+    let (status, problem) = body(app.post_json_as(&tianhe, &path, &json!({})).await).await;
+    assert_eq!(status, 403, "{problem}");
+    let (status, confirmed) = body(app.post_json_as(&shenzhen, &path, &json!({})).await).await;
+    assert_eq!(status, 200, "{confirmed}");
     app.stop().await;
 }
 
@@ -227,6 +280,12 @@ async fn workers_bind_with_the_grid_code_and_choose_a_current_grid(db: TestDatab
             .expect("detail")
             .contains("organisation"),
         "{problem}"
+    );
+    let venue_code = BindingCode::new(CodeKind::Venue, 7).to_string();
+    let (status, problem) = bind(&app, &worker, &venue_code).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (422, json!("code.wrong_kind"))
     );
     let unused = BindingCode::new(CodeKind::Grid, 999_999).to_string();
     let (status, _) = bind(&app, &worker, &unused).await;

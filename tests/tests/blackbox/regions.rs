@@ -78,12 +78,22 @@ async fn admins_are_appointed_down_the_regions(db: TestDatabase) {
     // Dongguan's towns sit directly under the city: its city admin appoints them.
     let (dongguan, _) = appointed(&app, &province, "4419", 5).await;
     let (dongcheng, _) = appointed(&app, &dongguan, "441900003", 6).await;
+    // Zhongshan alike.
+    let (zhongshan, _) = appointed(&app, &province, "4420", 15).await;
+    let (shiqi, _) = appointed(&app, &zhongshan, "442000001", 16).await;
+    // The province admin does not skip a level.
+    let skipped = resident(17);
+    app.login(&skipped, "跳级").await;
+    let (status, _) = appoint(&app, &province, "440305", &skipped, "跳级").await;
+    assert_eq!(status, 403);
     for (token, scope) in [
         (&shenzhen, "4403"),
         (&nanshan, "440305"),
         (&town, "440305001"),
         (&dongguan, "4419"),
         (&dongcheng, "441900003"),
+        (&zhongshan, "4420"),
+        (&shiqi, "442000001"),
     ] {
         let me = wait_for_role(&app, token, scope).await;
         assert_eq!(region_roles(&me), vec![scope.to_owned()]);
@@ -194,9 +204,12 @@ async fn appointees_must_have_signed_in_and_seats_hold_one_admin(db: TestDatabas
         (status, problem["code"].clone()),
         (409, json!("region.admin_already_appointed"))
     );
-    // A citizen without a region role appoints nobody.
+    // A citizen without a region role appoints nobody, and learns nothing of whether a
+    // document is registered.
     let (citizen, _) = app.login(&resident(14), "周民").await;
     let (status, _) = appoint(&app, &citizen, "440305", &other, "孙民").await;
+    assert_eq!(status, 403);
+    let (status, _) = appoint(&app, &citizen, "440305", &resident(15), "孙民").await;
     assert_eq!(status, 403);
     app.stop().await;
 }

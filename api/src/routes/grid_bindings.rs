@@ -123,7 +123,7 @@ pub async fn choose_current(
     responses(
         (status = 200, description = "Unbound", body = PositionView),
         (status = 401, response = Unauthenticated),
-        (status = 404, description = "Not bound (`grid.not_bound`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not bound (`grid.not_bound`), or no such grid (`grid.unknown`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn unbind_self(
     state: web::Data<AppState>,

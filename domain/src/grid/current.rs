@@ -17,12 +17,19 @@ pub enum CurrentGridCommand {
         bound: bool,
         at: OffsetDateTime,
     },
+    /// The worker left `grid_id`: it is no longer their current grid (if it was).
+    Leave { grid_id: GridId, at: OffsetDateTime },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum CurrentGridEvent {
     CurrentGridChosen {
+        grid_id: GridId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    CurrentGridCleared {
         grid_id: GridId,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
@@ -98,12 +105,20 @@ impl Decider for CurrentGrid {
                 grid_id: *grid_id,
                 at: *at,
             }]),
+            (CurrentGridCommand::Leave { grid_id, at }, Some(current)) if current == grid_id => {
+                Ok(vec![CurrentGridEvent::CurrentGridCleared {
+                    grid_id: *grid_id,
+                    at: *at,
+                }])
+            }
+            (CurrentGridCommand::Leave { .. }, None | Some(_)) => Ok(vec![]),
         }
     }
 
     fn evolve(_state: Option<GridId>, event: &CurrentGridEvent) -> Option<GridId> {
         match event {
             CurrentGridEvent::CurrentGridChosen { grid_id, .. } => Some(*grid_id),
+            CurrentGridEvent::CurrentGridCleared { .. } => None,
         }
     }
 }
@@ -134,5 +149,16 @@ mod tests {
         Given::<CurrentGrid>::nothing()
             .when(&choose(b, false))
             .then_error(CurrentGridError::NotBound(b));
+        // Leaving the current grid clears it; leaving another changes nothing.
+        let leave = |grid_id| CurrentGridCommand::Leave { grid_id, at };
+        Given::<CurrentGrid>::events(vec![chosen(a)])
+            .when(&leave(a))
+            .then(vec![CurrentGridEvent::CurrentGridCleared {
+                grid_id: a,
+                at,
+            }]);
+        Given::<CurrentGrid>::events(vec![chosen(a)])
+            .when(&leave(b))
+            .then(vec![]);
     }
 }

@@ -37,16 +37,19 @@ impl Projection for Grids {
             match streams::split(&e.stream) {
                 Some((streams::GRID, grid)) => apply_grid(tx, tables, grid, e).await?,
                 Some((streams::GRID_MEMBER, _)) => apply_worker(tx, tables, e).await?,
-                Some((streams::GRID_CURRENT, person)) => match decode::<CurrentGridEvent>(e)? {
-                    CurrentGridEvent::CurrentGridChosen { grid_id, .. } => {
-                        let grid = grid_id.to_string();
-                        tx.exec(
-                            &tables.sql(include_str!("choose.sql")),
-                            &[Arg::Text(person), Arg::Text(&grid)],
-                        )
+                Some((streams::GRID_CURRENT, person)) => {
+                    let (sql, grid_id) = match decode::<CurrentGridEvent>(e)? {
+                        CurrentGridEvent::CurrentGridChosen { grid_id, .. } => {
+                            (include_str!("choose.sql"), grid_id)
+                        }
+                        CurrentGridEvent::CurrentGridCleared { grid_id, .. } => {
+                            (include_str!("clear.sql"), grid_id)
+                        }
+                    };
+                    let grid = grid_id.to_string();
+                    tx.exec(&tables.sql(sql), &[Arg::Text(person), Arg::Text(&grid)])
                         .await?;
-                    }
-                },
+                }
                 // Other streams (the admin claims among them) show nothing here.
                 Some(_) | None => {}
             }

@@ -354,44 +354,64 @@ async fn act_on_worker(
 ) -> Result<Outcome<Done>, ServiceError> {
     let g_stream = streams::grid(grid_id);
     let w_stream = streams::grid_worker(grid_id, worker);
+    let c_stream = streams::grid_current(worker);
     let now = services.now();
     Ok(services
         .bus
-        .execute(ctx, &[g_stream.clone(), w_stream.clone()], |loaded| {
-            let grid = loaded.fold::<Grid>(&g_stream)?;
-            let Some(admin) = grid.admin() else {
-                return Err(ServiceError::not_found(
-                    "grid.unknown",
-                    format!("no grid {grid_id}"),
-                ));
-            };
-            let by_grid_admin = admin == by;
-            let command = match action {
-                WorkerAction::Unbind => WorkerCommand::Unbind {
-                    by,
-                    worker,
-                    by_grid_admin,
-                    at: now,
-                },
-                WorkerAction::Authorise => WorkerCommand::Authorise {
-                    by_grid_admin,
-                    at: now,
-                },
-                WorkerAction::RevokeAuthorisation => WorkerCommand::RevokeAuthorisation {
-                    by_grid_admin,
-                    at: now,
-                },
-            };
-            let events = GridWorker::decide(&command, &loaded.fold::<GridWorker>(&w_stream)?)
-                .map_err(ServiceError::refused)?;
-            let decision = Decision::unchanged(Done {}).append(w_stream.clone(), &events)?;
-            // The admin's right must still hold when this commits (a handover racing it).
-            Ok(if by_grid_admin {
-                decision.check(g_stream.clone())
-            } else {
-                decision
-            })
-        })
+        .execute(
+            ctx,
+            &[g_stream.clone(), w_stream.clone(), c_stream.clone()],
+            |loaded| {
+                let grid = loaded.fold::<Grid>(&g_stream)?;
+                let Some(admin) = grid.admin() else {
+                    return Err(ServiceError::not_found(
+                        "grid.unknown",
+                        format!("no grid {grid_id}"),
+                    ));
+                };
+                let by_grid_admin = admin == by;
+                let command = match action {
+                    WorkerAction::Unbind => WorkerCommand::Unbind {
+                        by,
+                        worker,
+                        by_grid_admin,
+                        at: now,
+                    },
+                    WorkerAction::Authorise => WorkerCommand::Authorise {
+                        by_grid_admin,
+                        at: now,
+                    },
+                    WorkerAction::RevokeAuthorisation => WorkerCommand::RevokeAuthorisation {
+                        by_grid_admin,
+                        at: now,
+                    },
+                };
+                let events = GridWorker::decide(&command, &loaded.fold::<GridWorker>(&w_stream)?)
+                    .map_err(ServiceError::refused)?;
+                // A worker who leaves their current grid has no current grid any more.
+                let left = if events
+                    .iter()
+                    .any(|e| matches!(e, domain::grid::WorkerEvent::GridWorkerUnbound { .. }))
+                {
+                    CurrentGrid::decide(
+                        &CurrentGridCommand::Leave { grid_id, at: now },
+                        &loaded.fold::<CurrentGrid>(&c_stream)?,
+                    )
+                    .map_err(ServiceError::refused)?
+                } else {
+                    Vec::new()
+                };
+                let decision = Decision::unchanged(Done {})
+                    .append(w_stream.clone(), &events)?
+                    .append(c_stream.clone(), &left)?;
+                // The admin's right must still hold when this commits (a handover racing it).
+                Ok(if by_grid_admin {
+                    decision.check(g_stream.clone())
+                } else {
+                    decision
+                })
+            },
+        )
         .await?)
 }
 

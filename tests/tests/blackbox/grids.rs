@@ -369,6 +369,22 @@ async fn workers_bind_with_the_grid_code_and_choose_a_current_grid(db: TestDatab
     )
     .await;
     assert_eq!(status, 404);
+    // Leaving the current grid leaves the worker without one, even after binding again.
+    let b_id = b["grid_id"].as_str().expect("grid");
+    let (status, _) = body(
+        app.delete_as(&worker, &format!("/v1/me/grids/{b_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, rebound) = bind(&app, &worker, b["code"].as_str().expect("code")).await;
+    let mine = app
+        .get_json(
+            &worker,
+            &format!("/v1/me/grids?min_position={}", rebound["position"]),
+        )
+        .await;
+    assert_eq!(mine["items"][0]["current"], false, "{mine}");
     app.stop().await;
 }
 

@@ -41,9 +41,13 @@ pub const GRID_ADMIN: &str = "grid-admin";
 pub const GRID_MEMBER: &str = "grid-member";
 /// A worker's current grid (`grid-current-<person uuid>`).
 pub const GRID_CURRENT: &str = "grid-current";
+/// A scan of a code in a grid and the visit recorded on it (`grid-scan-<scan uuid>`).
+pub const GRID_SCAN: &str = "grid-scan";
+/// A visit entered by hand (`grid-visit-<visit uuid>`).
+pub const GRID_VISIT: &str = "grid-visit";
 
 /// Every category.
-pub const ALL: [&str; 20] = [
+pub const ALL: [&str; 22] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -64,6 +68,8 @@ pub const ALL: [&str; 20] = [
     GRID_ADMIN,
     GRID_MEMBER,
     GRID_CURRENT,
+    GRID_SCAN,
+    GRID_VISIT,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -117,6 +123,8 @@ mod tests {
                 "grid-admin",
                 "grid-member",
                 "grid-current",
+                "grid-scan",
+                "grid-visit",
             ]
         );
     }

@@ -4,10 +4,15 @@
 
 mod aggregate;
 mod current;
+mod visit;
 mod worker;
 
 pub use aggregate::{
     Grid, GridChanges, GridCommand, GridError, GridEvent, GridId, GridName, GridState,
 };
 pub use current::{CurrentGrid, CurrentGridCommand, CurrentGridError, CurrentGridEvent};
+pub use visit::{
+    GridScan, GridScanCommand, GridScanEvent, GridScanState, ManualVisit, ManualVisitCommand,
+    ManualVisitEvent, VisitError, VisitFacts, GRID_SCAN_VALIDITY,
+};
 pub use worker::{GridWorker, WorkerCommand, WorkerError, WorkerEvent, WorkerState};

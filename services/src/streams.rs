@@ -118,3 +118,13 @@ pub fn grid_worker(grid: GridId, worker: PersonId) -> StreamId {
 pub fn grid_current(worker: PersonId) -> StreamId {
     StreamId::of(category::GRID_CURRENT, worker)
 }
+
+/// A scan of a code in a grid and the visit recorded on it.
+pub fn grid_scan(scan_id: Uuid) -> StreamId {
+    StreamId::of(category::GRID_SCAN, scan_id)
+}
+
+/// A visit entered by hand.
+pub fn grid_visit(visit_id: Uuid) -> StreamId {
+    StreamId::of(category::GRID_VISIT, visit_id)
+}

@@ -202,3 +202,76 @@ pub async fn unbind_worker(
 ) -> Result<HttpResponse, ApiError> {
     manage(&state, by, path.into_inner(), &body, WorkerAction::Unbind).await
 }
+
+/// A person entered by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ManualPerson {
+    pub name: String,
+    /// `{"type","number"}`: resident ID, HK/Macao permit, passport, or a birth certificate
+    /// for an infant.
+    pub document: crate::routes::feed::DocumentInput,
+    pub phone: Option<String>,
+    pub address: String,
+}
+
+/// `POST /v1/grids/{grid_id}/visits`: a scan made in the grid, or a person entered by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VisitRequest {
+    pub scan_id: Option<Uuid>,
+    pub manual: Option<ManualPerson>,
+    /// °C; gives the band (fever from 37.3).
+    pub temperature_c: Option<f64>,
+    /// `normal` or `fever`; required without a temperature.
+    pub band: Option<String>,
+    #[serde(default)]
+    pub symptoms: Vec<String>,
+    pub notes: Option<String>,
+}
+
+/// The visit recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitCreated {
+    pub visit_id: Uuid,
+}
+
+/// Records a visit (上门核查): on a scan the worker made in the grid within 30 minutes, or a
+/// person entered by hand (sealed under the grid's key). Bound workers (authorised or not) of
+/// a confirmed grid only.
+#[utoipa::path(post, path = "/v1/grids/{grid_id}/visits", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid")),
+    request_body = VisitRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Positioned<VisitCreated>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not bound to the grid, or not the worker who scanned", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid or scan", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The grid is not confirmed yet (`grid.pending`); the scan is of another grid, too old, or already visited", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (each listed)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn record_visit(
+    state: web::Data<AppState>,
+    worker: SignedIn,
+    grid_id: web::Path<String>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let request: VisitRequest = body.parse()?;
+    let ctx = body.context(worker.actor())?;
+    let input = grids::VisitInput {
+        scan_id: request.scan_id,
+        manual: request.manual.map(|m| grids::ManualPersonInput {
+            name: m.name,
+            document: m.document.into(),
+            phone: m.phone,
+            address: m.address,
+        }),
+        temperature_c: request.temperature_c,
+        band: request.band,
+        symptoms: request.symptoms,
+        notes: request.notes,
+    };
+    let outcome = grids::record_visit(&state.services, &ctx, worker.0, &grid_id, &input).await?;
+    Ok(created(outcome, |v| VisitCreated {
+        visit_id: v.visit_id,
+    }))
+}

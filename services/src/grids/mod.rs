@@ -4,14 +4,18 @@
 //! unbinds workers.
 
 use commands::{CommandContext, Decision, Loaded, Outcome};
+use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::claim::{Claim, ClaimState};
 use domain::code::CodeKind;
 use domain::divisions;
 use domain::document::DocumentDigest;
+use domain::document::{Document, MobilePhone};
 use domain::grid::{
-    CurrentGrid, CurrentGridCommand, Grid, GridChanges, GridCommand, GridId, GridName, GridWorker,
+    CurrentGrid, CurrentGridCommand, Grid, GridChanges, GridCommand, GridId, GridName, GridScan,
+    GridScanCommand, GridWorker, ManualVisit, ManualVisitCommand, VisitError, VisitFacts,
     WorkerCommand, WorkerState,
 };
+use domain::health::Reading;
 use domain::identity::PersonId;
 use domain::region::{Region, RegionCode, RegionState};
 use domain::{Decider, DomainEvent};
@@ -20,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::citizens::sealed;
 use crate::orgs::parse_code;
 use crate::support::{collect, fold, instant, Done};
 use crate::{streams, ServiceError, Services};
@@ -511,4 +516,339 @@ pub async fn my_grids(
             status: r.status,
         })
         .collect())
+}
+
+/// A worker found bound to a confirmed grid, before what they ask is read: the grid's and the
+/// binding's streams as read, so the visit decides on that read (checked at commit).
+#[derive(Debug)]
+pub struct VisitPermit {
+    pub grid_id: GridId,
+    pub worker: PersonId,
+    loaded: Loaded,
+}
+
+/// The facts a scan or visit needs, from the grid's and the binding's streams.
+fn visit_facts(
+    loaded: &Loaded,
+    grid_id: GridId,
+    worker: PersonId,
+) -> Result<VisitFacts, ServiceError> {
+    let grid = loaded.fold::<Grid>(&streams::grid(grid_id))?;
+    if grid.admin().is_none() {
+        return Err(ServiceError::not_found(
+            "grid.unknown",
+            format!("no grid {grid_id}"),
+        ));
+    }
+    Ok(VisitFacts {
+        grid_confirmed: matches!(grid, domain::grid::GridState::Active { .. }),
+        worker_bound: matches!(
+            loaded.fold::<GridWorker>(&streams::grid_worker(grid_id, worker))?,
+            WorkerState::Bound { .. }
+        ),
+    })
+}
+
+/// `worker` when bound to the confirmed grid `grid_id`: `404 grid.unknown`, `403` when not
+/// bound, `409 grid.pending` before a region admin confirmed it.
+async fn permit_visit(
+    services: &Services,
+    worker: PersonId,
+    grid_id: GridId,
+) -> Result<VisitPermit, ServiceError> {
+    let loaded = services
+        .bus
+        .load(&[
+            streams::grid(grid_id),
+            streams::grid_worker(grid_id, worker),
+        ])
+        .await?;
+    let facts = visit_facts(&loaded, grid_id, worker)?;
+    if !facts.worker_bound {
+        return Err(ServiceError::refused(VisitError::NotBound(grid_id)));
+    }
+    if !facts.grid_confirmed {
+        return Err(ServiceError::refused(VisitError::Pending(grid_id)));
+    }
+    Ok(VisitPermit {
+        grid_id,
+        worker,
+        loaded,
+    })
+}
+
+/// A worker scans a citizen's code in a grid: the masked answer as at venues, the access
+/// recorded in the citizen's access log; only a worker bound to the confirmed grid (checked
+/// at commit).
+pub(crate) async fn scan(
+    services: &Services,
+    ctx: &CommandContext,
+    worker: PersonId,
+    grid_id: GridId,
+    subject: PersonId,
+) -> Result<Outcome<crate::venues::ScanAnswer>, ServiceError> {
+    let permit = permit_visit(services, worker, grid_id).await?;
+    let answer = crate::venues::masked_answer(services, subject).await?;
+    let now = services.now();
+    let s_stream = streams::grid_scan(answer.scan_id);
+    let a_stream = streams::access(subject);
+    let (g_stream, w_stream) = (
+        streams::grid(grid_id),
+        streams::grid_worker(grid_id, worker),
+    );
+    Ok(services
+        .bus
+        .execute_loaded(ctx, permit.loaded, |loaded| {
+            let scanned = GridScan::decide(
+                &GridScanCommand::Scan {
+                    scan_id: answer.scan_id,
+                    grid_id,
+                    worker,
+                    subject,
+                    facts: visit_facts(loaded, grid_id, worker)?,
+                    at: now,
+                },
+                &GridScan::initial(),
+            )
+            .map_err(ServiceError::refused)?;
+            let accessed = AccessEvent::PersonalDataAccessed {
+                accessor: Accessor::Grid {
+                    grid_id: grid_id.as_uuid(),
+                    person_id: worker,
+                },
+                data: AccessedData::Code,
+                at: now,
+            };
+            Ok::<_, ServiceError>(
+                Decision::unchanged(answer.clone())
+                    .append(s_stream.clone(), &scanned)?
+                    .append(a_stream.clone(), &[accessed])?
+                    .check(g_stream.clone())
+                    .check(w_stream.clone()),
+            )
+        })
+        .await?)
+}
+
+/// A person entered by hand, as sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManualPersonInput {
+    pub name: String,
+    /// `{"type","number"}`: resident ID, HK/Macao permit, passport, or a birth certificate
+    /// for an infant.
+    pub document: crate::feed::DocumentInput,
+    pub phone: Option<String>,
+    pub address: String,
+}
+
+/// A visit as sent: by a scan, or entered by hand; with a temperature or band, symptoms and
+/// notes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VisitInput {
+    pub scan_id: Option<Uuid>,
+    pub manual: Option<ManualPersonInput>,
+    pub temperature_c: Option<f64>,
+    pub band: Option<String>,
+    pub symptoms: Vec<String>,
+    pub notes: Option<String>,
+}
+
+/// What a manual visit seals under the grid's key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ManualPerson {
+    name: String,
+    document_type: String,
+    document_number: String,
+    phone: Option<String>,
+    address: String,
+}
+
+/// The answer to a visit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VisitRecorded {
+    pub visit_id: Uuid,
+}
+
+/// The subject under which a grid's own data is sealed: destroying its key (dissolution)
+/// makes everything the grid collected unreadable.
+pub fn grid_subject(grid_id: GridId) -> String {
+    format!("grid-{grid_id}")
+}
+
+/// Text of at most `max` characters, without control characters.
+fn text(raw: &str, max: usize, field: &'static str) -> Result<String, ServiceError> {
+    let t = raw.trim();
+    let n = t.chars().count();
+    if n == 0 || n > max || t.chars().any(char::is_control) {
+        return Err(ServiceError::invalid(
+            field,
+            "text.length",
+            format!("{field} has 1 to {max} characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// A bound worker records a visit in a confirmed grid: on a scan they made in the grid within
+/// 30 minutes (once), or entered by hand (sealed under the grid's key).
+pub async fn record_visit(
+    services: &Services,
+    ctx: &CommandContext,
+    worker: PersonId,
+    grid: &str,
+    input: &VisitInput,
+) -> Result<Outcome<VisitRecorded>, ServiceError> {
+    let grid_id = grid_id(grid)?;
+    let permit = permit_visit(services, worker, grid_id).await?;
+    let reading = Reading::parse(input.temperature_c, input.band.as_deref(), &input.symptoms)?;
+    let subject = grid_subject(grid_id);
+    let notes = match input.notes.as_deref() {
+        Some(raw) => Some(sealed(
+            services
+                .vault
+                .seal(&subject, text(raw, 500, "notes")?.as_bytes())
+                .await
+                .map_err(ServiceError::internal)?,
+        )),
+        None => None,
+    };
+    let now = services.now();
+    let visit_id = Uuid::now_v7();
+    let (g_stream, w_stream) = (
+        streams::grid(grid_id),
+        streams::grid_worker(grid_id, worker),
+    );
+    match (&input.scan_id, &input.manual) {
+        (Some(scan_id), None) => {
+            let s_stream = streams::grid_scan(*scan_id);
+            let loaded = permit
+                .loaded
+                .join(services.bus.load(std::slice::from_ref(&s_stream)).await?);
+            Ok(services
+                .bus
+                .execute_loaded(ctx, loaded, |loaded| {
+                    let events = GridScan::decide(
+                        &GridScanCommand::RecordVisit {
+                            visit_id,
+                            grid_id,
+                            worker,
+                            reading: reading.clone(),
+                            notes: notes.clone(),
+                            facts: visit_facts(loaded, grid_id, worker)?,
+                            at: now,
+                        },
+                        &loaded.fold::<GridScan>(&s_stream)?,
+                    )
+                    .map_err(ServiceError::refused)?;
+                    Ok::<_, ServiceError>(
+                        Decision::unchanged(VisitRecorded { visit_id })
+                            .append(s_stream.clone(), &events)?
+                            .check(g_stream.clone())
+                            .check(w_stream.clone()),
+                    )
+                })
+                .await?)
+        }
+        (None, Some(manual)) => {
+            let today = domain::week::today(now);
+            let mut errors = Vec::new();
+            let name = crate::citizens::parse_name(&manual.name, "manual.name")
+                .map_err(|e| errors.push(e))
+                .ok();
+            let document = Document::parse(&manual.document.kind, &manual.document.number, today)
+                .map_err(|e| {
+                    errors.push(ServiceError::invalid(
+                        format!("manual.{}", e.field),
+                        e.code,
+                        e.detail,
+                    ))
+                })
+                .ok();
+            let phone = match manual.phone.as_deref() {
+                Some(p) => MobilePhone::parse(p)
+                    .map(|p| Some(p.as_str().to_owned()))
+                    .map_err(|e| {
+                        errors.push(ServiceError::invalid("manual.phone", e.code, e.detail))
+                    })
+                    .ok()
+                    .flatten(),
+                None => None,
+            };
+            let address = text(&manual.address, 200, "manual.address")
+                .map_err(|e| errors.push(e))
+                .ok();
+            let (Some(name), Some(document), Some(address)) = (name, document, address) else {
+                return Err(merge(errors));
+            };
+            if !errors.is_empty() {
+                return Err(merge(errors));
+            }
+            let person = services
+                .vault
+                .seal_json(
+                    &subject,
+                    &ManualPerson {
+                        name,
+                        document_type: document.kind().to_owned(),
+                        document_number: document.number().to_owned(),
+                        phone,
+                        address,
+                    },
+                )
+                .await
+                .map_err(ServiceError::internal)?;
+            let v_stream = streams::grid_visit(visit_id);
+            let (document_kind, person) = (document.kind().to_owned(), sealed(person));
+            Ok(services
+                .bus
+                .execute_loaded(ctx, permit.loaded, |loaded| {
+                    let events = ManualVisit::decide(
+                        &ManualVisitCommand::Record {
+                            visit_id,
+                            grid_id,
+                            worker,
+                            document_kind: document_kind.clone(),
+                            person: person.clone(),
+                            reading: reading.clone(),
+                            notes: notes.clone(),
+                            facts: visit_facts(loaded, grid_id, worker)?,
+                            at: now,
+                        },
+                        &ManualVisit::initial(),
+                    )
+                    .map_err(ServiceError::refused)?;
+                    Ok::<_, ServiceError>(
+                        Decision::unchanged(VisitRecorded { visit_id })
+                            .append(v_stream.clone(), &events)?
+                            .check(g_stream.clone())
+                            .check(w_stream.clone()),
+                    )
+                })
+                .await?)
+        }
+        (Some(_), Some(_)) | (None, None) => Err(ServiceError::invalid(
+            "scan_id",
+            "visit.subject",
+            "a visit names either a scan_id or a manual person, not both",
+        )),
+    }
+}
+
+/// Several field refusals as one.
+fn merge(errors: Vec<ServiceError>) -> ServiceError {
+    let fields = errors
+        .into_iter()
+        .flat_map(|e| match e {
+            ServiceError::Invalid { errors, .. } => errors,
+            other => vec![crate::FieldError {
+                field: "manual".into(),
+                code: other.code().into(),
+                detail: other.to_string(),
+            }],
+        })
+        .collect();
+    ServiceError::Invalid {
+        code: crate::error::VALIDATION_FAILED,
+        errors: fields,
+    }
 }

@@ -46,11 +46,15 @@ pub async fn scan(
         .map_err(|e| refused_token("token", e))?;
     let venue_id = match (place.venue_id, place.grid_id, place.medical) {
         (Some(v), None, false) => VenueId::new(v),
-        (None, Some(_), false) | (None, None, true) => {
-            // Grid workers and medical staff get their rights with the grids and medical
-            // issues; until then nobody holds them.
+        (None, Some(grid), false) => {
+            let grid = domain::grid::GridId::new(grid);
+            return crate::grids::scan(services, ctx, scanner, grid, subject).await;
+        }
+        (None, None, true) => {
+            // Medical staff get their rights with the medical issue; until then nobody
+            // holds them.
             return Err(ServiceError::Forbidden(
-                "you are not an authorised grid worker or medical staff".into(),
+                "you are not an authorised medical staff".into(),
             ));
         }
         _ => {
@@ -61,32 +65,7 @@ pub async fn scan(
             ))
         }
     };
-    let row = crate::citizens::person_facts(services, subject).await?;
-    let reasons = projections::health_codes::reasons(&services.db, &row.digest)
-        .await
-        .map_err(ServiceError::internal)?;
-    let profile =
-        crate::citizens::open_profile(services, &row.digest, row.profile.as_deref()).await?;
-    let reasons: Vec<RedReason> = reasons
-        .iter()
-        .filter_map(|r| RedReason::parse(&r.reason))
-        .collect();
-    let answer = ScanAnswer {
-        scan_id: Uuid::now_v7(),
-        person_id: subject.as_uuid(),
-        name_masked: profile
-            .as_ref()
-            .map(|p| mask_name(&p.name))
-            .unwrap_or_default(),
-        phone_masked: profile
-            .as_ref()
-            .and_then(|p| p.phone.as_deref())
-            .and_then(|p| MobilePhone::parse(p).ok())
-            .map(|p| p.masked())
-            .unwrap_or_default(),
-        colour: Colour::of(&reasons),
-        reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
-    };
+    let answer = masked_answer(services, subject).await?;
     let now = services.now();
     let i_stream = streams::inspection(venue_id, scanner);
     let s_stream = streams::scan(answer.scan_id);
@@ -124,6 +103,40 @@ pub async fn scan(
             )
         })
         .await?)
+}
+
+/// What a scanner sees of `subject` (masked name and phone, colour, reason labels), under a
+/// fresh scan id.
+pub(crate) async fn masked_answer(
+    services: &Services,
+    subject: PersonId,
+) -> Result<ScanAnswer, ServiceError> {
+    let row = crate::citizens::person_facts(services, subject).await?;
+    let reasons = projections::health_codes::reasons(&services.db, &row.digest)
+        .await
+        .map_err(ServiceError::internal)?;
+    let profile =
+        crate::citizens::open_profile(services, &row.digest, row.profile.as_deref()).await?;
+    let reasons: Vec<RedReason> = reasons
+        .iter()
+        .filter_map(|r| RedReason::parse(&r.reason))
+        .collect();
+    Ok(ScanAnswer {
+        scan_id: Uuid::now_v7(),
+        person_id: subject.as_uuid(),
+        name_masked: profile
+            .as_ref()
+            .map(|p| mask_name(&p.name))
+            .unwrap_or_default(),
+        phone_masked: profile
+            .as_ref()
+            .and_then(|p| p.phone.as_deref())
+            .and_then(|p| MobilePhone::parse(p).ok())
+            .map(|p| p.masked())
+            .unwrap_or_default(),
+        colour: Colour::of(&reasons),
+        reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
+    })
 }
 
 /// A scanner allowed to see the latest declaration of the person their scan names (the

@@ -216,6 +216,7 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/grids"),
         ("patch", "/v1/grids/{grid_id}"),
         ("post", "/v1/grids/{grid_id}/confirmation"),
+        ("post", "/v1/grids/{grid_id}/visits"),
         (
             "put",
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",

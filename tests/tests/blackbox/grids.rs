@@ -17,6 +17,8 @@ event_store::backend_tests!(
     workers_bind_with_the_grid_code_and_choose_a_current_grid,
     only_the_grids_admin_authorises_revokes_and_unbinds_workers,
     grid_details_change_once_a_week,
+    visits_need_a_bound_worker_and_a_confirmed_grid,
+    a_manual_visit_of_an_infant_is_sealed_under_the_grids_key,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -473,4 +475,194 @@ async fn grid_details_change_once_a_week(db: TestDatabase) {
     let (status, problem) = body(app.patch_json_as(&admin, &path, &json!({})).await).await;
     assert_eq!(status, 422, "{problem}");
     app.stop().await;
+}
+
+/// A confirmed grid in a Dongguan town with its admin and one bound worker: (grid, the grid
+/// admin's token, the worker's token, the town admin's token).
+async fn grid_with_worker(app: &TestApp, confirmed: bool) -> (Value, String, String, String) {
+    let town_admin = region_admin(app, &["4419", "441900003"], 10).await;
+    let (admin, _) = sign_in(app, 1).await;
+    let (_, grid) = create(app, &admin, "441900003").await;
+    let (worker, _) = sign_in(app, 2).await;
+    let (status, _) = bind(app, &worker, grid["code"].as_str().expect("code")).await;
+    assert_eq!(status, 201);
+    if confirmed {
+        let path = format!(
+            "/v1/grids/{}/confirmation",
+            grid["grid_id"].as_str().expect("grid")
+        );
+        let (status, _) = body(app.post_json_as(&town_admin, &path, &json!({})).await).await;
+        assert_eq!(status, 200);
+    }
+    (grid, admin, worker, town_admin)
+}
+
+async fn scan_in(app: &TestApp, worker: &str, grid: &Value, token: &str) -> (u16, Value) {
+    body(
+        app.post_json_as(
+            worker,
+            "/v1/scans",
+            &json!({"token": token, "context": {"grid_id": grid["grid_id"]}}),
+        )
+        .await,
+    )
+    .await
+}
+
+async fn visit(app: &TestApp, worker: &str, grid: &Value, visit: Value) -> (u16, Value) {
+    body(
+        app.post_json_as(
+            worker,
+            &format!(
+                "/v1/grids/{}/visits",
+                grid["grid_id"].as_str().expect("grid")
+            ),
+            &visit,
+        )
+        .await,
+    )
+    .await
+}
+
+async fn visits_need_a_bound_worker_and_a_confirmed_grid(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, town_admin) = grid_with_worker(&app, false).await;
+    let (citizen, citizen_id) = sign_in(&app, 3).await;
+    let token = app.get_json(&citizen, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // Pending: no scan, no visit.
+    let (status, problem) = scan_in(&app, &worker, &grid, &token).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("grid.pending"))
+    );
+    let manual = json!({"manual": {"name": "王小", "document": {"type": "birth_certificate", "number": "A123456789"}, "address": "东城街道1号"}, "band": "normal"});
+    let (status, problem) = visit(&app, &worker, &grid, manual.clone()).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("grid.pending"))
+    );
+    let path = format!(
+        "/v1/grids/{}/confirmation",
+        grid["grid_id"].as_str().expect("grid")
+    );
+    let (status, _) = body(app.post_json_as(&town_admin, &path, &json!({})).await).await;
+    assert_eq!(status, 200);
+    // Only bound workers; the scan answers masked data and is in the citizen's access log.
+    let (stranger, _) = sign_in(&app, 4).await;
+    let (status, _) = scan_in(&app, &stranger, &grid, &token).await;
+    assert_eq!(status, 403);
+    let (status, seen) = scan_in(&app, &worker, &grid, &token).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["person_id"], citizen_id.as_str());
+    assert_eq!(seen["colour"], "green");
+    assert!(seen["name_masked"].as_str().expect("masked").contains('*'));
+    let log = app
+        .get_json(
+            &citizen,
+            &format!("/v1/me/access-log?min_position={}", seen["position"]),
+        )
+        .await;
+    assert_eq!(log["items"][0]["accessor"]["kind"], "grid", "{log}");
+    let scan_id = seen["scan_id"].clone();
+    // Another bound worker may not use this worker's scan.
+    let (other, _) = sign_in(&app, 5).await;
+    bind(&app, &other, grid["code"].as_str().expect("code")).await;
+    let on_scan = json!({"scan_id": scan_id, "temperature_c": 37.8, "symptoms": ["cough"], "notes": "咳嗽两天"});
+    let (status, _) = visit(&app, &other, &grid, on_scan.clone()).await;
+    assert_eq!(status, 403);
+    let (status, recorded) = visit(&app, &worker, &grid, on_scan.clone()).await;
+    assert_eq!(status, 201, "{recorded}");
+    assert!(recorded["visit_id"].is_string() && recorded["position"].is_u64());
+    let (status, problem) = visit(&app, &worker, &grid, on_scan).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("visit.already_recorded"))
+    );
+    // A scan older than 30 minutes is refused.
+    let (_, again) = scan_in(&app, &worker, &grid, &token).await;
+    app.clock.advance(time::Duration::minutes(31));
+    let (worker, _) = sign_in(&app, 2).await;
+    let (status, problem) = visit(
+        &app,
+        &worker,
+        &grid,
+        json!({"scan_id": again["scan_id"], "band": "normal"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("scan.expired"))
+    );
+    // Bad readings are refused field by field; a visit names a scan or a person.
+    let (status, problem) = visit(&app, &worker, &grid, json!({"band": "warm"})).await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, _) = visit(&app, &worker, &grid, json!({"band": "normal"})).await;
+    assert_eq!(status, 422);
+    // Unbound by the admin: no more visits.
+    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = body(
+        app.delete_as(
+            &admin,
+            &format!(
+                "/v1/grids/{}/workers/{worker_id}",
+                grid["grid_id"].as_str().expect("grid")
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = visit(&app, &worker, &grid, manual).await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
+
+async fn a_manual_visit_of_an_infant_is_sealed_under_the_grids_key(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, _, worker, _) = grid_with_worker(&app, true).await;
+    let manual = json!({
+        "manual": {
+            "name": "王小宝",
+            "document": {"type": "birth_certificate", "number": "B987654321"},
+            "phone": "13912345678",
+            "address": "东城街道光明路88号",
+        },
+        "temperature_c": 36.6,
+        "symptoms": [],
+        "notes": "母亲代答",
+    });
+    let (status, recorded) = visit(&app, &worker, &grid, manual).await;
+    assert_eq!(status, 201, "{recorded}");
+    let events = app.state.store.read_all(0, 10_000).await.expect("events");
+    let visit = events
+        .iter()
+        .find(|e| e.event_type == "ManualVisitRecorded")
+        .expect("the visit");
+    for clear in ["王小宝", "B987654321", "13912345678", "光明路", "母亲代答"] {
+        assert!(
+            events.iter().all(|e| !e.payload.contains(clear)),
+            "{clear} is sealed"
+        );
+    }
+    assert!(visit.payload.contains("birth_certificate"));
+    let (status, problem) = visit_bad_document(&app, &worker, &grid).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "manual.document.number");
+    app.stop().await;
+}
+
+async fn visit_bad_document(app: &TestApp, worker: &str, grid: &Value) -> (u16, Value) {
+    visit(
+        app,
+        worker,
+        grid,
+        json!({"manual": {"name": "某人", "document": {"type": "resident_id", "number": "440106198001010011"}, "address": "某地"}, "band": "normal"}),
+    )
+    .await
 }

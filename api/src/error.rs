@@ -279,6 +279,7 @@ impl From<ServiceError> for ApiError {
                 extensions,
             },
             ServiceError::Unavailable { code, detail } => ApiError::Unavailable { code, detail },
+            ServiceError::Gone { code, detail } => ApiError::Gone { code, detail },
             ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }

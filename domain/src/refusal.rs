@@ -4,11 +4,15 @@
 /// What kind of refusal a broken rule is (the layers above map kinds to their own answers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusalKind {
-    Invalid { field: &'static str },
+    Invalid {
+        field: &'static str,
+    },
     Unauthorized,
     Forbidden,
     NotFound,
     Conflict,
+    /// What the request names existed and has ended for good (a dissolved grid).
+    Gone,
 }
 
 /// A broken domain rule: its stable dotted code, its kind, and (Display) the sentence naming the rule.

@@ -47,6 +47,9 @@ pub enum ServiceError {
         detail: String,
         extensions: serde_json::Map<String, serde_json::Value>,
     },
+    /// What the request names has ended for good (a dissolved grid).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     /// Not now: a read model has not caught up, or a dependency is down; retry shortly.
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
@@ -132,6 +135,10 @@ impl ServiceError {
                 code: rule.code(),
                 detail,
             },
+            RefusalKind::Gone => ServiceError::Gone {
+                code: rule.code(),
+                detail,
+            },
             RefusalKind::Conflict => ServiceError::Conflict {
                 code: rule.code(),
                 detail,
@@ -151,6 +158,7 @@ impl ServiceError {
             | ServiceError::Unauthenticated { code, .. }
             | ServiceError::NotFound { code, .. }
             | ServiceError::Conflict { code, .. }
+            | ServiceError::Gone { code, .. }
             | ServiceError::Unavailable { code, .. } => code,
             ServiceError::Forbidden(_) => "auth.forbidden",
             ServiceError::Internal(_) => "internal",

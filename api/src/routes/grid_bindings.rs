@@ -55,7 +55,7 @@ pub struct MyGrid {
     pub grid_id: String,
     pub name: String,
     pub region: String,
-    /// `pending` or `active`.
+    /// `pending`, `active` or `dissolved`.
     pub status: String,
     /// Whether the grid's admin has authorised the caller.
     pub authorised: bool,

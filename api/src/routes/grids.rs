@@ -275,3 +275,43 @@ pub async fn record_visit(
         visit_id: v.visit_id,
     }))
 }
+
+/// `POST /v1/grids/{grid_id}/dissolution`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DissolutionRequest {
+    /// The grid's own code, as the explicit confirmation.
+    pub confirm_code: String,
+}
+
+/// Dissolves the grid (its admin, confirming with its code): irreversible. Everything the grid
+/// collected that identifies a person becomes unreadable for everyone (its key is destroyed);
+/// its data routes then answer `410 grid.dissolved`; its code is never given out again.
+#[utoipa::path(post, path = "/v1/grids/{grid_id}/dissolution", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid")),
+    request_body = DissolutionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Dissolved (again: no change)", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the grid's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "confirm_code is not the grid's code (`grid.confirm_code`): nothing changed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dissolve(
+    state: web::Data<AppState>,
+    admin: SignedIn,
+    grid_id: web::Path<String>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let request: DissolutionRequest = body.parse()?;
+    let ctx = body.context(admin.actor())?;
+    let outcome = grids::dissolve(
+        &state.services,
+        &ctx,
+        admin.0,
+        &grid_id,
+        &request.confirm_code,
+    )
+    .await?;
+    Ok(done(&outcome))
+}

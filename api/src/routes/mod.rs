@@ -125,6 +125,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/v1/grids/{grid_id}/visits", "POST").route(web::post().to(grids::record_visit)),
     )
     .service(
+        resource("/v1/grids/{grid_id}/dissolution", "POST").route(web::post().to(grids::dissolve)),
+    )
+    .service(
         resource(
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",
             "PUT, DELETE",

@@ -97,6 +97,13 @@ pub enum GridCommand {
         changes: GridChanges,
         at: OffsetDateTime,
     },
+    /// The admin ends the grid, confirming with its code: everything it collected becomes
+    /// unreadable (its key is destroyed); its code is never given out again.
+    Dissolve {
+        by: PersonId,
+        confirm_code: BindingCode,
+        at: OffsetDateTime,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +130,11 @@ pub enum GridEvent {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
+    GridDissolved {
+        by: PersonId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
 }
 
 impl crate::DomainEvent for GridEvent {}
@@ -146,6 +158,11 @@ pub enum GridState {
         #[serde(with = "time::serde::rfc3339::option")]
         last_edit: Option<OffsetDateTime>,
     },
+    /// Ended by its admin: nothing more happens in it.
+    Dissolved {
+        admin: PersonId,
+        code: BindingCode,
+    },
 }
 
 impl GridState {
@@ -153,15 +170,25 @@ impl GridState {
     pub fn admin(&self) -> Option<PersonId> {
         match self {
             GridState::Absent => None,
-            GridState::Pending { admin, .. } | GridState::Active { admin, .. } => Some(*admin),
+            GridState::Pending { admin, .. }
+            | GridState::Active { admin, .. }
+            | GridState::Dissolved { admin, .. } => Some(*admin),
         }
     }
 
-    /// The grid's region, for a grid that exists.
+    /// The grid's region, for a grid that exists and is not dissolved.
     pub fn region(&self) -> Option<&RegionCode> {
         match self {
-            GridState::Absent => None,
+            GridState::Absent | GridState::Dissolved { .. } => None,
             GridState::Pending { region, .. } | GridState::Active { region, .. } => Some(region),
+        }
+    }
+
+    /// The rule every grid data route follows: a dissolved grid is gone for good.
+    pub fn require_open(&self) -> Result<(), GridError> {
+        match self {
+            GridState::Dissolved { .. } => Err(GridError::Dissolved),
+            GridState::Absent | GridState::Pending { .. } | GridState::Active { .. } => Ok(()),
         }
     }
 }
@@ -180,6 +207,10 @@ pub enum GridError {
     NothingToChange,
     #[error("grid details may change once per natural week (Monday to Sunday, China Standard Time); next change allowed at {next_allowed_at}")]
     WeeklyEditLimit { next_allowed_at: OffsetDateTime },
+    #[error("confirm_code is not this grid's code: nothing was dissolved")]
+    WrongConfirmCode,
+    #[error("the grid was dissolved: its data is gone for good")]
+    Dissolved,
 }
 
 impl Refusal for GridError {
@@ -190,6 +221,8 @@ impl Refusal for GridError {
             GridError::NotEnclosingRegionAdmin(_) | GridError::NotAdmin => FORBIDDEN,
             GridError::NothingToChange => "grid.nothing_to_change",
             GridError::WeeklyEditLimit { .. } => "grid.weekly_edit_limit",
+            GridError::WrongConfirmCode => "grid.confirm_code",
+            GridError::Dissolved => "grid.dissolved",
         }
     }
 
@@ -199,6 +232,10 @@ impl Refusal for GridError {
             GridError::Unknown => RefusalKind::NotFound,
             GridError::NotEnclosingRegionAdmin(_) | GridError::NotAdmin => RefusalKind::Forbidden,
             GridError::NothingToChange => RefusalKind::Invalid { field: "body" },
+            GridError::WrongConfirmCode => RefusalKind::Invalid {
+                field: "confirm_code",
+            },
+            GridError::Dissolved => RefusalKind::Gone,
         }
     }
 
@@ -211,7 +248,9 @@ impl Refusal for GridError {
             | GridError::Unknown
             | GridError::NotEnclosingRegionAdmin(_)
             | GridError::NotAdmin
-            | GridError::NothingToChange => Vec::new(),
+            | GridError::NothingToChange
+            | GridError::WrongConfirmCode
+            | GridError::Dissolved => Vec::new(),
         }
     }
 }
@@ -253,8 +292,41 @@ impl Decider for Grid {
             (GridCommand::Create { .. }, GridState::Pending { .. } | GridState::Active { .. }) => {
                 Err(GridError::AlreadyCreated)
             }
-            (GridCommand::Confirm { .. } | GridCommand::Edit { .. }, GridState::Absent) => {
-                Err(GridError::Unknown)
+            (
+                GridCommand::Confirm { .. }
+                | GridCommand::Edit { .. }
+                | GridCommand::Dissolve { .. },
+                GridState::Absent,
+            ) => Err(GridError::Unknown),
+            (GridCommand::Create { .. }, GridState::Dissolved { .. }) => {
+                Err(GridError::AlreadyCreated)
+            }
+            (
+                GridCommand::Confirm { .. } | GridCommand::Edit { .. },
+                GridState::Dissolved { .. },
+            ) => Err(GridError::Dissolved),
+            // Dissolving again (its key destroyed again) changes nothing.
+            (GridCommand::Dissolve { by, .. }, GridState::Dissolved { admin, .. }) => {
+                if by != admin {
+                    return Err(GridError::NotAdmin);
+                }
+                Ok(vec![])
+            }
+            (
+                GridCommand::Dissolve {
+                    by,
+                    confirm_code,
+                    at,
+                },
+                GridState::Pending { admin, code, .. } | GridState::Active { admin, code, .. },
+            ) => {
+                if by != admin {
+                    return Err(GridError::NotAdmin);
+                }
+                if confirm_code != code {
+                    return Err(GridError::WrongConfirmCode);
+                }
+                Ok(vec![GridEvent::GridDissolved { by: *by, at: *at }])
             }
             (
                 GridCommand::Confirm {
@@ -385,12 +457,20 @@ impl Decider for Grid {
                     last_edit: Some(*at),
                 },
             },
+            (
+                GridState::Pending { admin, code, .. } | GridState::Active { admin, code, .. },
+                GridEvent::GridDissolved { .. },
+            ) => GridState::Dissolved { admin, code },
             // Events that cannot follow the state change nothing.
             (
-                state @ (GridState::Absent | GridState::Pending { .. } | GridState::Active { .. }),
+                state @ (GridState::Absent
+                | GridState::Pending { .. }
+                | GridState::Active { .. }
+                | GridState::Dissolved { .. }),
                 GridEvent::GridCreated { .. }
                 | GridEvent::GridConfirmed { .. }
-                | GridEvent::GridDetailsEdited { .. },
+                | GridEvent::GridDetailsEdited { .. }
+                | GridEvent::GridDissolved { .. },
             ) => state,
         }
     }
@@ -553,6 +633,39 @@ mod tests {
                 at: AT,
             })
             .then_error(GridError::AlreadyCreated);
+    }
+
+    #[test]
+    fn the_admin_dissolves_with_the_grids_code_and_it_is_gone_for_good() {
+        let code = BindingCode::new(CodeKind::Grid, 42);
+        let dissolve = |by, confirm_code| GridCommand::Dissolve {
+            by,
+            confirm_code,
+            at: AT,
+        };
+        let dissolved = GridEvent::GridDissolved {
+            by: admin(),
+            at: AT,
+        };
+        Given::<Grid>::events(vec![created()])
+            .when(&dissolve(admin(), code))
+            .then(vec![dissolved.clone()]);
+        Given::<Grid>::events(vec![created()])
+            .when(&dissolve(admin(), BindingCode::new(CodeKind::Grid, 43)))
+            .then_error(GridError::WrongConfirmCode);
+        Given::<Grid>::events(vec![created()])
+            .when(&dissolve(PersonId::new(Uuid::from_u128(3)), code))
+            .then_error(GridError::NotAdmin);
+        Given::<Grid>::events(vec![created(), dissolved.clone()])
+            .when(&dissolve(admin(), code))
+            .then(vec![]);
+        Given::<Grid>::events(vec![created(), dissolved.clone()])
+            .when(&confirm(Some("44")))
+            .then_error(GridError::Dissolved);
+        let state = Grid::fold(&[created(), dissolved]);
+        assert_eq!(state.require_open(), Err(GridError::Dissolved));
+        assert_eq!(GridError::Dissolved.kind(), RefusalKind::Gone);
+        assert!(Grid::fold(&[created()]).require_open().is_ok());
     }
 
     #[test]

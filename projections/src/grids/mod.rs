@@ -91,6 +91,13 @@ async fn apply_grid(
             tx.exec(&tables.sql(include_str!("confirm.sql")), &[Arg::Text(grid)])
                 .await?;
         }
+        GridEvent::GridDissolved { .. } => {
+            tx.exec(
+                &tables.sql(include_str!("dissolve.sql")),
+                &[Arg::Text(grid)],
+            )
+            .await?;
+        }
         GridEvent::GridDetailsEdited { changes, .. } => {
             tx.exec(
                 &tables.sql(include_str!("edit.sql")),

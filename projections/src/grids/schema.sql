@@ -4,7 +4,7 @@ CREATE TABLE {grid_info} (
     code       TEXT   NOT NULL UNIQUE,
     region     TEXT   NOT NULL,
     name       TEXT   NOT NULL, -- the grid's, not a person's
-    status     TEXT   NOT NULL, -- pending, active
+    status     TEXT   NOT NULL, -- pending, active, dissolved
     created_at BIGINT NOT NULL
 );
 CREATE INDEX {grid_info}_by_region ON {grid_info} (region);

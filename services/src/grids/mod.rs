@@ -175,7 +175,9 @@ pub async fn confirm(
     let grid_id = grid_id(raw)?;
     let g_stream = streams::grid(grid_id);
     let loaded = services.bus.load(std::slice::from_ref(&g_stream)).await?;
-    let Some(region) = loaded.fold::<Grid>(&g_stream)?.region().cloned() else {
+    let grid = loaded.fold::<Grid>(&g_stream)?;
+    grid.require_open().map_err(ServiceError::refused)?;
+    let Some(region) = grid.region().cloned() else {
         return Err(ServiceError::not_found(
             "grid.unknown",
             format!("no grid {grid_id}"),
@@ -235,7 +237,11 @@ pub async fn authorize_admin(
     let grid_id = grid_id(raw)?;
     let stream = streams::grid(grid_id);
     let loaded = services.bus.load(std::slice::from_ref(&stream)).await?;
-    match loaded.fold::<Grid>(&stream)?.admin() {
+    let grid = loaded.fold::<Grid>(&stream)?;
+    if grid.admin().is_some() {
+        grid.require_open().map_err(ServiceError::refused)?;
+    }
+    match grid.admin() {
         None => Err(ServiceError::not_found(
             "grid.unknown",
             format!("no grid {grid_id}"),
@@ -320,6 +326,10 @@ pub async fn bind(
     code: &str,
 ) -> Result<Outcome<WorkerBound>, ServiceError> {
     let grid_id = grid_of_code(services, code).await?;
+    fold::<Grid>(services, &streams::grid(grid_id))
+        .await?
+        .require_open()
+        .map_err(ServiceError::refused)?;
     let now = services.now();
     services
         .bus
@@ -374,6 +384,7 @@ async fn act_on_worker(
                         format!("no grid {grid_id}"),
                     ));
                 };
+                grid.require_open().map_err(ServiceError::refused)?;
                 let by_grid_admin = admin == by;
                 let command = match action {
                     WorkerAction::Unbind => WorkerCommand::Unbind {
@@ -540,6 +551,7 @@ fn visit_facts(
             format!("no grid {grid_id}"),
         ));
     }
+    grid.require_open().map_err(ServiceError::refused)?;
     Ok(VisitFacts {
         grid_confirmed: matches!(grid, domain::grid::GridState::Active { .. }),
         worker_bound: matches!(
@@ -851,4 +863,75 @@ fn merge(errors: Vec<ServiceError>) -> ServiceError {
         code: crate::error::VALIDATION_FAILED,
         errors: fields,
     }
+}
+
+/// The grid's admin dissolves it, confirming with its code (`confirm_code`): the grid ends,
+/// the admin's claim is released (they may create another grid), the code is never given out
+/// again, and everything the grid collected that identifies a person becomes unreadable for
+/// everyone by destroying the grid's key. The log stays as it is. Safe to repeat.
+pub async fn dissolve(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    grid: &str,
+    confirm_code: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let grid_id = grid_id(grid)?;
+    let g_stream = streams::grid(grid_id);
+    let c_stream = streams::grid_admin(by);
+    let loaded = services
+        .bus
+        .load(&[g_stream.clone(), c_stream.clone()])
+        .await?;
+    let state = loaded.fold::<Grid>(&g_stream)?;
+    // Who may ask comes before what they sent.
+    match state.admin() {
+        None => {
+            return Err(ServiceError::not_found(
+                "grid.unknown",
+                format!("no grid {grid_id}"),
+            ))
+        }
+        Some(admin) if admin != by => {
+            return Err(ServiceError::refused(domain::grid::GridError::NotAdmin))
+        }
+        Some(_) => {}
+    }
+    let confirm_code = domain::code::BindingCode::parse(confirm_code, "confirm_code")?;
+    let now = services.now();
+    let outcome = services
+        .bus
+        .execute_loaded(ctx, loaded, |loaded| {
+            let events = Grid::decide(
+                &GridCommand::Dissolve {
+                    by,
+                    confirm_code,
+                    at: now,
+                },
+                &loaded.fold::<Grid>(&g_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            // The admin's claim is released with the dissolution (they may create another).
+            let released = match (events.is_empty(), loaded.fold::<Claim>(&c_stream)?) {
+                (false, held @ ClaimState::Held { .. }) => {
+                    Claim::decide(&domain::claim::ClaimCommand::Release { at: now }, &held)
+                        .map_err(ServiceError::internal)?
+                }
+                (true, _) | (false, ClaimState::Free) => Vec::new(),
+            };
+            Ok::<_, ServiceError>(
+                Decision::unchanged(Done {})
+                    .append(g_stream.clone(), &events)?
+                    .append(c_stream.clone(), &released)?,
+            )
+        })
+        .await?;
+    // The grid's key goes once the dissolution is in the log (again on a repeat, which
+    // finishes a dissolution interrupted between the two).
+    services
+        .vault
+        .shred(&grid_subject(grid_id))
+        .await
+        .map_err(ServiceError::internal)?;
+    Ok(outcome)
 }

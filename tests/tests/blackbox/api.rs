@@ -217,6 +217,7 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("patch", "/v1/grids/{grid_id}"),
         ("post", "/v1/grids/{grid_id}/confirmation"),
         ("post", "/v1/grids/{grid_id}/visits"),
+        ("post", "/v1/grids/{grid_id}/dissolution"),
         (
             "put",
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",

@@ -19,6 +19,7 @@ event_store::backend_tests!(
     grid_details_change_once_a_week,
     visits_need_a_bound_worker_and_a_confirmed_grid,
     a_manual_visit_of_an_infant_is_sealed_under_the_grids_key,
+    a_dissolved_grid_is_gone_and_what_it_collected_unreadable,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -665,4 +666,133 @@ async fn visit_bad_document(app: &TestApp, worker: &str, grid: &Value) -> (u16, 
         json!({"manual": {"name": "某人", "document": {"type": "resident_id", "number": "440106198001010011"}, "address": "某地"}, "band": "normal"}),
     )
     .await
+}
+
+async fn a_dissolved_grid_is_gone_and_what_it_collected_unreadable(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, town_admin) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let code = grid["code"].as_str().expect("code").to_owned();
+    let manual = json!({
+        "manual": {
+            "name": "李解散",
+            "document": {"type": "passport", "number": "E12345678"},
+            "phone": "13800138000",
+            "address": "东城街道解散路1号",
+        },
+        "band": "fever",
+        "symptoms": ["cough"],
+        "notes": "发热三天",
+    });
+    let (status, recorded) = visit(&app, &worker, &grid, manual.clone()).await;
+    assert_eq!(status, 201, "{recorded}");
+    let events = app.state.store.read_all(0, 10_000).await.expect("events");
+    let sealed = events
+        .iter()
+        .find(|e| e.event_type == "ManualVisitRecorded")
+        .map(|e| serde_json::from_str::<Value>(&e.payload).expect("json"))
+        .expect("the visit");
+    let person = domain::sealed::Sealed::new(sealed["person"].as_str().expect("sealed"));
+    let vault = &app.state.services.vault;
+    let subject = format!("grid-{grid_id}");
+    let opened = vault
+        .open(&subject, &crypto::vault::Sealed(person.as_str().to_owned()))
+        .await
+        .expect("open");
+    assert!(opened.is_some(), "readable while the grid lives");
+    let path = format!("/v1/grids/{grid_id}/dissolution");
+    // Only the admin; a wrong or malformed code changes nothing.
+    let (status, _) = body(
+        app.post_json_as(&worker, &path, &json!({"confirm_code": code}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let other = BindingCode::new(CodeKind::Grid, 1).to_string();
+    for wrong in [other.as_str(), "123"] {
+        let (status, problem) = body(
+            app.post_json_as(&admin, &path, &json!({"confirm_code": wrong}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{problem}");
+    }
+    let (status, _) = visit(
+        &app,
+        &worker,
+        &grid,
+        json!({"band": "normal", "manual": manual["manual"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "still open after the refusals");
+    let (status, dissolved) = body(
+        app.post_json_as(&admin, &path, &json!({"confirm_code": code}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{dissolved}");
+    // What the grid collected is unreadable by any code path; the log is intact.
+    let opened = vault
+        .open(&subject, &crypto::vault::Sealed(person.as_str().to_owned()))
+        .await
+        .expect("open");
+    assert!(opened.is_none(), "the grid's key is gone");
+    let events = app.state.store.read_all(0, 10_000).await.expect("events");
+    for clear in ["李解散", "E12345678", "13800138000", "解散路", "发热三天"] {
+        assert!(events.iter().all(|e| !e.payload.contains(clear)), "{clear}");
+    }
+    let report = app.state.store.verify_reaching(0).await.expect("verify");
+    assert!(report.ok, "{report:?}");
+    // Every grid data route is gone.
+    let token = app.get_json(&worker, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let gone = |(status, problem): (u16, Value)| {
+        assert_eq!(status, 410, "{problem}");
+        assert_eq!(problem["code"], "grid.dissolved");
+    };
+    gone(visit(&app, &worker, &grid, manual).await);
+    gone(scan_in(&app, &worker, &grid, &token).await);
+    gone(bind(&app, &worker, &code).await);
+    gone(
+        body(
+            app.patch_json_as(
+                &admin,
+                &format!("/v1/grids/{grid_id}"),
+                &json!({"name": "新"}),
+            )
+            .await,
+        )
+        .await,
+    );
+    gone(
+        body(
+            app.post_json_as(
+                &town_admin,
+                &format!("/v1/grids/{grid_id}/confirmation"),
+                &json!({}),
+            )
+            .await,
+        )
+        .await,
+    );
+    // Dissolving again changes nothing; the admin may create another grid, with a new code.
+    let (status, _) = body(
+        app.post_json_as(&admin, &path, &json!({"confirm_code": code}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, next) = create(&app, &admin, "441900003").await;
+    assert_eq!(status, 201, "{next}");
+    assert_ne!(next["code"], json!(code));
+    let mine = app
+        .get_json(
+            &worker,
+            &format!("/v1/me/grids?min_position={}", next["position"]),
+        )
+        .await;
+    assert_eq!(mine["items"][0]["status"], "dissolved", "{mine}");
+    app.stop().await;
 }

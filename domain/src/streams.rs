@@ -45,9 +45,11 @@ pub const GRID_CURRENT: &str = "grid-current";
 pub const GRID_SCAN: &str = "grid-scan";
 /// A visit entered by hand (`grid-visit-<visit uuid>`).
 pub const GRID_VISIT: &str = "grid-visit";
+/// A grid's pending handover (`grid-handover-<grid uuid>`).
+pub const GRID_HANDOVER: &str = "grid-handover";
 
 /// Every category.
-pub const ALL: [&str; 22] = [
+pub const ALL: [&str; 23] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -70,6 +72,7 @@ pub const ALL: [&str; 22] = [
     GRID_CURRENT,
     GRID_SCAN,
     GRID_VISIT,
+    GRID_HANDOVER,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -125,6 +128,7 @@ mod tests {
                 "grid-current",
                 "grid-scan",
                 "grid-visit",
+                "grid-handover",
             ]
         );
     }

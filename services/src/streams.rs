@@ -128,3 +128,8 @@ pub fn grid_scan(scan_id: Uuid) -> StreamId {
 pub fn grid_visit(visit_id: Uuid) -> StreamId {
     StreamId::of(category::GRID_VISIT, visit_id)
 }
+
+/// A grid's pending handover.
+pub fn grid_handover(grid: GridId) -> StreamId {
+    StreamId::of(category::GRID_HANDOVER, grid)
+}

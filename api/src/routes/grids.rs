@@ -315,3 +315,96 @@ pub async fn dissolve(
     .await?;
     Ok(done(&outcome))
 }
+
+/// `POST /v1/grids/{grid_id}/handovers`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HandoverRequest {
+    pub successor_name: String,
+    /// The successor's document (`{"type","number"}`); they accept signed in with it.
+    pub successor_document: crate::routes::feed::DocumentInput,
+}
+
+/// A handover token (shown once) and its QR image.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoverCreated {
+    /// One-time token for the successor; valid 24 hours; a new one voids it.
+    pub handover_token: String,
+    pub expires_at: String,
+    /// The token as an SVG QR image to share with the successor.
+    pub qr_svg: String,
+    pub position: u64,
+}
+
+/// The grid's admin names a successor by name and document and gets a one-time handover
+/// token (24 hours), with its QR image.
+#[utoipa::path(post, path = "/v1/grids/{grid_id}/handovers", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid")),
+    request_body = HandoverRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Token issued", body = HandoverCreated),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not the grid's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The grid was dissolved (`grid.dissolved`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or document", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn offer_handover(
+    state: web::Data<AppState>,
+    admin: SignedIn,
+    grid_id: web::Path<String>,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let request: HandoverRequest = body.parse()?;
+    let ctx = body.context(admin.actor())?;
+    let offered = grids::offer_handover(
+        &state.services,
+        &ctx,
+        admin.0,
+        &grid_id,
+        &request.successor_name,
+        &request.successor_document.kind,
+        &request.successor_document.number,
+    )
+    .await?;
+    let qr_svg = crypto::qr::code_svg(&offered.token, crypto::qr::QrColour::Green)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(HandoverCreated {
+            handover_token: offered.token,
+            expires_at: domain::week::cst_rfc3339(offered.expires_at),
+            qr_svg,
+            position: offered.position,
+        }))
+}
+
+/// `POST /v1/grid-handovers/acceptance`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AcceptanceRequest {
+    pub handover_token: String,
+}
+
+/// The successor, signed in with the named document, accepts a handover and becomes the
+/// grid's admin.
+#[utoipa::path(post, path = "/v1/grid-handovers/acceptance", tag = "grids",
+    request_body = AcceptanceRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Accepted: the caller administers the grid", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "The token names another person", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Token invalid, used, replaced (`handover.invalid_token`) or expired (`handover.expired`); or the caller already administers a grid (`grid.successor_has_grid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The grid was dissolved", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn accept_handover(
+    state: web::Data<AppState>,
+    successor: SignedIn,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let request: AcceptanceRequest = body.parse()?;
+    let ctx = body.context(successor.actor())?;
+    let outcome =
+        grids::accept_handover(&state.services, &ctx, successor.0, &request.handover_token).await?;
+    Ok(done(&outcome))
+}

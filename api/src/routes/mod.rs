@@ -128,6 +128,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/v1/grids/{grid_id}/dissolution", "POST").route(web::post().to(grids::dissolve)),
     )
     .service(
+        resource("/v1/grids/{grid_id}/handovers", "POST")
+            .route(web::post().to(grids::offer_handover)),
+    )
+    .service(
+        resource("/v1/grid-handovers/acceptance", "POST")
+            .route(web::post().to(grids::accept_handover)),
+    )
+    .service(
         resource(
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",
             "PUT, DELETE",

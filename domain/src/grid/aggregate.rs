@@ -97,6 +97,8 @@ pub enum GridCommand {
         changes: GridChanges,
         at: OffsetDateTime,
     },
+    /// The successor named in an accepted handover becomes the admin.
+    HandOver { to: PersonId, at: OffsetDateTime },
     /// The admin ends the grid, confirming with its code: everything it collected becomes
     /// unreadable (its key is destroyed); its code is never given out again.
     Dissolve {
@@ -132,6 +134,12 @@ pub enum GridEvent {
     },
     GridDissolved {
         by: PersonId,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    GridHandedOver {
+        from: PersonId,
+        to: PersonId,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -211,6 +219,8 @@ pub enum GridError {
     WrongConfirmCode,
     #[error("the grid was dissolved: its data is gone for good")]
     Dissolved,
+    #[error("the successor already administers this grid")]
+    SuccessorIsAdmin,
 }
 
 impl Refusal for GridError {
@@ -223,6 +233,7 @@ impl Refusal for GridError {
             GridError::WeeklyEditLimit { .. } => "grid.weekly_edit_limit",
             GridError::WrongConfirmCode => "grid.confirm_code",
             GridError::Dissolved => "grid.dissolved",
+            GridError::SuccessorIsAdmin => "grid.successor_is_admin",
         }
     }
 
@@ -236,6 +247,7 @@ impl Refusal for GridError {
                 field: "confirm_code",
             },
             GridError::Dissolved => RefusalKind::Gone,
+            GridError::SuccessorIsAdmin => RefusalKind::Conflict,
         }
     }
 
@@ -250,7 +262,8 @@ impl Refusal for GridError {
             | GridError::NotAdmin
             | GridError::NothingToChange
             | GridError::WrongConfirmCode
-            | GridError::Dissolved => Vec::new(),
+            | GridError::Dissolved
+            | GridError::SuccessorIsAdmin => Vec::new(),
         }
     }
 }
@@ -295,9 +308,26 @@ impl Decider for Grid {
             (
                 GridCommand::Confirm { .. }
                 | GridCommand::Edit { .. }
-                | GridCommand::Dissolve { .. },
+                | GridCommand::Dissolve { .. }
+                | GridCommand::HandOver { .. },
                 GridState::Absent,
             ) => Err(GridError::Unknown),
+            (GridCommand::HandOver { .. }, GridState::Dissolved { .. }) => {
+                Err(GridError::Dissolved)
+            }
+            (
+                GridCommand::HandOver { to, at },
+                GridState::Pending { admin, .. } | GridState::Active { admin, .. },
+            ) => {
+                if to == admin {
+                    return Err(GridError::SuccessorIsAdmin);
+                }
+                Ok(vec![GridEvent::GridHandedOver {
+                    from: *admin,
+                    to: *to,
+                    at: *at,
+                }])
+            }
             (GridCommand::Create { .. }, GridState::Dissolved { .. }) => {
                 Err(GridError::AlreadyCreated)
             }
@@ -461,6 +491,34 @@ impl Decider for Grid {
                 GridState::Pending { admin, code, .. } | GridState::Active { admin, code, .. },
                 GridEvent::GridDissolved { .. },
             ) => GridState::Dissolved { admin, code },
+            (
+                GridState::Pending {
+                    code,
+                    region,
+                    last_edit,
+                    ..
+                },
+                GridEvent::GridHandedOver { to, .. },
+            ) => GridState::Pending {
+                admin: *to,
+                code,
+                region,
+                last_edit,
+            },
+            (
+                GridState::Active {
+                    code,
+                    region,
+                    last_edit,
+                    ..
+                },
+                GridEvent::GridHandedOver { to, .. },
+            ) => GridState::Active {
+                admin: *to,
+                code,
+                region,
+                last_edit,
+            },
             // Events that cannot follow the state change nothing.
             (
                 state @ (GridState::Absent
@@ -470,7 +528,8 @@ impl Decider for Grid {
                 GridEvent::GridCreated { .. }
                 | GridEvent::GridConfirmed { .. }
                 | GridEvent::GridDetailsEdited { .. }
-                | GridEvent::GridDissolved { .. },
+                | GridEvent::GridDissolved { .. }
+                | GridEvent::GridHandedOver { .. },
             ) => state,
         }
     }
@@ -666,6 +725,29 @@ mod tests {
         assert_eq!(state.require_open(), Err(GridError::Dissolved));
         assert_eq!(GridError::Dissolved.kind(), RefusalKind::Gone);
         assert!(Grid::fold(&[created()]).require_open().is_ok());
+    }
+
+    #[test]
+    fn an_accepted_handover_makes_the_successor_admin() {
+        let successor = PersonId::new(Uuid::from_u128(4));
+        let handed = GridEvent::GridHandedOver {
+            from: admin(),
+            to: successor,
+            at: AT,
+        };
+        Given::<Grid>::events(vec![created()])
+            .when(&GridCommand::HandOver {
+                to: successor,
+                at: AT,
+            })
+            .then(vec![handed.clone()]);
+        Given::<Grid>::events(vec![created()])
+            .when(&GridCommand::HandOver {
+                to: admin(),
+                at: AT,
+            })
+            .then_error(GridError::SuccessorIsAdmin);
+        assert_eq!(Grid::fold(&[created(), handed]).admin(), Some(successor));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod current;
+mod handover;
 mod visit;
 mod worker;
 
@@ -11,6 +12,9 @@ pub use aggregate::{
     Grid, GridChanges, GridCommand, GridError, GridEvent, GridId, GridName, GridState,
 };
 pub use current::{CurrentGrid, CurrentGridCommand, CurrentGridError, CurrentGridEvent};
+pub use handover::{
+    Handover, HandoverCommand, HandoverError, HandoverEvent, HandoverState, HANDOVER_VALIDITY,
+};
 pub use visit::{
     GridScan, GridScanCommand, GridScanEvent, GridScanState, ManualVisit, ManualVisitCommand,
     ManualVisitEvent, VisitError, VisitFacts, GRID_SCAN_VALIDITY,

@@ -91,6 +91,14 @@ async fn apply_grid(
             tx.exec(&tables.sql(include_str!("confirm.sql")), &[Arg::Text(grid)])
                 .await?;
         }
+        GridEvent::GridHandedOver { to, .. } => {
+            let to = to.to_string();
+            tx.exec(
+                &tables.sql(include_str!("handover.sql")),
+                &[Arg::Text(grid), Arg::Text(&to)],
+            )
+            .await?;
+        }
         GridEvent::GridDissolved { .. } => {
             tx.exec(
                 &tables.sql(include_str!("dissolve.sql")),

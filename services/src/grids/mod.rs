@@ -935,3 +935,183 @@ pub async fn dissolve(
         .map_err(ServiceError::internal)?;
     Ok(outcome)
 }
+
+/// Prefix of grid handover tokens.
+pub const HANDOVER_TOKEN_PREFIX: &str = "yk_gh_";
+
+/// A handover offered: the one-time token (shown once) and when it expires.
+#[derive(Debug, Clone)]
+pub struct HandoverOffered {
+    pub token: String,
+    pub expires_at: OffsetDateTime,
+    pub position: u64,
+}
+
+/// The grid's admin names a successor by name and document: a one-time token valid 24 hours
+/// (a new one voids the old). Only the token's SHA-256 is recorded.
+pub async fn offer_handover(
+    services: &Services,
+    ctx: &CommandContext,
+    by: PersonId,
+    grid: &str,
+    successor_name: &str,
+    doc_type: &str,
+    doc_number: &str,
+) -> Result<HandoverOffered, ServiceError> {
+    let grid_id = grid_id(grid)?;
+    let g_stream = streams::grid(grid_id);
+    let h_stream = streams::grid_handover(grid_id);
+    let loaded = services
+        .bus
+        .load(&[g_stream.clone(), h_stream.clone()])
+        .await?;
+    let state = loaded.fold::<Grid>(&g_stream)?;
+    let Some(admin) = state.admin() else {
+        return Err(ServiceError::not_found(
+            "grid.unknown",
+            format!("no grid {grid_id}"),
+        ));
+    };
+    state.require_open().map_err(ServiceError::refused)?;
+    // Who may ask comes before what they sent.
+    if admin != by {
+        return Err(ServiceError::refused(domain::grid::HandoverError::NotAdmin));
+    }
+    crate::citizens::parse_name(successor_name, "successor_name")?;
+    let now = services.now();
+    let document =
+        Document::parse(doc_type, doc_number, domain::week::today(now)).map_err(|e| {
+            ServiceError::invalid(
+                format!(
+                    "successor_document.{}",
+                    e.field.trim_start_matches("document.")
+                ),
+                e.code,
+                e.detail,
+            )
+        })?;
+    let successor = crate::citizens::digest_of(&services.keys, &document)?;
+    let token = format!(
+        "{HANDOVER_TOKEN_PREFIX}{}_{}",
+        grid_id.as_uuid().simple(),
+        crypto::token::new_service_token().trim_start_matches(crypto::token::SERVICE_TOKEN_PREFIX)
+    );
+    let token_hash = crypto::token::token_hash(&token);
+    let outcome = services
+        .bus
+        .execute_loaded(ctx, loaded, |loaded| {
+            let by_admin = loaded.fold::<Grid>(&g_stream)?.admin() == Some(by);
+            let events = domain::grid::Handover::decide(
+                &domain::grid::HandoverCommand::Offer {
+                    grid_id,
+                    by_admin,
+                    successor: successor.clone(),
+                    token_hash: token_hash.clone(),
+                    at: now,
+                },
+                &loaded.fold::<domain::grid::Handover>(&h_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(Done {})
+                    .append(h_stream.clone(), &events)?
+                    .check(g_stream.clone()),
+            )
+        })
+        .await?;
+    Ok(HandoverOffered {
+        token,
+        expires_at: now + domain::grid::HANDOVER_VALIDITY,
+        position: outcome.position(),
+    })
+}
+
+/// The grid a handover token names: `409 handover.invalid_token` for anything else.
+fn grid_of_token(token: &str) -> Result<GridId, ServiceError> {
+    token
+        .strip_prefix(HANDOVER_TOKEN_PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(grid, _)| Uuid::try_parse(grid).ok())
+        .map(GridId::new)
+        .ok_or_else(|| ServiceError::refused(domain::grid::HandoverError::InvalidToken))
+}
+
+/// The successor, signed in with the document the admin named, accepts the handover: they
+/// become the admin, the old admin's claim is released and theirs taken, in one append.
+pub async fn accept_handover(
+    services: &Services,
+    ctx: &CommandContext,
+    successor: PersonId,
+    token: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let grid_id = grid_of_token(token)?;
+    let token_hash = crypto::token::token_hash(token);
+    let by_digest = digest_of_person(services, successor).await?;
+    let g_stream = streams::grid(grid_id);
+    let h_stream = streams::grid_handover(grid_id);
+    let new_claim = streams::grid_admin(successor);
+    let loaded = services
+        .bus
+        .load(&[g_stream.clone(), h_stream.clone(), new_claim.clone()])
+        .await?;
+    let Some(old_admin) = loaded.fold::<Grid>(&g_stream)?.admin() else {
+        return Err(ServiceError::refused(
+            domain::grid::HandoverError::InvalidToken,
+        ));
+    };
+    let old_claim = streams::grid_admin(old_admin);
+    let loaded = loaded.join(services.bus.load(std::slice::from_ref(&old_claim)).await?);
+    let now = services.now();
+    Ok(services
+        .bus
+        .execute_loaded(ctx, loaded, |loaded| {
+            let grid = loaded.fold::<Grid>(&g_stream)?;
+            grid.require_open().map_err(ServiceError::refused)?;
+            let accepted = domain::grid::Handover::decide(
+                &domain::grid::HandoverCommand::Accept {
+                    token_hash: token_hash.clone(),
+                    by: successor,
+                    by_digest: by_digest.clone(),
+                    at: now,
+                },
+                &loaded.fold::<domain::grid::Handover>(&h_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            let handed = Grid::decide(
+                &GridCommand::HandOver {
+                    to: successor,
+                    at: now,
+                },
+                &grid,
+            )
+            .map_err(ServiceError::refused)?;
+            let released = Claim::decide(
+                &domain::claim::ClaimCommand::Release { at: now },
+                &loaded.fold::<Claim>(&old_claim)?,
+            )
+            .map_err(|e| {
+                ServiceError::internal(anyhow::anyhow!("the admin's claim is inconsistent: {e}"))
+            })?;
+            let taken = Claim::decide(
+                &domain::claim::ClaimCommand::Take {
+                    holder: grid_id.as_uuid(),
+                    at: now,
+                },
+                &loaded.fold::<Claim>(&new_claim)?,
+            )
+            .map_err(|_| {
+                ServiceError::conflict(
+                    "grid.successor_has_grid",
+                    "the successor already administers a grid; one admin has at most one grid",
+                )
+            })?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(Done {})
+                    .append(h_stream.clone(), &accepted)?
+                    .append(g_stream.clone(), &handed)?
+                    .append(old_claim.clone(), &released)?
+                    .append(new_claim.clone(), &taken)?,
+            )
+        })
+        .await?)
+}

@@ -218,6 +218,8 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/grids/{grid_id}/confirmation"),
         ("post", "/v1/grids/{grid_id}/visits"),
         ("post", "/v1/grids/{grid_id}/dissolution"),
+        ("post", "/v1/grids/{grid_id}/handovers"),
+        ("post", "/v1/grid-handovers/acceptance"),
         (
             "put",
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",

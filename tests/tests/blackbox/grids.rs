@@ -20,6 +20,7 @@ event_store::backend_tests!(
     visits_need_a_bound_worker_and_a_confirmed_grid,
     a_manual_visit_of_an_infant_is_sealed_under_the_grids_key,
     a_dissolved_grid_is_gone_and_what_it_collected_unreadable,
+    a_handover_token_moves_the_grid_to_the_named_successor_once,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -794,5 +795,120 @@ async fn a_dissolved_grid_is_gone_and_what_it_collected_unreadable(db: TestDatab
         )
         .await;
     assert_eq!(mine["items"][0]["status"], "dissolved", "{mine}");
+    app.stop().await;
+}
+
+async fn a_handover_token_moves_the_grid_to_the_named_successor_once(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, _) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let successor_id = resident(60);
+    let (successor, successor_person) = app.login(&successor_id, "继任者").await;
+    let (stranger, _) = sign_in(&app, 61).await;
+    let offer = |token: String| {
+        let app = &app;
+        let path = format!("/v1/grids/{grid_id}/handovers");
+        let successor_id = successor_id.clone();
+        async move {
+            body(
+                app.post_json_as(
+                    &token,
+                    &path,
+                    &json!({"successor_name": "继任者", "successor_document": {"type": "resident_id", "number": successor_id}}),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    let accept = |token: String, handover: Value| {
+        let app = &app;
+        async move {
+            body(
+                app.post_json_as(
+                    &token,
+                    "/v1/grid-handovers/acceptance",
+                    &json!({"handover_token": handover}),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    // Only the admin issues a token.
+    let (status, _) = offer(worker.clone()).await;
+    assert_eq!(status, 403);
+    let (status, first) = offer(admin.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    assert!(
+        first["qr_svg"].as_str().expect("svg").starts_with("<?xml")
+            || first["qr_svg"].as_str().expect("svg").contains("<svg")
+    );
+    let events = app.state.store.read_all(0, 10_000).await.expect("events");
+    let token = first["handover_token"].as_str().expect("token");
+    assert!(
+        events.iter().all(|e| !e.payload.contains(token)),
+        "only a hash is kept"
+    );
+    // A new token voids the old one.
+    let (_, second) = offer(admin.clone()).await;
+    let (status, problem) = accept(successor.clone(), first["handover_token"].clone()).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("handover.invalid_token"))
+    );
+    // Another person is refused.
+    let (status, _) = accept(stranger.clone(), second["handover_token"].clone()).await;
+    assert_eq!(status, 403);
+    // The named successor accepts once; the grid is theirs.
+    let (status, accepted) = accept(successor.clone(), second["handover_token"].clone()).await;
+    assert_eq!(status, 200, "{accepted}");
+    let (status, problem) = accept(successor.clone(), second["handover_token"].clone()).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("handover.invalid_token"))
+    );
+    let me = app
+        .get_json(
+            &successor,
+            &format!("/v1/me?min_position={}", accepted["position"]),
+        )
+        .await;
+    assert!(
+        me["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .any(|r| r["role"] == "grid_admin" && r["scope"] == grid_id.as_str()),
+        "{me}"
+    );
+    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let authorisation = format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation");
+    let (status, _) = body(app.put_json_as(&admin, &authorisation, &json!({})).await).await;
+    assert_eq!(status, 403, "the old admin lost the grid");
+    let (status, _) = body(
+        app.put_json_as(&successor, &authorisation, &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The old admin may create a grid again.
+    let (status, _) = create(&app, &admin, "441900004").await;
+    assert_eq!(status, 201);
+    // A token expires after 24 hours.
+    let (status, third) = offer(successor.clone()).await;
+    assert_eq!(status, 201, "{third}");
+    let _ = successor_person;
+    app.clock.advance(time::Duration::hours(25));
+    let (someone, _) = app.login(&successor_id, "继任者").await;
+    let (status, problem) = accept(someone, third["handover_token"].clone()).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("handover.expired")),
+        "{problem}"
+    );
     app.stop().await;
 }

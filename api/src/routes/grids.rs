@@ -408,3 +408,34 @@ pub async fn accept_handover(
         grids::accept_handover(&state.services, &ctx, successor.0, &request.handover_token).await?;
     Ok(done(&outcome))
 }
+
+/// All health declarations of a person visited in the grid (newest first, health facts only),
+/// for the grid's admin and its authorised workers; recorded in the person's access log.
+#[utoipa::path(get, path = "/v1/grids/{grid_id}/persons/{person_id}/declarations", tag = "grids",
+    params(
+        ("grid_id" = Uuid, Path, description = "The grid"),
+        ("person_id" = Uuid, Path, description = "A person visited in the grid"),
+        crate::paging::PageQuery,
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Declarations", body = crate::paging::PageView<serde_json::Value>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Neither the grid's admin nor an authorised worker", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid, or the person was not visited in it (`grid.not_visited`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The grid was dissolved", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = crate::paging::BadPage),
+    ))]
+pub async fn person_declarations(
+    query: web::Query<crate::paging::PageQuery>,
+    state: web::Data<AppState>,
+    viewer: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<crate::paging::PageView<serde_json::Value>>, ApiError> {
+    let (grid_id, person) = path.into_inner();
+    let page = query.page()?;
+    state.wait_for(query.min_position).await?;
+    let page =
+        grids::person_declarations(&state.services, viewer.0, &grid_id, &person, page).await?;
+    Ok(web::Json(crate::paging::PageView::of(page, |d| d)))
+}

@@ -132,6 +132,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(grids::offer_handover)),
     )
     .service(
+        resource(
+            "/v1/grids/{grid_id}/persons/{person_id}/declarations",
+            "GET",
+        )
+        .route(web::get().to(grids::person_declarations)),
+    )
+    .service(
         resource("/v1/grid-handovers/acceptance", "POST")
             .route(web::post().to(grids::accept_handover)),
     )

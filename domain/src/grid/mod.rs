@@ -19,4 +19,6 @@ pub use visit::{
     GridScan, GridScanCommand, GridScanEvent, GridScanState, ManualVisit, ManualVisitCommand,
     ManualVisitEvent, VisitError, VisitFacts, GRID_SCAN_VALIDITY,
 };
-pub use worker::{GridWorker, WorkerCommand, WorkerError, WorkerEvent, WorkerState};
+pub use worker::{
+    require_authorised, GridWorker, WorkerCommand, WorkerError, WorkerEvent, WorkerState,
+};

@@ -99,20 +99,32 @@ pub enum WorkerError {
     NotBound,
     #[error("only the grid's admin authorises, revokes and unbinds its workers")]
     NotGridAdmin,
+    #[error("only the grid's admin and its authorised workers see this")]
+    NotAuthorised,
+}
+
+/// Who sees what a grid keeps of the people it visited (all their declarations, the key
+/// persons): the grid's admin and its authorised workers, nobody else.
+pub fn require_authorised(by_grid_admin: bool, worker: &WorkerState) -> Result<(), WorkerError> {
+    if by_grid_admin || worker.authorised() {
+        Ok(())
+    } else {
+        Err(WorkerError::NotAuthorised)
+    }
 }
 
 impl Refusal for WorkerError {
     fn code(&self) -> &'static str {
         match self {
             WorkerError::NotBound => "grid.not_bound",
-            WorkerError::NotGridAdmin => FORBIDDEN,
+            WorkerError::NotGridAdmin | WorkerError::NotAuthorised => FORBIDDEN,
         }
     }
 
     fn kind(&self) -> RefusalKind {
         match self {
             WorkerError::NotBound => RefusalKind::NotFound,
-            WorkerError::NotGridAdmin => RefusalKind::Forbidden,
+            WorkerError::NotGridAdmin | WorkerError::NotAuthorised => RefusalKind::Forbidden,
         }
     }
 }
@@ -335,6 +347,24 @@ mod tests {
                 at: AT,
             })
             .then(vec![]);
+    }
+
+    #[test]
+    fn only_the_admin_and_authorised_workers_see_peoples_data() {
+        let fold = |events: &[WorkerEvent]| GridWorker::fold(events);
+        assert_eq!(require_authorised(true, &WorkerState::Unbound), Ok(()));
+        assert_eq!(
+            require_authorised(false, &fold(&[bound(), authorised()])),
+            Ok(())
+        );
+        assert_eq!(
+            require_authorised(false, &fold(&[bound()])),
+            Err(WorkerError::NotAuthorised)
+        );
+        assert_eq!(
+            require_authorised(false, &WorkerState::Unbound),
+            Err(WorkerError::NotAuthorised)
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! not) and each worker's current grid. No personal data.
 
 use async_trait::async_trait;
-use domain::grid::{CurrentGridEvent, GridEvent, WorkerEvent};
+use domain::grid::{CurrentGridEvent, GridEvent, GridScanEvent, ManualVisitEvent, WorkerEvent};
+use domain::health::Reading;
 use domain::streams;
 use event_store::{Backend, Database, RecordedEvent};
 
@@ -20,7 +21,7 @@ impl Projection for Grids {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["grid_info", "grid_workers", "grid_current"]
+        &["grid_info", "grid_workers", "grid_current", "grid_visits"]
     }
 
     fn schema(&self, _backend: Backend) -> &'static str {
@@ -50,12 +51,81 @@ impl Projection for Grids {
                     tx.exec(&tables.sql(sql), &[Arg::Text(person), Arg::Text(&grid)])
                         .await?;
                 }
+                Some((streams::GRID_SCAN, _)) => match decode::<GridScanEvent>(e)? {
+                    GridScanEvent::GridCodeScanned { .. } => {}
+                    GridScanEvent::GridVisitRecorded {
+                        visit_id,
+                        grid_id,
+                        worker,
+                        subject,
+                        reading,
+                        at,
+                        ..
+                    } => {
+                        let person = subject.to_string();
+                        record_visit(
+                            tx,
+                            tables,
+                            (visit_id.to_string(), grid_id, worker),
+                            Some(&person),
+                            &reading,
+                            at,
+                        )
+                        .await?;
+                    }
+                },
+                Some((streams::GRID_VISIT, _)) => match decode::<ManualVisitEvent>(e)? {
+                    ManualVisitEvent::ManualVisitRecorded {
+                        visit_id,
+                        grid_id,
+                        worker,
+                        reading,
+                        at,
+                        ..
+                    } => {
+                        record_visit(
+                            tx,
+                            tables,
+                            (visit_id.to_string(), grid_id, worker),
+                            None,
+                            &reading,
+                            at,
+                        )
+                        .await?;
+                    }
+                },
                 // Other streams (the admin claims among them) show nothing here.
                 Some(_) | None => {}
             }
         }
         Ok(())
     }
+}
+
+/// One visit's figures (no personal data: the scanned person's id at most).
+async fn record_visit(
+    tx: &mut Tx,
+    tables: &Tables,
+    (visit, grid_id, worker): (String, domain::grid::GridId, domain::identity::PersonId),
+    person: Option<&str>,
+    reading: &Reading,
+    at: time::OffsetDateTime,
+) -> Result<(), ProjectionError> {
+    let (grid, worker) = (grid_id.to_string(), worker.to_string());
+    tx.exec(
+        &tables.sql(include_str!("visit.sql")),
+        &[
+            Arg::Text(&visit),
+            Arg::Text(&grid),
+            Arg::Text(&worker),
+            Arg::OptText(person),
+            Arg::Int(i64::from(reading.has_fever())),
+            Arg::Int(i64::from(!reading.symptoms.is_empty())),
+            Arg::Int(at.unix_timestamp()),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn apply_grid(
@@ -191,4 +261,20 @@ pub async fn of_admin(db: &Database, person_id: &str) -> Result<Vec<String>, sql
     let rows: Vec<GridIdRow> =
         fetch_all(db, include_str!("of_admin.sql"), &[Arg::Text(person_id)]).await?;
     Ok(rows.into_iter().map(|r| r.grid_id).collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct VisitCount {
+    visits: i64,
+}
+
+/// Whether `person_id` was visited (by a scan) in `grid_id`.
+pub async fn visited(db: &Database, grid_id: &str, person_id: &str) -> Result<bool, sqlx::Error> {
+    let rows: Vec<VisitCount> = fetch_all(
+        db,
+        include_str!("visited.sql"),
+        &[Arg::Text(grid_id), Arg::Text(person_id)],
+    )
+    .await?;
+    Ok(rows.first().is_some_and(|r| r.visits > 0))
 }

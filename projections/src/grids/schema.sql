@@ -21,3 +21,13 @@ CREATE TABLE {grid_current} (
     person_id TEXT PRIMARY KEY,
     grid_id   TEXT NOT NULL
 );
+CREATE TABLE {grid_visits} (
+    visit_id  TEXT   PRIMARY KEY,
+    grid_id   TEXT   NOT NULL,
+    worker    TEXT   NOT NULL,
+    person_id TEXT,                   -- the scanned person; NULL for a visit entered by hand
+    fever     BIGINT NOT NULL,
+    symptoms  BIGINT NOT NULL,
+    at        BIGINT NOT NULL
+);
+CREATE INDEX {grid_visits}_by_grid ON {grid_visits} (grid_id, at);

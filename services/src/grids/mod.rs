@@ -1115,3 +1115,81 @@ pub async fn accept_handover(
         })
         .await?)
 }
+
+/// All the health declarations (newest first, health facts only) of a person visited in the
+/// grid, for the grid's admin and its authorised workers; the look is recorded in the
+/// person's access log.
+pub async fn person_declarations(
+    services: &Services,
+    viewer: PersonId,
+    grid: &str,
+    person: &str,
+    page: crate::page::PageRequest,
+) -> Result<crate::page::Page<serde_json::Value>, ServiceError> {
+    let grid_id = grid_id(grid)?;
+    let loaded = services
+        .bus
+        .load(&[
+            streams::grid(grid_id),
+            streams::grid_worker(grid_id, viewer),
+        ])
+        .await?;
+    let state = loaded.fold::<Grid>(&streams::grid(grid_id))?;
+    let Some(admin) = state.admin() else {
+        return Err(ServiceError::not_found(
+            "grid.unknown",
+            format!("no grid {grid_id}"),
+        ));
+    };
+    state.require_open().map_err(ServiceError::refused)?;
+    domain::grid::require_authorised(
+        admin == viewer,
+        &loaded.fold::<GridWorker>(&streams::grid_worker(grid_id, viewer))?,
+    )
+    .map_err(ServiceError::refused)?;
+    let not_visited = || {
+        ServiceError::not_found(
+            "grid.not_visited",
+            "this person was not visited in this grid",
+        )
+    };
+    let person = PersonId::parse(person).ok_or_else(not_visited)?;
+    if !projections::grids::visited(&services.db, &grid_id.to_string(), &person.to_string())
+        .await
+        .map_err(ServiceError::internal)?
+    {
+        return Err(not_visited());
+    }
+    crate::citizens::record_access(
+        services,
+        &crate::auth::person_actor(viewer),
+        person,
+        Accessor::Grid {
+            grid_id: grid_id.as_uuid(),
+            person_id: viewer,
+        },
+        AccessedData::Declarations,
+    )
+    .await?;
+    let history = crate::citizens::history(
+        services,
+        person,
+        projections::histories::HistoryKind::Declarations,
+        page,
+    )
+    .await?;
+    Ok(crate::page::Page {
+        items: history
+            .items
+            .into_iter()
+            .map(|mut d| {
+                if let Some(fields) = d.as_object_mut() {
+                    fields.remove("org_id");
+                    fields.remove("filed_by");
+                }
+                d
+            })
+            .collect(),
+        next: history.next,
+    })
+}

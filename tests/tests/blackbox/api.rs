@@ -221,6 +221,10 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/grids/{grid_id}/handovers"),
         ("post", "/v1/grid-handovers/acceptance"),
         (
+            "get",
+            "/v1/grids/{grid_id}/persons/{person_id}/declarations",
+        ),
+        (
             "put",
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",
         ),

@@ -21,6 +21,7 @@ event_store::backend_tests!(
     a_manual_visit_of_an_infant_is_sealed_under_the_grids_key,
     a_dissolved_grid_is_gone_and_what_it_collected_unreadable,
     a_handover_token_moves_the_grid_to_the_named_successor_once,
+    only_authorised_workers_see_all_declarations_of_a_visited_person,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -909,6 +910,91 @@ async fn a_handover_token_moves_the_grid_to_the_named_successor_once(db: TestDat
         (status, problem["code"].clone()),
         (409, json!("handover.expired")),
         "{problem}"
+    );
+    app.stop().await;
+}
+
+async fn only_authorised_workers_see_all_declarations_of_a_visited_person(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, town_admin) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let (citizen, citizen_id) = sign_in(&app, 3).await;
+    for t in [36.5, 37.9] {
+        let (status, _) = body(
+            app.post_json_as(
+                &citizen,
+                "/v1/declarations",
+                &json!({"temperature_c": t, "region": "441900003"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let path = format!("/v1/grids/{grid_id}/persons/{citizen_id}/declarations");
+    // Not visited yet.
+    let (status, problem) = body(app.get_as(&admin, &path).await).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (404, json!("grid.not_visited"))
+    );
+    let token = app.get_json(&citizen, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, seen) = scan_in(&app, &worker, &grid, &token).await;
+    let (status, recorded) = visit(
+        &app,
+        &worker,
+        &grid,
+        json!({"scan_id": seen["scan_id"], "band": "normal"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{recorded}");
+    let at = format!("{path}?min_position={}", recorded["position"]);
+    // An unauthorised worker and a region admin may not; the grid admin and authorised may.
+    for token in [&worker, &town_admin] {
+        let (status, problem) = body(app.get_as(token, &at).await).await;
+        assert_eq!(status, 403, "{problem}");
+    }
+    let (status, all) = body(app.get_as(&admin, &at).await).await;
+    assert_eq!(status, 200, "{all}");
+    let items = all["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{all}");
+    assert!(items
+        .iter()
+        .all(|d| d.get("org_id").is_none() && d.get("filed_by").is_none()));
+    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = body(
+        app.put_json_as(
+            &admin,
+            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let head = app.state.store.last_position().await.expect("head");
+    let (status, mine) = body(
+        app.get_as(&worker, &format!("{path}?min_position={head}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{mine}");
+    let log = app
+        .get_json(&citizen, &format!("/v1/me/access-log?min_position={head}"))
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["accessor"]["kind"] == "grid" && i["data"] == "declarations"),
+        "{log}"
     );
     app.stop().await;
 }

@@ -8,6 +8,7 @@ pub(crate) mod exports;
 pub(crate) mod family;
 pub(crate) mod feed;
 pub(crate) mod grid_bindings;
+pub(crate) mod grid_stats;
 pub(crate) mod grids;
 pub(crate) mod histories;
 pub(crate) mod inspectors;
@@ -137,6 +138,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "GET",
         )
         .route(web::get().to(grids::person_declarations)),
+    )
+    .service(resource("/v1/grids/{grid_id}/stats", "GET").route(web::get().to(grid_stats::stats)))
+    .service(
+        resource("/v1/me/grids/{grid_id}/stats", "GET").route(web::get().to(grid_stats::my_stats)),
     )
     .service(
         resource("/v1/grid-handovers/acceptance", "POST")

@@ -278,3 +278,39 @@ pub async fn visited(db: &Database, grid_id: &str, person_id: &str) -> Result<bo
     .await?;
     Ok(rows.first().is_some_and(|r| r.visits > 0))
 }
+
+/// A visit's figures.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VisitRow {
+    pub worker: String,
+    pub fever: i64,
+    pub symptoms: i64,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// The grid's visits before `before` (Unix seconds), oldest first.
+pub async fn visits(
+    db: &Database,
+    grid_id: &str,
+    before: i64,
+) -> Result<Vec<VisitRow>, sqlx::Error> {
+    fetch_all(
+        db,
+        include_str!("visits_of.sql"),
+        &[Arg::Text(grid_id), Arg::Int(before)],
+    )
+    .await
+}
+
+/// A worker bound to a grid now.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BoundWorker {
+    pub person_id: String,
+    pub authorised: i64,
+}
+
+/// The workers bound to `grid_id` now, oldest binding first.
+pub async fn workers(db: &Database, grid_id: &str) -> Result<Vec<BoundWorker>, sqlx::Error> {
+    fetch_all(db, include_str!("workers_of.sql"), &[Arg::Text(grid_id)]).await
+}

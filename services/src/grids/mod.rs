@@ -1193,3 +1193,173 @@ pub async fn person_declarations(
         next: history.next,
     })
 }
+
+/// One worker's visits in a grid's statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerVisits {
+    pub worker: String,
+    pub today: i64,
+    pub total: i64,
+}
+
+/// One day of a grid's screening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridDay {
+    pub date: time::Date,
+    pub visits: i64,
+    pub fever: i64,
+    pub symptoms: i64,
+}
+
+/// A grid's statistics for a day (CST), no personal data.
+#[derive(Debug, Clone)]
+pub struct GridStats {
+    pub grid_id: String,
+    pub date: time::Date,
+    pub workers: i64,
+    pub authorised: i64,
+    pub visits_today: i64,
+    pub visits_total: i64,
+    /// Every worker bound now and every worker who visited, by person id.
+    pub per_worker: Vec<WorkerVisits>,
+    /// The 14 days ending at `date`, oldest first.
+    pub series: Vec<GridDay>,
+}
+
+/// Days in a grid's screening series.
+const SERIES_DAYS: i64 = 14;
+
+/// The grid's visits up to the end of `date` (CST).
+async fn visits_until(
+    services: &Services,
+    grid_id: GridId,
+    date: time::Date,
+) -> Result<Vec<projections::grids::VisitRow>, ServiceError> {
+    let end = (date + time::Duration::days(1))
+        .midnight()
+        .assume_offset(domain::week::CST)
+        .unix_timestamp();
+    projections::grids::visits(&services.db, &grid_id.to_string(), end)
+        .await
+        .map_err(ServiceError::internal)
+}
+
+/// The grid's statistics on `date` for its admin (`authorize_admin` first).
+pub async fn stats(
+    services: &Services,
+    admin: &GridAdmin,
+    date: time::Date,
+) -> Result<GridStats, ServiceError> {
+    let visits = visits_until(services, admin.grid_id, date).await?;
+    let workers = projections::grids::workers(&services.db, &admin.grid_id.to_string())
+        .await
+        .map_err(ServiceError::internal)?;
+    let mut per_worker: std::collections::BTreeMap<String, WorkerVisits> = workers
+        .iter()
+        .map(|w| {
+            let entry = WorkerVisits {
+                worker: w.person_id.clone(),
+                today: 0,
+                total: 0,
+            };
+            (w.person_id.clone(), entry)
+        })
+        .collect();
+    let first = date - time::Duration::days(SERIES_DAYS - 1);
+    let mut series: Vec<GridDay> = (0..SERIES_DAYS)
+        .map(|i| GridDay {
+            date: first + time::Duration::days(i),
+            visits: 0,
+            fever: 0,
+            symptoms: 0,
+        })
+        .collect();
+    let mut visits_today = 0;
+    for v in &visits {
+        let day = domain::week::today(instant(v.at));
+        let entry = per_worker
+            .entry(v.worker.clone())
+            .or_insert_with(|| WorkerVisits {
+                worker: v.worker.clone(),
+                today: 0,
+                total: 0,
+            });
+        entry.total += 1;
+        if day == date {
+            entry.today += 1;
+            visits_today += 1;
+        }
+        if let Some(d) = series.iter_mut().find(|d| d.date == day) {
+            d.visits += 1;
+            d.fever += v.fever;
+            d.symptoms += v.symptoms;
+        }
+    }
+    Ok(GridStats {
+        grid_id: admin.grid_id.to_string(),
+        date,
+        workers: workers.len() as i64,
+        authorised: workers.iter().filter(|w| w.authorised != 0).count() as i64,
+        visits_today,
+        visits_total: visits.len() as i64,
+        per_worker: per_worker.into_values().collect(),
+        series,
+    })
+}
+
+/// A worker bound to an open grid, found before what they ask is read.
+#[derive(Debug, Clone, Copy)]
+pub struct BoundWorker {
+    pub grid_id: GridId,
+    pub worker: PersonId,
+}
+
+/// `person` when bound to the grid named by `raw`: `404 grid.unknown`, `410 grid.dissolved`,
+/// `403` otherwise.
+pub async fn authorize_worker(
+    services: &Services,
+    raw: &str,
+    person: PersonId,
+) -> Result<BoundWorker, ServiceError> {
+    let grid_id = grid_id(raw)?;
+    let loaded = services
+        .bus
+        .load(&[
+            streams::grid(grid_id),
+            streams::grid_worker(grid_id, person),
+        ])
+        .await?;
+    let grid = loaded.fold::<Grid>(&streams::grid(grid_id))?;
+    if grid.admin().is_none() {
+        return Err(ServiceError::not_found(
+            "grid.unknown",
+            format!("no grid {grid_id}"),
+        ));
+    }
+    grid.require_open().map_err(ServiceError::refused)?;
+    match loaded.fold::<GridWorker>(&streams::grid_worker(grid_id, person))? {
+        WorkerState::Bound { .. } => Ok(BoundWorker {
+            grid_id,
+            worker: person,
+        }),
+        _ => Err(ServiceError::Forbidden(
+            "you are not bound to this grid".into(),
+        )),
+    }
+}
+
+/// A bound worker's own visits in the grid on `date` and in all (`authorize_worker` first).
+pub async fn my_stats(
+    services: &Services,
+    worker: BoundWorker,
+    date: time::Date,
+) -> Result<(i64, i64), ServiceError> {
+    let me = worker.worker.to_string();
+    let visits = visits_until(services, worker.grid_id, date).await?;
+    let mine = visits.iter().filter(|v| v.worker == me);
+    let today = mine
+        .clone()
+        .filter(|v| domain::week::today(instant(v.at)) == date)
+        .count() as i64;
+    Ok((today, mine.count() as i64))
+}

@@ -22,6 +22,7 @@ event_store::backend_tests!(
     a_dissolved_grid_is_gone_and_what_it_collected_unreadable,
     a_handover_token_moves_the_grid_to_the_named_successor_once,
     only_authorised_workers_see_all_declarations_of_a_visited_person,
+    grid_statistics_count_visits_per_worker_and_day_without_personal_data,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -995,6 +996,165 @@ async fn only_authorised_workers_see_all_declarations_of_a_visited_person(db: Te
             .iter()
             .any(|i| i["accessor"]["kind"] == "grid" && i["data"] == "declarations"),
         "{log}"
+    );
+    app.stop().await;
+}
+
+async fn grid_statistics_count_visits_per_worker_and_day_without_personal_data(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, town_admin) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let stats = format!("/v1/grids/{grid_id}/stats");
+    let mine = format!("/v1/me/grids/{grid_id}/stats");
+    let (idle, _) = sign_in(&app, 6).await;
+    let (status, _) = bind(&app, &idle, grid["code"].as_str().expect("code")).await;
+    assert_eq!(status, 201);
+    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = body(
+        app.put_json_as(
+            &admin,
+            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Yesterday: one feverish visit with symptoms, entered by hand.
+    let manual = |name: &str, number: &str| json!({"manual": {"name": name, "document": {"type": "birth_certificate", "number": number}, "address": "东城街道1号"}});
+    let mut fever = manual("王小", "A123456789");
+    fever["temperature_c"] = json!(37.9);
+    fever["symptoms"] = json!(["cough"]);
+    let (status, recorded) = visit(&app, &worker, &grid, fever).await;
+    assert_eq!(status, 201, "{recorded}");
+    let yesterday = app
+        .get_json(
+            &admin,
+            &format!("{stats}?min_position={}", recorded["position"]),
+        )
+        .await["date"]
+        .as_str()
+        .expect("date")
+        .to_owned();
+    // Workers and region admins may not see the grid's figures.
+    for token in [&worker, &town_admin] {
+        let (status, _) = body(app.get_as(token, &stats).await).await;
+        assert_eq!(status, 403);
+    }
+    app.clock.advance(time::Duration::days(1));
+    let (worker, _) = sign_in(&app, 2).await;
+    let (admin, _) = sign_in(&app, 1).await;
+    let (idle, _) = sign_in(&app, 6).await;
+    // Today: a scan visit and a manual one, both normal.
+    let (citizen, _) = sign_in(&app, 3).await;
+    let token = app.get_json(&citizen, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, seen) = scan_in(&app, &worker, &grid, &token).await;
+    let (status, _) = visit(
+        &app,
+        &worker,
+        &grid,
+        json!({"scan_id": seen["scan_id"], "band": "normal"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut normal = manual("李大", "B123456789");
+    normal["band"] = json!("normal");
+    let (status, recorded) = visit(&app, &worker, &grid, normal).await;
+    assert_eq!(status, 201, "{recorded}");
+    let at = format!("?min_position={}", recorded["position"]);
+    let (status, today) = body(app.get_as(&admin, &format!("{stats}{at}")).await).await;
+    assert_eq!(status, 200, "{today}");
+    let text = today.to_string();
+    for secret in ["王小", "李大", "A123456789", "东城街道"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert_eq!(
+        (
+            &today["workers"],
+            &today["authorised"],
+            &today["visits_today"],
+            &today["visits_total"]
+        ),
+        (&json!(2), &json!(1), &json!(2), &json!(3)),
+        "{today}"
+    );
+    let per_worker = today["per_worker"].as_array().expect("per worker");
+    assert_eq!(per_worker.len(), 2, "{today}");
+    let of = |id: &str| {
+        per_worker
+            .iter()
+            .find(|w| w["worker"] == id)
+            .cloned()
+            .expect("a row per bound worker")
+    };
+    assert_eq!(
+        (
+            of(&worker_id)["today"].clone(),
+            of(&worker_id)["total"].clone()
+        ),
+        (json!(2), json!(3))
+    );
+    let series = today["series"].as_array().expect("series");
+    assert_eq!(series.len(), 14);
+    assert_eq!(series[13]["date"], today["date"]);
+    assert_eq!(
+        (
+            &series[13]["visits"],
+            &series[13]["fever"],
+            &series[13]["symptoms"]
+        ),
+        (&json!(2), &json!(0), &json!(0))
+    );
+    assert_eq!(series[12]["date"], yesterday.as_str());
+    assert_eq!(
+        (
+            &series[12]["visits"],
+            &series[12]["fever"],
+            &series[12]["symptoms"]
+        ),
+        (&json!(1), &json!(1), &json!(1))
+    );
+    // A past day counts what was known up to its end.
+    let (status, before) = body(
+        app.get_as(&admin, &format!("{stats}?date={yesterday}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(
+        (&before["visits_today"], &before["visits_total"]),
+        (&json!(1), &json!(1))
+    );
+    // The worker sees their own counts; an idle worker zeros.
+    let (status, own) = body(app.get_as(&worker, &format!("{mine}{at}")).await).await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!((&own["today"], &own["total"]), (&json!(2), &json!(3)));
+    let (status, own) = body(app.get_as(&idle, &mine).await).await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!((&own["today"], &own["total"]), (&json!(0), &json!(0)));
+    // The admin is not a worker, and a future date or an unknown grid is refused.
+    let (status, _) = body(app.get_as(&admin, &mine).await).await;
+    assert_eq!(status, 403);
+    let (stranger, _) = sign_in(&app, 7).await;
+    let (status, _) = body(app.get_as(&stranger, &mine).await).await;
+    assert_eq!(status, 403);
+    let (status, problem) = body(
+        app.get_as(&admin, &format!("{stats}?date=2999-01-01"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let unknown = format!("/v1/grids/{}/stats", uuid::Uuid::new_v4());
+    let (status, problem) = body(app.get_as(&admin, &unknown).await).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (404, json!("grid.unknown"))
     );
     app.stop().await;
 }

@@ -8,8 +8,8 @@ use crate::error::{FieldError, Problem};
 use crate::paging::BadPage;
 use crate::routes::{
     appeals, audit, checkins, declarations, exports, family, feed, grid_bindings, grid_stats,
-    grids, histories, inspectors, me, ops, org_bindings, orgs, projections, regions, scans,
-    sessions, venues,
+    grids, histories, inspectors, me, ops, org_bindings, orgs, projections, region_grids, regions,
+    scans, sessions, venues,
 };
 
 /// `GET /openapi.json`.
@@ -39,7 +39,7 @@ use crate::routes::{
         regions::appoint_admin, regions::revoke_admin,
         grids::create, grids::edit, grids::confirm, grids::record_visit, grids::dissolve, grids::offer_handover, grids::accept_handover, grids::person_declarations, grids::authorise_worker, grids::revoke_worker,
         grids::unbind_worker, grid_bindings::bind, grid_bindings::my_grids,
-        grid_bindings::choose_current, grid_bindings::unbind_self, grid_stats::stats, grid_stats::my_stats,
+        grid_bindings::choose_current, grid_bindings::unbind_self, grid_stats::stats, grid_stats::my_stats, region_grids::list, region_grids::list_csv,
     ),
     components(
         schemas(
@@ -64,7 +64,7 @@ use crate::routes::{
             grids::GridInput, grids::GridCreatedView, grids::GridPatch, grids::VisitRequest,
             grids::ManualPerson, grids::VisitCreated, grids::DissolutionRequest, grids::HandoverRequest, grids::HandoverCreated,
             grids::AcceptanceRequest, grid_bindings::GridBindRequest,
-            grid_stats::GridStatsView, grid_stats::WorkerCounts, grid_stats::GridDayView, grid_stats::MyGridStats, grid_bindings::GridBoundView, grid_bindings::MyGrid, grid_bindings::CurrentGridRequest,
+            region_grids::RegionGrid, region_grids::RegionGrids, grid_stats::GridStatsView, grid_stats::WorkerCounts, grid_stats::GridDayView, grid_stats::MyGridStats, grid_bindings::GridBoundView, grid_bindings::MyGrid, grid_bindings::CurrentGridRequest,
         ),
         responses(Unauthenticated, BadPage),
     ),

@@ -20,7 +20,9 @@ use crate::{streams, ServiceError, Services};
 /// The region named by a path segment: `422` for a malformed code, `404 region.unknown` for
 /// no division of Guangdong, and the region whose admin appoints its admin (none for the
 /// province and for codes nobody administers).
-fn region_and_enclosing(raw: &str) -> Result<(RegionCode, Option<RegionCode>), ServiceError> {
+pub(crate) fn region_and_enclosing(
+    raw: &str,
+) -> Result<(RegionCode, Option<RegionCode>), ServiceError> {
     let region = RegionCode::parse(raw, "region")?;
     let known = divisions::guangdong();
     if region.as_str() != RegionCode::GUANGDONG && known.get(region.as_str()).is_none() {

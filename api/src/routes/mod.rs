@@ -17,6 +17,7 @@ pub(crate) mod ops;
 pub(crate) mod org_bindings;
 pub(crate) mod orgs;
 pub(crate) mod projections;
+pub(crate) mod region_grids;
 pub(crate) mod regions;
 pub(crate) mod scans;
 pub(crate) mod sessions;
@@ -116,6 +117,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/regions/{region}/admins/{person_id}", "DELETE")
             .route(web::delete().to(regions::revoke_admin)),
+    )
+    .service(resource("/v1/regions/{region}/grids", "GET").route(web::get().to(region_grids::list)))
+    .service(
+        resource("/v1/regions/{region}/grids.csv", "GET")
+            .route(web::get().to(region_grids::list_csv)),
     )
     .service(resource("/v1/grids", "POST").route(web::post().to(grids::create)))
     .service(resource("/v1/grids/{grid_id}", "PATCH").route(web::patch().to(grids::edit)))

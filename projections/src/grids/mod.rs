@@ -314,3 +314,42 @@ pub struct BoundWorker {
 pub async fn workers(db: &Database, grid_id: &str) -> Result<Vec<BoundWorker>, sqlx::Error> {
     fetch_all(db, include_str!("workers_of.sql"), &[Arg::Text(grid_id)]).await
 }
+
+/// A grid of a region with its figures for a day.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RegionGridRow {
+    pub grid_id: String,
+    pub code: String,
+    pub region: String,
+    pub name: String,
+    pub status: String,
+    pub created_at: i64,
+    pub workers: i64,
+    pub authorised: i64,
+    pub visits_today: i64,
+    pub visits_total: i64,
+}
+
+/// The grids in `region` (its code is a prefix of theirs) created before `end`, with `status`
+/// (any when empty): workers bound now, visits in `[start, end)` and before `end` (Unix
+/// seconds).
+pub async fn of_region(
+    db: &Database,
+    region: &str,
+    status: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<RegionGridRow>, sqlx::Error> {
+    let prefix = format!("{region}%");
+    fetch_all(
+        db,
+        include_str!("of_region.sql"),
+        &[
+            Arg::Text(&prefix),
+            Arg::Int(start),
+            Arg::Int(end),
+            Arg::Text(status),
+        ],
+    )
+    .await
+}

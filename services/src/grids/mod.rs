@@ -29,6 +29,9 @@ use crate::orgs::parse_code;
 use crate::support::{collect, fold, instant, Done};
 use crate::{streams, ServiceError, Services};
 
+mod region_list;
+pub use region_list::{authorize_region_viewer, region_grids, RegionViewer, StatusFilter};
+
 /// A grid's region: a real town of Guangdong (9 digits), or a village in one (12 digits
 /// whose first 9 are a real town). A grid is a community's; a city or county is no grid.
 fn grid_region(raw: &str) -> Result<RegionCode, domain::document::DocumentError> {

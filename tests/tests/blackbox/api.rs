@@ -220,6 +220,8 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/grids/{grid_id}/dissolution"),
         ("post", "/v1/grids/{grid_id}/handovers"),
         ("get", "/v1/grids/{grid_id}/stats"),
+        ("get", "/v1/regions/{region}/grids"),
+        ("get", "/v1/regions/{region}/grids.csv"),
         ("get", "/v1/me/grids/{grid_id}/stats"),
         ("post", "/v1/grid-handovers/acceptance"),
         (

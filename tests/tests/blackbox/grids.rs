@@ -23,6 +23,7 @@ event_store::backend_tests!(
     a_handover_token_moves_the_grid_to_the_named_successor_once,
     only_authorised_workers_see_all_declarations_of_a_visited_person,
     grid_statistics_count_visits_per_worker_and_day_without_personal_data,
+    region_admins_list_the_grids_of_their_region_and_those_inside_it,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -1156,5 +1157,147 @@ async fn grid_statistics_count_visits_per_worker_and_day_without_personal_data(d
         (status, problem["code"].clone()),
         (404, json!("grid.unknown"))
     );
+    app.stop().await;
+}
+
+async fn region_admins_list_the_grids_of_their_region_and_those_inside_it(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    // Province admin serial 10, Dongguan admin 11, town 441900003 admin 12.
+    let (grid, _, worker, town_admin) = grid_with_worker(&app, true).await;
+    let (province, _) = app.login(&resident(10), "张省").await;
+    let (city, _) = app.login(&resident(11), "王官").await;
+    let (other_admin, _) = sign_in(&app, 20).await;
+    let (_, pending) = create(&app, &other_admin, "441900004").await;
+    let mut by_hand = json!({"manual": {"name": "王小", "document": {"type": "birth_certificate", "number": "A123456789"}, "address": "东城街道1号"}});
+    by_hand["band"] = json!("normal");
+    let (status, recorded) = visit(&app, &worker, &grid, by_hand).await;
+    assert_eq!(status, 201, "{recorded}");
+    let at = format!("min_position={}", recorded["position"]);
+    let list = |token: &str, path: String| {
+        let app = &app;
+        let token = token.to_owned();
+        async move { body(app.get_as(&token, &path).await).await }
+    };
+    // The town admin sees the town's grid with its figures, no personal data.
+    let (status, town) = list(&town_admin, format!("/v1/regions/441900003/grids?{at}")).await;
+    assert_eq!(status, 200, "{town}");
+    let items = town["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{town}");
+    assert_eq!(items[0]["grid_id"], grid["grid_id"]);
+    assert_eq!(
+        (
+            &items[0]["status"],
+            &items[0]["workers"],
+            &items[0]["authorised"],
+            &items[0]["visits_today"],
+            &items[0]["visits_total"]
+        ),
+        (&json!("active"), &json!(1), &json!(0), &json!(1), &json!(1)),
+        "{town}"
+    );
+    for secret in ["王小", "A123456789", "东城街道"] {
+        assert!(!town.to_string().contains(secret), "{town}");
+    }
+    // The city and the province see both towns' grids; a status filters them.
+    for token in [&city, &province] {
+        let (status, all) = list(token, format!("/v1/regions/4419/grids?{at}")).await;
+        assert_eq!(status, 200, "{all}");
+        assert_eq!(all["items"].as_array().expect("items").len(), 2, "{all}");
+    }
+    let (status, waiting) =
+        list(&city, format!("/v1/regions/4419/grids?status=pending&{at}")).await;
+    assert_eq!(status, 200, "{waiting}");
+    let items = waiting["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{waiting}");
+    assert_eq!(items[0]["grid_id"], pending["grid_id"]);
+    let (status, everything) = list(&province, format!("/v1/regions/44/grids?{at}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(everything["items"].as_array().expect("items").len(), 2);
+    // As CSV: a header and a row per grid.
+    let response = app
+        .get_as(&city, &format!("/v1/regions/4419/grids.csv?{at}"))
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/csv"));
+    let csv = response.text().await.expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[0].starts_with("grid_id,code,region,name,status"),
+        "{csv}"
+    );
+    assert!(lines.iter().any(|l| l.contains(",pending,")), "{csv}");
+    // A day before the grids existed lists none.
+    let today = time::Date::parse(
+        town["date"].as_str().expect("date"),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .expect("date");
+    let before = today - time::Duration::days(1);
+    let (status, none) = list(&city, format!("/v1/regions/4419/grids?date={before}")).await;
+    assert_eq!(status, 200, "{none}");
+    assert_eq!(none["items"], json!([]), "{none}");
+    // A dissolved grid is listed as such.
+    let (status, _) = body(
+        app.post_json_as(
+            &other_admin,
+            &format!(
+                "/v1/grids/{}/dissolution",
+                pending["grid_id"].as_str().expect("grid")
+            ),
+            &json!({"confirm_code": pending["code"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let head = app.state.store.last_position().await.expect("head");
+    let (_, gone) = list(
+        &city,
+        format!("/v1/regions/4419/grids?status=dissolved&min_position={head}"),
+    )
+    .await;
+    assert_eq!(gone["items"][0]["grid_id"], pending["grid_id"], "{gone}");
+    // Nobody else: a sibling town's admin, a town admin asking for the city, a Guangzhou
+    // admin, a grid admin; bad codes and statuses are refused.
+    let guangzhou = {
+        let id = resident(30);
+        let (gz, _) = app.login(&id, "李官").await;
+        let (status, _) = body(
+            app.post_json_as(
+                &province,
+                "/v1/regions/4401/admins",
+                &json!({"document": {"type": "resident_id", "number": id}, "name": "李官"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201);
+        gz
+    };
+    for (token, region) in [
+        (&town_admin, "441900004"),
+        (&town_admin, "4419"),
+        (&guangzhou, "4419"),
+        (&other_admin, "441900004"),
+    ] {
+        let (status, problem) = list(token, format!("/v1/regions/{region}/grids")).await;
+        assert_eq!(status, 403, "{region}: {problem}");
+        let (status, _) = list(token, format!("/v1/regions/{region}/grids.csv")).await;
+        assert_eq!(status, 403, "{region}");
+    }
+    let (status, problem) = list(&city, "/v1/regions/4419/grids?status=open".into()).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "status", "{problem}");
+    let (status, problem) = list(&province, "/v1/regions/449999/grids".into()).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (404, json!("region.unknown"))
+    );
+    let (status, _) = list(&province, "/v1/regions/abc/grids".into()).await;
+    assert_eq!(status, 422);
     app.stop().await;
 }

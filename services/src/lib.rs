@@ -14,6 +14,7 @@ pub mod grids;
 pub mod orgs;
 pub mod page;
 pub mod regions;
+pub mod scan_declarations;
 pub mod service_accounts;
 pub mod streams;
 mod support;

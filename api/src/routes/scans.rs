@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use services::venues;
+use services::{scan_declarations, venues};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -84,8 +84,8 @@ pub async fn scan(
     Ok(ok(outcome, ScanAnswer::from))
 }
 
-/// The latest health declaration of the person a scan names: to the same scanner only,
-/// within 30 minutes of the scan. The access is recorded.
+/// The latest health declaration of the person a scan names (at a venue or in a grid): to
+/// the same scanner only, still bound, within 30 minutes of the scan. The access is recorded.
 #[utoipa::path(get, path = "/v1/scans/{scan_id}/declaration", tag = "venues",
     params(("scan_id" = Uuid, Path, description = "The scan"), MinPosition),
     security(("bearer" = [])),
@@ -95,6 +95,7 @@ pub async fn scan(
         (status = 403, description = "Not the scanner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown scan, or no declaration (`declaration.none`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The scan is older than 30 minutes (`scan.expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The scan's grid is dissolved", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn scan_declaration(
     query: web::Query<MinPosition>,
@@ -102,10 +103,10 @@ pub async fn scan_declaration(
     state: web::Data<AppState>,
     scan_id: web::Path<String>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
-    let view = venues::permit_declaration_view(&state.services, scanner, &scan_id).await?;
+    let view = scan_declarations::permit(&state.services, scanner, &scan_id).await?;
     state.wait_for(query.min_position).await?;
     Ok(web::Json(
-        venues::scanned_declaration(&state.services, view).await?,
+        scan_declarations::declaration(&state.services, view).await?,
     ))
 }
 

@@ -47,6 +47,13 @@ pub enum GridScanCommand {
         facts: VisitFacts,
         at: OffsetDateTime,
     },
+    /// The scanning worker, still bound, looks at the scanned person's latest declaration
+    /// within 30 minutes of the scan (before or after recording the visit). No event.
+    ViewDeclaration {
+        viewer: PersonId,
+        worker_bound: bool,
+        at: OffsetDateTime,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +97,30 @@ pub enum GridScanState {
         grid_id: GridId,
         worker: PersonId,
         subject: PersonId,
+        #[serde(with = "time::serde::rfc3339")]
+        scanned_at: OffsetDateTime,
     },
+}
+
+impl GridScanState {
+    /// The grid, the worker and the scanned person of a scan.
+    pub fn scanned(&self) -> Option<(GridId, PersonId, PersonId)> {
+        match self {
+            GridScanState::Absent => None,
+            GridScanState::Scanned {
+                grid_id,
+                worker,
+                subject,
+                ..
+            }
+            | GridScanState::Visited {
+                grid_id,
+                worker,
+                subject,
+                ..
+            } => Some((*grid_id, *worker, *subject)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,7 +133,7 @@ pub enum VisitError {
     UnknownScan,
     #[error("the scan already exists")]
     AlreadyScanned,
-    #[error("only the worker who scanned records the visit")]
+    #[error("only the worker who scanned, while bound to the grid, records the visit or sees the declaration")]
     NotTheScanner,
     #[error("this scan was made in another grid")]
     OtherGrid,
@@ -175,6 +205,7 @@ impl Decider for GridScan {
         match command {
             GridScanCommand::Scan { grid_id, facts, .. }
             | GridScanCommand::RecordVisit { grid_id, facts, .. } => allowed(*grid_id, *facts)?,
+            GridScanCommand::ViewDeclaration { .. } => {}
         }
         match (command, state) {
             (
@@ -198,8 +229,32 @@ impl Decider for GridScan {
                 GridScanCommand::Scan { .. },
                 GridScanState::Scanned { .. } | GridScanState::Visited { .. },
             ) => Err(VisitError::AlreadyScanned),
-            (GridScanCommand::RecordVisit { .. }, GridScanState::Absent) => {
-                Err(VisitError::UnknownScan)
+            (
+                GridScanCommand::RecordVisit { .. } | GridScanCommand::ViewDeclaration { .. },
+                GridScanState::Absent,
+            ) => Err(VisitError::UnknownScan),
+            (
+                GridScanCommand::ViewDeclaration {
+                    viewer,
+                    worker_bound,
+                    at,
+                },
+                GridScanState::Scanned {
+                    worker,
+                    at: scanned_at,
+                    ..
+                }
+                | GridScanState::Visited {
+                    worker, scanned_at, ..
+                },
+            ) => {
+                if viewer != worker || !worker_bound {
+                    return Err(VisitError::NotTheScanner);
+                }
+                if *at - *scanned_at > GRID_SCAN_VALIDITY {
+                    return Err(VisitError::Expired);
+                }
+                Ok(vec![])
             }
             (GridScanCommand::RecordVisit { .. }, GridScanState::Visited { .. }) => {
                 Err(VisitError::AlreadyVisited)
@@ -261,14 +316,16 @@ impl Decider for GridScan {
                 grid_id,
                 worker,
                 subject,
+                at,
                 ..
-            } => match state {
-                GridScanState::Absent
-                | GridScanState::Scanned { .. }
-                | GridScanState::Visited { .. } => GridScanState::Visited {
-                    grid_id: *grid_id,
-                    worker: *worker,
-                    subject: *subject,
+            } => GridScanState::Visited {
+                grid_id: *grid_id,
+                worker: *worker,
+                subject: *subject,
+                scanned_at: match state {
+                    GridScanState::Scanned { at: scanned, .. } => scanned,
+                    GridScanState::Visited { scanned_at, .. } => scanned_at,
+                    GridScanState::Absent => *at,
                 },
             },
         }
@@ -494,6 +551,48 @@ mod tests {
             .then_error(VisitError::NotBound(grid()));
         Given::<GridScan>::nothing()
             .when(&visit(worker(), facts(true, true), AT))
+            .then_error(VisitError::UnknownScan);
+    }
+
+    #[test]
+    fn the_scanning_worker_sees_the_declaration_while_bound_within_30_minutes() {
+        let view = |viewer: PersonId, worker_bound: bool, at: OffsetDateTime| {
+            GridScanCommand::ViewDeclaration {
+                viewer,
+                worker_bound,
+                at,
+            }
+        };
+        let recorded = GridScanEvent::GridVisitRecorded {
+            visit_id: Uuid::from_u128(2),
+            grid_id: grid(),
+            worker: worker(),
+            subject: subject(),
+            reading: reading(),
+            notes: None,
+            at: AT + Duration::minutes(20),
+        };
+        Given::<GridScan>::events(vec![scanned()])
+            .when(&view(worker(), true, AT + Duration::minutes(30)))
+            .then(vec![]);
+        // After the visit, still counted from the scan.
+        Given::<GridScan>::events(vec![scanned(), recorded.clone()])
+            .when(&view(worker(), true, AT + Duration::minutes(25)))
+            .then(vec![]);
+        Given::<GridScan>::events(vec![scanned(), recorded])
+            .when(&view(worker(), true, AT + Duration::minutes(31)))
+            .then_error(VisitError::Expired);
+        Given::<GridScan>::events(vec![scanned()])
+            .when(&view(worker(), true, AT + Duration::minutes(31)))
+            .then_error(VisitError::Expired);
+        Given::<GridScan>::events(vec![scanned()])
+            .when(&view(PersonId::new(Uuid::from_u128(8)), true, AT))
+            .then_error(VisitError::NotTheScanner);
+        Given::<GridScan>::events(vec![scanned()])
+            .when(&view(worker(), false, AT))
+            .then_error(VisitError::NotTheScanner);
+        Given::<GridScan>::nothing()
+            .when(&view(worker(), true, AT))
             .then_error(VisitError::UnknownScan);
     }
 

@@ -30,7 +30,9 @@ use crate::support::{collect, fold, instant, Done};
 use crate::{streams, ServiceError, Services};
 
 mod region_list;
+mod scan_view;
 pub use region_list::{authorize_region_viewer, region_grids, RegionViewer, StatusFilter};
+pub use scan_view::{permit_scan_declaration, scanned_declaration, GridDeclarationView};
 
 /// A grid's region: a real town of Guangdong (9 digits), or a village in one (12 digits
 /// whose first 9 are a real town). A grid is a community's; a city or county is no grid.

@@ -212,25 +212,7 @@ pub async fn scanned_declaration(
     services: &Services,
     view: DeclarationView,
 ) -> Result<serde_json::Value, ServiceError> {
-    let latest = projections::histories::page(
-        &services.db,
-        &view.subject.to_string(),
-        projections::histories::HistoryKind::Declarations,
-        None,
-        1,
-    )
-    .await
-    .map_err(ServiceError::internal)?
-    .items
-    .into_iter()
-    .next()
-    .map(health_facts)
-    .ok_or_else(|| {
-        ServiceError::not_found(
-            "declaration.none",
-            "this person has filed no health declaration",
-        )
-    })?;
+    let latest = latest_declaration(services, view.subject).await?;
     let now = services.now();
     let a_stream = streams::access(view.subject);
     let ctx = CommandContext::new(crate::auth::person_actor(view.scanner));
@@ -254,6 +236,33 @@ pub async fn scanned_declaration(
         })
         .await?;
     Ok(outcome.into_response())
+}
+
+/// The latest health declaration of `subject`, health facts only: `404 declaration.none`
+/// when there is none.
+pub(crate) async fn latest_declaration(
+    services: &Services,
+    subject: PersonId,
+) -> Result<serde_json::Value, ServiceError> {
+    projections::histories::page(
+        &services.db,
+        &subject.to_string(),
+        projections::histories::HistoryKind::Declarations,
+        None,
+        1,
+    )
+    .await
+    .map_err(ServiceError::internal)?
+    .items
+    .into_iter()
+    .next()
+    .map(health_facts)
+    .ok_or_else(|| {
+        ServiceError::not_found(
+            "declaration.none",
+            "this person has filed no health declaration",
+        )
+    })
 }
 
 /// The health facts of a declaration as the history shows it: not the organisation declared

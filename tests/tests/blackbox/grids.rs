@@ -24,6 +24,7 @@ event_store::backend_tests!(
     only_authorised_workers_see_all_declarations_of_a_visited_person,
     grid_statistics_count_visits_per_worker_and_day_without_personal_data,
     region_admins_list_the_grids_of_their_region_and_those_inside_it,
+    the_scanning_worker_sees_the_latest_declaration_for_30_minutes,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -1299,5 +1300,108 @@ async fn region_admins_list_the_grids_of_their_region_and_those_inside_it(db: Te
     );
     let (status, _) = list(&province, "/v1/regions/abc/grids".into()).await;
     assert_eq!(status, 422);
+    app.stop().await;
+}
+
+async fn the_scanning_worker_sees_the_latest_declaration_for_30_minutes(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, _) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let (citizen, _) = sign_in(&app, 3).await;
+    let token = app.get_json(&citizen, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, seen) = scan_in(&app, &worker, &grid, &token).await;
+    let path = format!(
+        "/v1/scans/{}/declaration",
+        seen["scan_id"].as_str().expect("scan")
+    );
+    let (status, problem) = body(app.get_as(&worker, &path).await).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (404, json!("declaration.none"))
+    );
+    for t in [36.5, 37.9] {
+        let (status, _) = body(
+            app.post_json_as(
+                &citizen,
+                "/v1/declarations",
+                &json!({"temperature_c": t, "region": "441900003"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    // The worker is bound but not authorised: the latest declaration, health facts only.
+    let head = app.state.store.last_position().await.expect("head");
+    let (status, latest) = body(
+        app.get_as(&worker, &format!("{path}?min_position={head}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{latest}");
+    assert_eq!(
+        (&latest["temperature_c"], &latest["band"]),
+        (&json!(37.9), &json!("fever"))
+    );
+    assert!(latest.get("org_id").is_none() && latest.get("filed_by").is_none());
+    let head = app.state.store.last_position().await.expect("head");
+    let log = app
+        .get_json(&citizen, &format!("/v1/me/access-log?min_position={head}"))
+        .await;
+    assert_eq!(log["items"][0]["accessor"]["kind"], "grid", "{log}");
+    assert_eq!(log["items"][0]["accessor"]["grid_id"], grid_id.as_str());
+    assert_eq!(log["items"][0]["data"], "declarations", "{log}");
+    // Only the worker who scanned: not another worker, not the grid's admin.
+    let (other, _) = sign_in(&app, 5).await;
+    bind(&app, &other, grid["code"].as_str().expect("code")).await;
+    for token in [&other, &admin] {
+        let (status, problem) = body(app.get_as(token, &path).await).await;
+        assert_eq!(status, 403, "{problem}");
+    }
+    // After recording the visit, still until 30 minutes after the scan; then expired.
+    let (status, _) = visit(
+        &app,
+        &worker,
+        &grid,
+        json!({"scan_id": seen["scan_id"], "band": "normal"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = body(app.get_as(&worker, &path).await).await;
+    assert_eq!(status, 200);
+    app.clock.advance(time::Duration::minutes(31));
+    let (worker, worker_id) = sign_in(&app, 2).await;
+    let (status, problem) = body(app.get_as(&worker, &path).await).await;
+    assert_eq!(
+        (status, problem["code"].clone()),
+        (409, json!("scan.expired"))
+    );
+    // Unbound, a fresh scan shows nothing either.
+    let (_, again) = scan_in(&app, &worker, &grid, &token).await;
+    let fresh = format!(
+        "/v1/scans/{}/declaration",
+        again["scan_id"].as_str().expect("scan")
+    );
+    let (admin, _) = sign_in(&app, 1).await;
+    let (status, _) = body(
+        app.delete_as(&admin, &format!("/v1/grids/{grid_id}/workers/{worker_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = body(app.get_as(&worker, &fresh).await).await;
+    assert_eq!(status, 403);
+    let (status, _) = body(
+        app.get_as(
+            &worker,
+            &format!("/v1/scans/{}/declaration", uuid::Uuid::new_v4()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
     app.stop().await;
 }

@@ -17,6 +17,7 @@ pub mod histories;
 pub mod orgs;
 pub mod people;
 pub mod query;
+pub mod red_regions;
 mod runner;
 pub mod service_accounts;
 mod tx;
@@ -44,6 +45,7 @@ pub fn registry() -> Vec<Arc<dyn Projection>> {
         Arc::new(venues::Venues),
         Arc::new(venue_stats::VenueStats),
         Arc::new(grids::Grids),
+        Arc::new(red_regions::RedRegions),
     ]
 }
 

@@ -439,3 +439,53 @@ pub async fn person_declarations(
         grids::person_declarations(&state.services, viewer.0, &grid_id, &person, page).await?;
     Ok(web::Json(crate::paging::PageView::of(page, |d| d)))
 }
+
+/// One key person of a grid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyPersonView {
+    /// The registered person, when known.
+    pub person_id: Option<Uuid>,
+    /// `张*强`
+    pub name_masked: String,
+    /// `139****5678`, empty when unknown.
+    pub phone_masked: String,
+    /// Why they are listed: `发热` or `有症状` from a visit in the last 14 days, and the labels
+    /// of active red reasons whose feed region lies inside the grid's region.
+    pub reason_labels: Vec<String>,
+    /// The latest visit or red hit that lists them.
+    pub since: String,
+}
+
+/// The grid's key persons, newest first: visited with a fever or symptoms in the last 14
+/// days, or red-coded with a feed region inside the grid's region; for the grid's admin and
+/// its authorised workers.
+#[utoipa::path(get, path = "/v1/grids/{grid_id}/key-persons", tag = "grids",
+    params(("grid_id" = Uuid, Path, description = "The grid"), crate::paging::PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Key persons", body = crate::paging::PageView<KeyPersonView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Neither the grid's admin nor an authorised worker", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown grid", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The grid was dissolved", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = crate::paging::BadPage),
+    ))]
+pub async fn key_persons(
+    query: web::Query<crate::paging::PageQuery>,
+    state: web::Data<AppState>,
+    viewer: SignedIn,
+    grid_id: web::Path<String>,
+) -> Result<web::Json<crate::paging::PageView<KeyPersonView>>, ApiError> {
+    let page = query.page()?;
+    state.wait_for(query.min_position).await?;
+    let page = grids::key_persons(&state.services, viewer.0, &grid_id, page).await?;
+    Ok(web::Json(crate::paging::PageView::of(page, |p| {
+        KeyPersonView {
+            person_id: p.person_id.map(|id| id.as_uuid()),
+            name_masked: p.name_masked,
+            phone_masked: p.phone_masked,
+            reason_labels: p.reason_labels,
+            since: domain::week::cst_rfc3339(p.since),
+        }
+    })))
+}

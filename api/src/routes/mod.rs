@@ -145,6 +145,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(web::get().to(grids::person_declarations)),
     )
+    .service(
+        resource("/v1/grids/{grid_id}/key-persons", "GET").route(web::get().to(grids::key_persons)),
+    )
     .service(resource("/v1/grids/{grid_id}/stats", "GET").route(web::get().to(grid_stats::stats)))
     .service(
         resource("/v1/me/grids/{grid_id}/stats", "GET").route(web::get().to(grid_stats::my_stats)),

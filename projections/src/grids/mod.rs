@@ -353,3 +353,30 @@ pub async fn of_region(
     )
     .await
 }
+
+/// A visit that recorded a fever or symptoms.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeyVisit {
+    pub visit_id: String,
+    /// The scanned person; `None` for a visit entered by hand.
+    pub person_id: Option<String>,
+    pub fever: i64,
+    pub symptoms: i64,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// The grid's visits since `since` (Unix seconds) that recorded a fever or symptoms, newest
+/// first.
+pub async fn key_visits(
+    db: &Database,
+    grid_id: &str,
+    since: i64,
+) -> Result<Vec<KeyVisit>, sqlx::Error> {
+    fetch_all(
+        db,
+        include_str!("key_visits.sql"),
+        &[Arg::Text(grid_id), Arg::Int(since)],
+    )
+    .await
+}

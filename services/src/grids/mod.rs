@@ -29,8 +29,10 @@ use crate::orgs::parse_code;
 use crate::support::{collect, fold, instant, Done};
 use crate::{streams, ServiceError, Services};
 
+mod key_persons;
 mod region_list;
 mod scan_view;
+pub use key_persons::{key_persons, KeyPerson};
 pub use region_list::{authorize_region_viewer, region_grids, RegionViewer, StatusFilter};
 pub use scan_view::{permit_scan_declaration, scanned_declaration, GridDeclarationView};
 

@@ -220,6 +220,7 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("post", "/v1/grids/{grid_id}/dissolution"),
         ("post", "/v1/grids/{grid_id}/handovers"),
         ("get", "/v1/grids/{grid_id}/stats"),
+        ("get", "/v1/grids/{grid_id}/key-persons"),
         ("get", "/v1/regions/{region}/grids"),
         ("get", "/v1/regions/{region}/grids.csv"),
         ("get", "/v1/me/grids/{grid_id}/stats"),
@@ -483,7 +484,8 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
             "orgs",
             "venues",
             "venue_stats",
-            "grids"
+            "grids",
+            "red_regions"
         ]
     );
     for p in &list {

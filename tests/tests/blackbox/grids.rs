@@ -25,6 +25,7 @@ event_store::backend_tests!(
     grid_statistics_count_visits_per_worker_and_day_without_personal_data,
     region_admins_list_the_grids_of_their_region_and_those_inside_it,
     the_scanning_worker_sees_the_latest_declaration_for_30_minutes,
+    key_persons_are_feverish_visits_and_red_codes_inside_the_grid,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -1403,5 +1404,190 @@ async fn the_scanning_worker_sees_the_latest_declaration_for_30_minutes(db: Test
     )
     .await;
     assert_eq!(status, 404);
+    app.stop().await;
+}
+
+fn red_hit(record_id: &str, n: u32, name: &str, region: &str, action: &str) -> Value {
+    json!({
+        "record_id": record_id,
+        "document": {"type": "resident_id", "number": resident(n)},
+        "name": name,
+        "reason": "close_contact",
+        "action": action,
+        "effective_at": "2026-03-01T10:00:00+08:00",
+        "region": region,
+    })
+}
+
+async fn key_persons_are_feverish_visits_and_red_codes_inside_the_grid(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, worker, town_admin) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let path = format!("/v1/grids/{grid_id}/key-persons");
+    // A feverish scanned visit, a normal one, and a coughing person entered by hand.
+    let mut scanned = Vec::new();
+    for (n, reading) in [
+        (3, json!({"temperature_c": 37.9})),
+        (4, json!({"band": "normal"})),
+    ] {
+        let (citizen, id) = sign_in(&app, n).await;
+        let token = app.get_json(&citizen, "/v1/me/code").await["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let (_, seen) = scan_in(&app, &worker, &grid, &token).await;
+        let mut visit_body = reading;
+        visit_body["scan_id"] = seen["scan_id"].clone();
+        let (status, answer) = visit(&app, &worker, &grid, visit_body).await;
+        assert_eq!(status, 201, "{answer}");
+        scanned.push(id);
+    }
+    let (status, _) = visit(
+        &app,
+        &worker,
+        &grid,
+        json!({"manual": {"name": "王小明", "document": {"type": "birth_certificate", "number": "A123456789"}, "phone": "13912345678", "address": "东城街道1号"}, "band": "normal", "symptoms": ["cough"]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Red codes: the feverish person (inside the town), someone not registered (inside), one
+    // in another town, and one released.
+    let feed_token = app.service_token("feed").await;
+    let (status, fed) = body(
+        app.post_json_as(
+            &feed_token,
+            "/v1/feed/batches",
+            &json!({"records": [
+                red_hit("r1", 3, "张三", "441900003", "hit"),
+                red_hit("r2", 40, "赵红梅", "441900003", "hit"),
+                red_hit("r3", 41, "钱多", "441900004", "hit"),
+                red_hit("r4", 42, "孙少", "441900003", "hit"),
+            ]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{fed}");
+    let (status, fed) = body(
+        app.post_json_as(
+            &feed_token,
+            "/v1/feed/batches",
+            &json!({"records": [red_hit("r5", 42, "孙少", "441900003", "release")]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{fed}");
+    let at = format!("min_position={}", fed["position"]);
+    // Not for an unauthorised worker nor a region admin.
+    for token in [&worker, &town_admin] {
+        let (status, problem) = body(app.get_as(token, &format!("{path}?{at}")).await).await;
+        assert_eq!(status, 403, "{problem}");
+    }
+    let (status, list) = body(app.get_as(&admin, &format!("{path}?{at}")).await).await;
+    assert_eq!(status, 200, "{list}");
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3, "{list}");
+    let text = list.to_string();
+    for secret in ["王小明", "13912345678", "赵红梅", "A123456789", "东城街道"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    let feverish = items
+        .iter()
+        .find(|p| p["person_id"] == scanned[0].as_str())
+        .expect("the feverish person");
+    let mut labels: Vec<&str> = feverish["reason_labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| l.as_str().expect("label"))
+        .collect();
+    labels.sort_unstable();
+    assert_eq!(labels, vec!["发热", "密切接触者"], "{list}");
+    assert!(feverish["name_masked"]
+        .as_str()
+        .expect("name")
+        .contains('*'));
+    assert!(items.iter().all(|p| p["person_id"] != scanned[1].as_str()));
+    let by_hand = items
+        .iter()
+        .find(|p| p["reason_labels"] == json!(["有症状"]))
+        .expect("the person entered by hand");
+    assert_eq!(by_hand["person_id"], Value::Null);
+    assert_eq!(by_hand["name_masked"], "王*明");
+    assert_eq!(by_hand["phone_masked"], "139****5678");
+    let unregistered = items
+        .iter()
+        .find(|p| p["person_id"].is_null() && p["reason_labels"] == json!(["密切接触者"]))
+        .expect("the red-coded person not registered");
+    assert_eq!(unregistered["name_masked"], "赵*梅");
+    let (citizen, _) = sign_in(&app, 3).await;
+    let head = app.state.store.last_position().await.expect("head");
+    let log = app
+        .get_json(&citizen, &format!("/v1/me/access-log?min_position={head}"))
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| { i["accessor"]["kind"] == "grid" && i["data"] == "profile" }),
+        "{log}"
+    );
+    // Paged.
+    let (status, first) = body(app.get_as(&admin, &format!("{path}?limit=2&{at}")).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["items"].as_array().expect("items").len(), 2);
+    let (_, rest) = body(
+        app.get_as(
+            &admin,
+            &format!(
+                "{path}?limit=2&after={}",
+                first["next"].as_str().expect("next")
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(rest["items"].as_array().expect("items").len(), 1, "{rest}");
+    assert_eq!(rest["next"], Value::Null);
+    // An authorised worker sees it too; 15 days later only the red code remain.
+    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = body(
+        app.put_json_as(
+            &admin,
+            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let head = app.state.store.last_position().await.expect("head");
+    let (status, seen) = body(
+        app.get_as(&worker, &format!("{path}?min_position={head}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["items"].as_array().expect("items").len(), 3);
+    app.clock.advance(time::Duration::days(15));
+    let (admin, _) = sign_in(&app, 1).await;
+    let (_, later) = body(app.get_as(&admin, &path).await).await;
+    let mut labels: Vec<String> = later["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["reason_labels"].to_string())
+        .collect();
+    labels.sort_unstable();
+    assert_eq!(
+        labels,
+        vec!["[\"密切接触者\"]", "[\"密切接触者\"]"],
+        "{later}"
+    );
     app.stop().await;
 }

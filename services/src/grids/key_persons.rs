@@ -6,14 +6,14 @@
 use crypto::vault;
 use domain::access::{AccessedData, Accessor};
 use domain::document::{mask_name, DocumentDigest, MobilePhone};
-use domain::grid::{Grid, GridId, GridWorker, ManualVisitEvent};
+use domain::grid::{GridId, ManualVisitEvent};
 use domain::identity::{Identity, IdentityEvent, PersonId, RedReason};
 use domain::{Decider, DomainEvent};
 use event_store::EventReader;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{grid_id, grid_subject, ManualPerson};
+use super::{authorize_reader, grid_id, grid_subject, ManualPerson};
 use crate::citizens::Profile;
 use crate::page::{Page, PageRequest};
 use crate::support::instant;
@@ -49,26 +49,13 @@ pub async fn key_persons(
     page: PageRequest,
 ) -> Result<Page<KeyPerson>, ServiceError> {
     let grid_id = grid_id(raw)?;
-    let loaded = services
-        .bus
-        .load(&[
-            streams::grid(grid_id),
-            streams::grid_worker(grid_id, viewer),
-        ])
-        .await?;
-    let state = loaded.fold::<Grid>(&streams::grid(grid_id))?;
-    let (Some(admin), Some(region)) = (state.admin(), state.region().cloned()) else {
+    let state = authorize_reader(services, grid_id, viewer).await?;
+    let Some(region) = state.region().cloned() else {
         return Err(ServiceError::not_found(
             "grid.unknown",
             format!("no grid {grid_id}"),
         ));
     };
-    state.require_open().map_err(ServiceError::refused)?;
-    domain::grid::require_authorised(
-        admin == viewer,
-        &loaded.fold::<GridWorker>(&streams::grid_worker(grid_id, viewer))?,
-    )
-    .map_err(ServiceError::refused)?;
     let mut people: Vec<KeyPerson> = Vec::new();
     let since = (services.now() - VISIT_WINDOW).unix_timestamp();
     let visits = projections::grids::key_visits(&services.db, &grid_id.to_string(), since)

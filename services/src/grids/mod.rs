@@ -1123,17 +1123,13 @@ pub async fn accept_handover(
         .await?)
 }
 
-/// All the health declarations (newest first, health facts only) of a person visited in the
-/// grid, for the grid's admin and its authorised workers; the look is recorded in the
-/// person's access log.
-pub async fn person_declarations(
+/// The grid's state when `viewer` is its admin or an authorised worker of it: `404
+/// grid.unknown`, `410 grid.dissolved`, `403` otherwise.
+async fn authorize_reader(
     services: &Services,
+    grid_id: GridId,
     viewer: PersonId,
-    grid: &str,
-    person: &str,
-    page: crate::page::PageRequest,
-) -> Result<crate::page::Page<serde_json::Value>, ServiceError> {
-    let grid_id = grid_id(grid)?;
+) -> Result<domain::grid::GridState, ServiceError> {
     let loaded = services
         .bus
         .load(&[
@@ -1154,6 +1150,21 @@ pub async fn person_declarations(
         &loaded.fold::<GridWorker>(&streams::grid_worker(grid_id, viewer))?,
     )
     .map_err(ServiceError::refused)?;
+    Ok(state)
+}
+
+/// All the health declarations (newest first, health facts only) of a person visited in the
+/// grid, for the grid's admin and its authorised workers; the look is recorded in the
+/// person's access log.
+pub async fn person_declarations(
+    services: &Services,
+    viewer: PersonId,
+    grid: &str,
+    person: &str,
+    page: crate::page::PageRequest,
+) -> Result<crate::page::Page<serde_json::Value>, ServiceError> {
+    let grid_id = grid_id(grid)?;
+    authorize_reader(services, grid_id, viewer).await?;
     let not_visited = || {
         ServiceError::not_found(
             "grid.not_visited",

@@ -968,20 +968,7 @@ async fn only_authorised_workers_see_all_declarations_of_a_visited_person(db: Te
     assert!(items
         .iter()
         .all(|d| d.get("org_id").is_none() && d.get("filed_by").is_none()));
-    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (status, _) = body(
-        app.put_json_as(
-            &admin,
-            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
-            &json!({}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200);
+    authorise(&app, &admin, &grid_id, &worker).await;
     let head = app.state.store.last_position().await.expect("head");
     let (status, mine) = body(
         app.get_as(&worker, &format!("{path}?min_position={head}"))
@@ -1012,20 +999,7 @@ async fn grid_statistics_count_visits_per_worker_and_day_without_personal_data(d
     let (idle, _) = sign_in(&app, 6).await;
     let (status, _) = bind(&app, &idle, grid["code"].as_str().expect("code")).await;
     assert_eq!(status, 201);
-    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (status, _) = body(
-        app.put_json_as(
-            &admin,
-            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
-            &json!({}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let worker_id = authorise(&app, &admin, &grid_id, &worker).await;
     // Yesterday: one feverish visit with symptoms, entered by hand.
     let manual = |name: &str, number: &str| json!({"manual": {"name": name, "document": {"type": "birth_certificate", "number": number}, "address": "东城街道1号"}});
     let mut fever = manual("王小", "A123456789");
@@ -1407,6 +1381,25 @@ async fn the_scanning_worker_sees_the_latest_declaration_for_30_minutes(db: Test
     app.stop().await;
 }
 
+/// The grid's admin authorises the worker signed in with `worker`; answers the worker's id.
+async fn authorise(app: &TestApp, admin: &str, grid_id: &str, worker: &str) -> String {
+    let worker_id = app.get_json(worker, "/v1/me").await["person_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, answer) = body(
+        app.put_json_as(
+            admin,
+            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    worker_id
+}
+
 fn red_hit(record_id: &str, n: u32, name: &str, region: &str, action: &str) -> Value {
     json!({
         "record_id": record_id,
@@ -1552,20 +1545,7 @@ async fn key_persons_are_feverish_visits_and_red_codes_inside_the_grid(db: TestD
     assert_eq!(rest["items"].as_array().expect("items").len(), 1, "{rest}");
     assert_eq!(rest["next"], Value::Null);
     // An authorised worker sees it too; 15 days later only the red code remain.
-    let worker_id = app.get_json(&worker, "/v1/me").await["person_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (status, _) = body(
-        app.put_json_as(
-            &admin,
-            &format!("/v1/grids/{grid_id}/workers/{worker_id}/authorisation"),
-            &json!({}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200);
+    authorise(&app, &admin, &grid_id, &worker).await;
     let head = app.state.store.last_position().await.expect("head");
     let (status, seen) = body(
         app.get_as(&worker, &format!("{path}?min_position={head}"))

@@ -289,3 +289,40 @@ pub async fn body(response: reqwest::Response) -> (u16, serde_json::Value) {
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
     )
 }
+
+/// Everything logged in this test process since the first call, at debug level and below for
+/// our crates (and sqlx's statements): installs a global subscriber writing to memory on the
+/// first call. Tests read it to prove what never reaches a log line.
+pub fn captured_logs() -> String {
+    use std::sync::{Mutex, OnceLock};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    #[derive(Clone, Copy)]
+    struct Sink(&'static Mutex<Vec<u8>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut logs) = self.0.lock() {
+                logs.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = LOGS.get_or_init(|| {
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let filter = tracing_subscriber::EnvFilter::new(
+            "warn,yuekang_api=trace,services=trace,commands=trace,event_store=trace,projections=trace,crypto=trace,sqlx=debug",
+        );
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(move || Sink(logs))
+            .try_init()
+            .expect("the log capture is the process's only subscriber");
+        logs
+    });
+    logs.lock()
+        .map(|l| String::from_utf8_lossy(&l).into_owned())
+        .unwrap_or_default()
+}

@@ -26,6 +26,7 @@ event_store::backend_tests!(
     region_admins_list_the_grids_of_their_region_and_those_inside_it,
     the_scanning_worker_sees_the_latest_declaration_for_30_minutes,
     key_persons_are_feverish_visits_and_red_codes_inside_the_grid,
+    a_visit_racing_an_unbinding_never_lands_after_it,
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
@@ -674,7 +675,63 @@ async fn visit_bad_document(app: &TestApp, worker: &str, grid: &Value) -> (u16, 
     .await
 }
 
+/// Every row of every table of the database (the log, the read models, the vault), as text.
+async fn every_row(db: &event_store::Database) -> String {
+    use sqlx::Row;
+    let mut out = String::new();
+    match db {
+        event_store::Database::Sqlite(pool) => {
+            let tables: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .fetch_all(pool)
+                    .await
+                    .expect("tables");
+            for table in tables {
+                let columns = sqlx::query(&format!("PRAGMA table_info(\"{table}\")"))
+                    .fetch_all(pool)
+                    .await
+                    .expect("columns");
+                let quoted: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("quote(\"{}\")", c.get::<String, _>("name")))
+                    .collect();
+                if quoted.is_empty() {
+                    continue;
+                }
+                let rows: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT {} FROM \"{table}\"",
+                    quoted.join(" || ',' || ")
+                ))
+                .fetch_all(pool)
+                .await
+                .expect("rows");
+                out.push_str(&rows.join("\n"));
+            }
+        }
+        event_store::Database::Postgres(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for table in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM \"{table}\" t"))
+                        .fetch_all(pool)
+                        .await
+                        .expect("rows");
+                out.push_str(&rows.join("\n"));
+            }
+        }
+    }
+    assert!(out.len() > 100, "the walk read rows");
+    out
+}
+
 async fn a_dissolved_grid_is_gone_and_what_it_collected_unreadable(db: TestDatabase) {
+    yuekang_tests::captured_logs();
     let app = TestApp::spawn(db).await;
     let (grid, admin, worker, town_admin) = grid_with_worker(&app, true).await;
     let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
@@ -744,8 +801,29 @@ async fn a_dissolved_grid_is_gone_and_what_it_collected_unreadable(db: TestDatab
         .expect("open");
     assert!(opened.is_none(), "the grid's key is gone");
     let events = app.state.store.read_all(0, 10_000).await.expect("events");
+    let analyst = app.service_token("analyst").await;
+    let export = app.get_as(&analyst, "/v1/exports/events.ndjson").await;
+    assert_eq!(export.status().as_u16(), 200);
+    let export = export.text().await.expect("export");
+    assert!(
+        export.contains("ManualVisitRecorded"),
+        "the export has the visit"
+    );
+    let tables = every_row(&app.state.services.db).await;
+    assert!(
+        tables.contains("东城一网格"),
+        "the walk reads the read models"
+    );
+    let logs = yuekang_tests::captured_logs();
+    assert!(
+        logs.contains("/v1/grids/{grid_id}/visits"),
+        "the capture holds this test's request lines"
+    );
     for clear in ["李解散", "E12345678", "13800138000", "解散路", "发热三天"] {
         assert!(events.iter().all(|e| !e.payload.contains(clear)), "{clear}");
+        assert!(!export.contains(clear), "{clear} in the export");
+        assert!(!tables.contains(clear), "{clear} in a table");
+        assert!(!logs.contains(clear), "{clear} in a log line");
     }
     let report = app.state.store.verify_reaching(0).await.expect("verify");
     assert!(report.ok, "{report:?}");
@@ -759,6 +837,29 @@ async fn a_dissolved_grid_is_gone_and_what_it_collected_unreadable(db: TestDatab
         assert_eq!(problem["code"], "grid.dissolved");
     };
     gone(visit(&app, &worker, &grid, manual).await);
+    for (token, route) in [
+        (&admin, "stats"),
+        (&admin, "key-persons"),
+        (
+            &admin,
+            &format!("persons/{}/declarations", uuid::Uuid::new_v4()),
+        ),
+    ] {
+        gone(
+            body(
+                app.get_as(token, &format!("/v1/grids/{grid_id}/{route}"))
+                    .await,
+            )
+            .await,
+        );
+    }
+    gone(
+        body(
+            app.get_as(&worker, &format!("/v1/me/grids/{grid_id}/stats"))
+                .await,
+        )
+        .await,
+    );
     gone(scan_in(&app, &worker, &grid, &token).await);
     gone(bind(&app, &worker, &code).await);
     gone(
@@ -1569,5 +1670,51 @@ async fn key_persons_are_feverish_visits_and_red_codes_inside_the_grid(db: TestD
         vec!["[\"密切接触者\"]", "[\"密切接触者\"]"],
         "{later}"
     );
+    app.stop().await;
+}
+
+async fn a_visit_racing_an_unbinding_never_lands_after_it(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (grid, admin, _, _) = grid_with_worker(&app, true).await;
+    let grid_id = grid["grid_id"].as_str().expect("grid").to_owned();
+    let code = grid["code"].as_str().expect("code").to_owned();
+    let (mut landed, mut refused) = (0, 0);
+    for n in 0..8 {
+        let (worker, worker_id) = sign_in(&app, 50 + n).await;
+        let (status, _) = bind(&app, &worker, &code).await;
+        assert_eq!(status, 201);
+        let by_hand = json!({"manual": {"name": "王小", "document": {"type": "birth_certificate", "number": "A123456789"}, "address": "东城街道1号"}, "band": "normal"});
+        let unbind = format!("/v1/grids/{grid_id}/workers/{worker_id}");
+        let ((visit_status, visited), (unbind_status, unbound)) =
+            tokio::join!(visit(&app, &worker, &grid, by_hand), async {
+                body(app.delete_as(&admin, &unbind).await).await
+            },);
+        assert_eq!(unbind_status, 200, "{unbound}");
+        match visit_status {
+            201 => {
+                landed += 1;
+                let (at, unbound_at) = (
+                    visited["position"].as_u64().expect("position"),
+                    unbound["position"].as_u64().expect("position"),
+                );
+                assert!(
+                    at < unbound_at,
+                    "a visit acknowledged after its worker was unbound"
+                );
+            }
+            403 => refused += 1,
+            other => panic!("unexpected {other}: {visited}"),
+        }
+        // Afterwards, never.
+        let (status, _) = visit(
+            &app,
+            &worker,
+            &grid,
+            json!({"manual": {"name": "王小", "document": {"type": "birth_certificate", "number": "A123456789"}, "address": "东城街道1号"}, "band": "normal"}),
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    assert_eq!(landed + refused, 8);
     app.stop().await;
 }

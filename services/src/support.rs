@@ -23,18 +23,32 @@ where
     D: Decider,
     D::Event: DomainEvent,
 {
-    let events = services
+    Ok(D::fold(&events::<D::Event>(services, stream).await?))
+}
+
+/// Reads `stream` and decodes its events, oldest first.
+pub async fn events<E: DomainEvent>(
+    services: &crate::Services,
+    stream: &StreamId,
+) -> Result<Vec<E>, ServiceError> {
+    services
         .bus
         .store()
         .read_stream(stream, None)
         .await
-        .map_err(ServiceError::internal)?;
-    let decoded = events
+        .map_err(ServiceError::internal)?
         .iter()
-        .map(|e| D::Event::decode(&e.event_type, e.schema_version, &e.payload))
+        .map(|e| E::decode(&e.event_type, e.schema_version, &e.payload))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(ServiceError::internal)?;
-    Ok(D::fold(&decoded))
+        .map_err(ServiceError::internal)
+}
+
+/// A phone as shown to others (`139****5678`); empty when unknown or not a mobile number.
+pub fn masked_phone(phone: Option<&str>) -> String {
+    phone
+        .and_then(|p| domain::document::MobilePhone::parse(p).ok())
+        .map(|p| p.masked())
+        .unwrap_or_default()
 }
 
 /// A random code of `kind` (six random middle digits and the check digit).

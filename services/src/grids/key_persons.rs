@@ -5,18 +5,16 @@
 
 use crypto::vault;
 use domain::access::{AccessedData, Accessor};
-use domain::document::{mask_name, DocumentDigest, MobilePhone};
+use domain::document::{mask_name, DocumentDigest};
 use domain::grid::{GridId, ManualVisitEvent};
 use domain::identity::{Identity, IdentityEvent, PersonId, RedReason};
-use domain::{Decider, DomainEvent};
-use event_store::EventReader;
+use domain::Decider;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{authorize_reader, grid_id, grid_subject, ManualPerson};
-use crate::citizens::Profile;
 use crate::page::{Page, PageRequest};
-use crate::support::instant;
+use crate::support::{events, instant, masked_phone};
 use crate::{streams, ServiceError, Services};
 
 /// How far back visits make a key person.
@@ -130,13 +128,6 @@ fn merge(people: &mut Vec<KeyPerson>, person: KeyPerson, labels: Vec<String>, at
     entry.since = entry.since.max(at);
 }
 
-fn masked_phone(phone: Option<&str>) -> String {
-    phone
-        .and_then(|p| MobilePhone::parse(p).ok())
-        .map(|p| p.masked())
-        .unwrap_or_default()
-}
-
 /// A scanned person: their masked name and phone from their registration.
 async fn scanned_person(services: &Services, raw: &str) -> Result<KeyPerson, ServiceError> {
     let id = Uuid::parse_str(raw).map_err(ServiceError::internal)?;
@@ -157,15 +148,9 @@ async fn manual_person(
     visit_id: &str,
 ) -> Result<KeyPerson, ServiceError> {
     let id = Uuid::parse_str(visit_id).map_err(ServiceError::internal)?;
-    let events = services
-        .bus
-        .store()
-        .read_stream(&streams::grid_visit(id), None)
-        .await?;
     let mut person = None;
-    for e in events {
-        let ManualVisitEvent::ManualVisitRecorded { person: sealed, .. } =
-            ManualVisitEvent::decode(&e.event_type, e.schema_version, &e.payload)?;
+    for e in events::<ManualVisitEvent>(services, &streams::grid_visit(id)).await? {
+        let ManualVisitEvent::ManualVisitRecorded { person: sealed, .. } = e;
         person = services
             .vault
             .open_json::<ManualPerson>(
@@ -192,33 +177,17 @@ async fn manual_person(
 async fn red_person(services: &Services, digest: &str) -> Result<KeyPerson, ServiceError> {
     let digest = DocumentDigest::parse(digest.to_owned())
         .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
-    let events = services
-        .bus
-        .store()
-        .read_stream(&streams::identity(&digest), None)
-        .await?;
-    let decoded = events
-        .iter()
-        .map(|e| IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload))
-        .collect::<Result<Vec<_>, _>>()?;
+    let decoded = events::<IdentityEvent>(services, &streams::identity(&digest)).await?;
     if let Some(person_id) = Identity::fold(&decoded).person_id() {
         return scanned_person(services, &person_id.to_string()).await;
     }
     let named = decoded.iter().rev().find_map(|e| match e {
-        IdentityEvent::RedReasonHit { name, .. } => Some(name.clone()),
+        IdentityEvent::RedReasonHit { name, .. } => Some(name.as_str()),
         _ => None,
     });
-    let profile = match named {
-        Some(name) => services
-            .vault
-            .open_json::<Profile>(digest.as_str(), &vault::Sealed(name.as_str().to_owned()))
-            .await
-            .map_err(ServiceError::internal)?,
-        None => None,
-    };
     Ok(KeyPerson {
         person_id: None,
-        name_masked: profile.map(|p| mask_name(&p.name)).unwrap_or_default(),
+        name_masked: crate::citizens::masked_name(services, digest.as_str(), named).await?,
         phone_masked: String::new(),
         reason_labels: Vec::new(),
         since: OffsetDateTime::UNIX_EPOCH,

@@ -128,12 +128,9 @@ pub(crate) async fn masked_answer(
             .as_ref()
             .map(|p| mask_name(&p.name))
             .unwrap_or_default(),
-        phone_masked: profile
-            .as_ref()
-            .and_then(|p| p.phone.as_deref())
-            .and_then(|p| MobilePhone::parse(p).ok())
-            .map(|p| p.masked())
-            .unwrap_or_default(),
+        phone_masked: crate::support::masked_phone(
+            profile.as_ref().and_then(|p| p.phone.as_deref()),
+        ),
         colour: Colour::of(&reasons),
         reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
     })

@@ -41,9 +41,10 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 pub struct Caller(pub Principal);
 
 impl Caller {
-    /// The caller when it holds one of `roles`: `403` otherwise.
-    pub fn require(self, roles: &[&str]) -> Result<Principal, ApiError> {
-        Ok(self.0.require(roles)?)
+    /// The caller when it holds one of `roles` (a service account of that role, or a person
+    /// granted it): `403` otherwise.
+    pub async fn require(self, state: &AppState, roles: &[&str]) -> Result<Principal, ApiError> {
+        Ok(self.0.require(&state.services, roles).await?)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod idempotency;
 mod metrics;
 pub mod openapi;
 pub mod paging;
+mod printable;
 mod routes;
 pub mod server;
 pub mod state;

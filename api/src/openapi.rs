@@ -8,8 +8,8 @@ use crate::error::{FieldError, Problem};
 use crate::paging::BadPage;
 use crate::routes::{
     appeals, audit, checkins, declarations, exports, family, feed, grid_bindings, grid_stats,
-    grids, histories, inspectors, me, ops, org_bindings, orgs, projections, region_grids, regions,
-    scans, sessions, venues,
+    grids, histories, inspectors, me, medical_staff, notices, ops, org_bindings, orgs, projections,
+    region_grids, regions, role_grants, scans, sessions, venues,
 };
 
 /// `GET /openapi.json`.
@@ -40,6 +40,9 @@ use crate::routes::{
         grids::create, grids::edit, grids::confirm, grids::record_visit, grids::dissolve, grids::offer_handover, grids::accept_handover, grids::person_declarations, grids::key_persons, grids::authorise_worker, grids::revoke_worker,
         grids::unbind_worker, grid_bindings::bind, grid_bindings::my_grids,
         grid_bindings::choose_current, grid_bindings::unbind_self, grid_stats::stats, grid_stats::my_stats, region_grids::list, region_grids::list_csv,
+        medical_staff::grant, medical_staff::revoke, medical_staff::roster,
+        notices::issue, notices::withdraw, notices::show, notices::printable, notices::issued,
+        role_grants::grant, role_grants::revoke,
     ),
     components(
         schemas(
@@ -65,6 +68,11 @@ use crate::routes::{
             grids::ManualPerson, grids::VisitCreated, grids::DissolutionRequest, grids::HandoverRequest, grids::HandoverCreated,
             grids::AcceptanceRequest, grids::KeyPersonView, grid_bindings::GridBindRequest,
             region_grids::RegionGrid, region_grids::RegionGrids, grid_stats::GridStatsView, grid_stats::WorkerCounts, grid_stats::GridDayView, grid_stats::MyGridStats, grid_bindings::GridBoundView, grid_bindings::MyGrid, grid_bindings::CurrentGridRequest,
+            scans::ScannedReason, medical_staff::GrantRequest, medical_staff::GrantedView,
+            medical_staff::StaffView, notices::NoticeRequest, notices::IssuedView,
+            notices::WithdrawalRequest, notices::NoticeReasonView, notices::WithdrawalView,
+            notices::NoticeDetail, notices::IssuedNoticeView, role_grants::RoleGrantRequest,
+            role_grants::RoleGrantedView,
         ),
         responses(Unauthenticated, BadPage),
     ),
@@ -79,6 +87,8 @@ use crate::routes::{
         (name = "venues", description = "Public venues: inspectors, scans, temperature checks, quick check-ins, statistics"),
         (name = "regions", description = "Region admins: appointed and revoked by the admin of the enclosing region"),
         (name = "grids", description = "Community grids: creation, confirmation by a region admin, workers"),
+        (name = "medical", description = "Medical staff: the province admin's roster, medical scans, release-from-medical-observation notices"),
+        (name = "roles", description = "Person-held auditor and analyst roles, granted by the province admin"),
         (name = "feed", description = "Red-code feed: hits, releases, appeal decisions (feed role)"),
         (name = "audit", description = "Integrity of the event log (auditor role)"),
         (name = "analysis", description = "Projections and exports (analyst role; auditors may read projection status)"),

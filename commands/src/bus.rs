@@ -154,6 +154,25 @@ impl<R> Outcome<R> {
         }
     }
 
+    /// The same outcome with its answer mapped by `f` (for what is added to an answer after
+    /// it was recorded, never recorded with it).
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Outcome<S> {
+        match self {
+            Outcome::Committed { response, position } => Outcome::Committed {
+                response: f(response),
+                position,
+            },
+            Outcome::Replayed { response, position } => Outcome::Replayed {
+                response: f(response),
+                position,
+            },
+            Outcome::Unchanged { response, position } => Outcome::Unchanged {
+                response: f(response),
+                position,
+            },
+        }
+    }
+
     pub fn into_response(self) -> R {
         match self {
             Outcome::Committed { response, .. }

@@ -199,6 +199,9 @@ pub enum IdentityCommand {
         reasons: Vec<RedReason>,
         at: OffsetDateTime,
     },
+    /// A withdrawn notice: the reasons it released come back, as recorded before the
+    /// release, unless the feed has set them again since.
+    RestoreByWithdrawal { notice_id: Uuid, at: OffsetDateTime },
     /// Destroys the subject's data key (the caller deletes it after this is recorded).
     Shred { at: OffsetDateTime },
 }
@@ -230,6 +233,18 @@ pub enum IdentityEvent {
         release: Release,
         #[serde(with = "time::serde::rfc3339")]
         effective_at: OffsetDateTime,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// A reason released by a notice, back because the notice was withdrawn.
+    RedReasonRestored {
+        reason: RedReason,
+        notice_id: Uuid,
+        /// The feed record that set the reason, and since when, as before the release.
+        record_id: FeedRecordId,
+        #[serde(with = "time::serde::rfc3339")]
+        since: OffsetDateTime,
+        region: Option<String>,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -265,6 +280,8 @@ pub struct ActiveReason {
     pub record_id: FeedRecordId,
     #[serde(with = "time::serde::rfc3339")]
     pub since: OffsetDateTime,
+    /// The region the feed gave with the hit.
+    pub region: Option<String>,
 }
 
 /// Where an appeal stands.
@@ -291,6 +308,8 @@ pub enum AppealStage {
 pub struct RedStatus {
     pub reasons: BTreeMap<RedReason, ActiveReason>,
     pub appeals: BTreeMap<AppealId, AppealStage>,
+    /// What each notice released, as it was active, so a withdrawal brings it back.
+    pub notice_releases: BTreeMap<Uuid, BTreeMap<RedReason, ActiveReason>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -356,6 +375,10 @@ pub enum IdentityError {
     },
     #[error("a decision needs a detail of 1 to 500 characters")]
     DecisionDetail,
+    #[error("a release notice cannot release the {} reason: only close contact, high-risk arrival, centralised and home quarantine", .0.as_str())]
+    NoticeReasonNotReleasable(RedReason),
+    #[error("the {} reason is not active on this code; nothing to release", .0.as_str())]
+    NoticeReasonNotActive(RedReason),
 }
 
 impl Refusal for IdentityError {
@@ -370,6 +393,18 @@ impl Refusal for IdentityError {
             IdentityError::AppealMoot => "appeal.moot",
             IdentityError::ReleasePrecedesHit { .. } => "feed.release_precedes_hit",
             IdentityError::DecisionDetail => "decision.detail",
+            IdentityError::NoticeReasonNotReleasable(_) => "notice.reason_not_releasable",
+            IdentityError::NoticeReasonNotActive(_) => "notice.reason_not_active",
+        }
+    }
+
+    fn extensions(&self) -> Vec<(&'static str, String)> {
+        match self {
+            IdentityError::NoticeReasonNotReleasable(reason)
+            | IdentityError::NoticeReasonNotActive(reason) => {
+                vec![("reason", reason.as_str().to_owned())]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -380,7 +415,9 @@ impl Refusal for IdentityError {
             | IdentityError::AppealAlreadyOpen(_)
             | IdentityError::AppealAlreadyDecided
             | IdentityError::AppealMoot
-            | IdentityError::ReleasePrecedesHit { .. } => RefusalKind::Conflict,
+            | IdentityError::ReleasePrecedesHit { .. }
+            | IdentityError::NoticeReasonNotReleasable(_)
+            | IdentityError::NoticeReasonNotActive(_) => RefusalKind::Conflict,
             IdentityError::NotRegistered => RefusalKind::Forbidden,
             IdentityError::UnknownAppeal => RefusalKind::NotFound,
             IdentityError::DecisionDetail => RefusalKind::Invalid { field: "detail" },
@@ -553,15 +590,38 @@ impl Decider for Identity {
                 at,
             } => {
                 let red = red_of(state);
+                if let Some(r) = reasons.iter().find(|r| !r.released_by_notice()) {
+                    return Err(IdentityError::NoticeReasonNotReleasable(*r));
+                }
+                if let Some(r) = reasons.iter().find(|r| !red.reasons.contains_key(r)) {
+                    return Err(IdentityError::NoticeReasonNotActive(*r));
+                }
                 Ok(reasons
                     .iter()
-                    .filter(|r| r.released_by_notice() && red.reasons.contains_key(r))
                     .map(|reason| IdentityEvent::RedReasonReleased {
                         reason: *reason,
                         release: Release::Notice {
                             notice_id: *notice_id,
                         },
                         effective_at: *at,
+                        at: *at,
+                    })
+                    .collect())
+            }
+            IdentityCommand::RestoreByWithdrawal { notice_id, at } => {
+                let red = red_of(state);
+                Ok(red
+                    .notice_releases
+                    .get(notice_id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(reason, _)| !red.reasons.contains_key(reason))
+                    .map(|(reason, was)| IdentityEvent::RedReasonRestored {
+                        reason: *reason,
+                        notice_id: *notice_id,
+                        record_id: was.record_id.clone(),
+                        since: was.since,
+                        region: was.region.clone(),
                         at: *at,
                     })
                     .collect())
@@ -585,14 +645,46 @@ impl Decider for Identity {
                 record_id,
                 reason,
                 effective_at,
+                region,
                 ..
             } => {
                 red.reasons.entry(*reason).or_insert(ActiveReason {
                     record_id: record_id.clone(),
                     since: *effective_at,
+                    region: region.clone(),
                 });
             }
-            IdentityEvent::RedReasonReleased { reason, .. } => {
+            IdentityEvent::RedReasonRestored {
+                reason,
+                notice_id,
+                record_id,
+                since,
+                region,
+                ..
+            } => {
+                red.reasons.entry(*reason).or_insert(ActiveReason {
+                    record_id: record_id.clone(),
+                    since: *since,
+                    region: region.clone(),
+                });
+                if let Some(released) = red.notice_releases.get_mut(notice_id) {
+                    released.remove(reason);
+                    if released.is_empty() {
+                        red.notice_releases.remove(notice_id);
+                    }
+                }
+            }
+            IdentityEvent::RedReasonReleased {
+                reason, release, ..
+            } => {
+                if let (Release::Notice { notice_id }, Some(was)) =
+                    (release, red.reasons.get(reason))
+                {
+                    red.notice_releases
+                        .entry(*notice_id)
+                        .or_default()
+                        .insert(*reason, was.clone());
+                }
                 red.reasons.remove(reason);
                 for stage in red.appeals.values_mut() {
                     if let AppealStage::Open { reason: r, .. } = stage {
@@ -729,7 +821,8 @@ mod tests {
             red.reasons.get(&RedReason::CloseContact),
             Some(&ActiveReason {
                 record_id: record("r1"),
-                since: AT
+                since: AT,
+                region: Some("440106".into()),
             })
         );
     }
@@ -1020,30 +1113,136 @@ mod tests {
             });
     }
 
-    #[test]
-    fn a_notice_releases_only_what_notices_may_release() {
-        Given::<Identity>::events(vec![
-            registered(),
-            hit("r1", RedReason::Confirmed),
-            hit("r2", RedReason::HomeQuarantine),
-        ])
-        .when(&IdentityCommand::ReleaseByNotice {
+    fn by_notice(reasons: Vec<RedReason>) -> IdentityCommand {
+        IdentityCommand::ReleaseByNotice {
             notice_id: Uuid::from_u128(3),
-            reasons: vec![
-                RedReason::Confirmed,
-                RedReason::HomeQuarantine,
-                RedReason::CloseContact,
-            ],
+            reasons,
             at: AT,
-        })
-        .then(vec![IdentityEvent::RedReasonReleased {
-            reason: RedReason::HomeQuarantine,
+        }
+    }
+
+    fn released_by_notice(reason: RedReason) -> IdentityEvent {
+        IdentityEvent::RedReasonReleased {
+            reason,
             release: Release::Notice {
                 notice_id: Uuid::from_u128(3),
             },
             effective_at: AT,
             at: AT,
-        }]);
+        }
+    }
+
+    #[test]
+    fn a_notice_releases_the_active_reasons_it_names() {
+        Given::<Identity>::events(vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            hit("r2", RedReason::HomeQuarantine),
+        ])
+        .when(&by_notice(vec![
+            RedReason::HomeQuarantine,
+            RedReason::CloseContact,
+        ]))
+        .then(vec![
+            released_by_notice(RedReason::HomeQuarantine),
+            released_by_notice(RedReason::CloseContact),
+        ]);
+    }
+
+    #[test]
+    fn a_notice_naming_a_confirmed_suspected_or_inactive_reason_releases_nothing() {
+        let given = || {
+            Given::<Identity>::events(vec![
+                registered(),
+                hit("r1", RedReason::Confirmed),
+                hit("r2", RedReason::HomeQuarantine),
+            ])
+        };
+        given()
+            .when(&by_notice(vec![
+                RedReason::HomeQuarantine,
+                RedReason::Confirmed,
+            ]))
+            .then_error(IdentityError::NoticeReasonNotReleasable(
+                RedReason::Confirmed,
+            ));
+        given()
+            .when(&by_notice(vec![RedReason::Suspected]))
+            .then_error(IdentityError::NoticeReasonNotReleasable(
+                RedReason::Suspected,
+            ));
+        given()
+            .when(&by_notice(vec![
+                RedReason::HomeQuarantine,
+                RedReason::CloseContact,
+            ]))
+            .then_error(IdentityError::NoticeReasonNotActive(
+                RedReason::CloseContact,
+            ));
+        let error = IdentityError::NoticeReasonNotActive(RedReason::CloseContact);
+        assert_eq!(error.code(), "notice.reason_not_active");
+        assert_eq!(
+            error.extensions(),
+            vec![("reason", "close_contact".to_owned())]
+        );
+        assert_eq!(
+            IdentityError::NoticeReasonNotReleasable(RedReason::Confirmed).code(),
+            "notice.reason_not_releasable"
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_brings_back_what_its_notice_released_as_it_was() {
+        let released = vec![
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            hit("r2", RedReason::HomeQuarantine),
+            released_by_notice(RedReason::CloseContact),
+            released_by_notice(RedReason::HomeQuarantine),
+        ];
+        let restored = |reason, id: &str| IdentityEvent::RedReasonRestored {
+            reason,
+            notice_id: Uuid::from_u128(3),
+            record_id: record(id),
+            since: AT,
+            region: Some("440106".into()),
+            at: AT + time::Duration::hours(1),
+        };
+        let withdraw = IdentityCommand::RestoreByWithdrawal {
+            notice_id: Uuid::from_u128(3),
+            at: AT + time::Duration::hours(1),
+        };
+        Given::<Identity>::events(released.clone())
+            .when(&withdraw)
+            .then(vec![
+                restored(RedReason::CloseContact, "r1"),
+                restored(RedReason::HomeQuarantine, "r2"),
+            ]);
+        let state = Identity::fold(
+            &[
+                released.clone(),
+                vec![restored(RedReason::CloseContact, "r1")],
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            state.active_reasons(),
+            vec![RedReason::CloseContact],
+            "the reason is active again, from its record"
+        );
+        // The feed set the reason again meanwhile: it stays as the feed set it.
+        let mut again = released.clone();
+        again.push(hit("r3", RedReason::CloseContact));
+        Given::<Identity>::events(again)
+            .when(&withdraw)
+            .then(vec![restored(RedReason::HomeQuarantine, "r2")]);
+        // Another notice's withdrawal brings nothing back.
+        Given::<Identity>::events(released)
+            .when(&IdentityCommand::RestoreByWithdrawal {
+                notice_id: Uuid::from_u128(4),
+                at: AT,
+            })
+            .then(vec![]);
     }
 
     #[test]

@@ -48,8 +48,19 @@ pub const GRID_VISIT: &str = "grid-visit";
 /// A grid's pending handover (`grid-handover-<grid uuid>`).
 pub const GRID_HANDOVER: &str = "grid-handover";
 
+/// A person's place on the medical-staff roster (`medical-staff-<person uuid>`).
+pub const MEDICAL_STAFF: &str = "medical-staff";
+/// A medical staff member's scan of a code (`medical-scan-<scan uuid>`).
+pub const MEDICAL_SCAN: &str = "medical-scan";
+/// A release-from-medical-observation notice (`notice-<notice uuid>`).
+pub const NOTICE: &str = "notice";
+/// The notice numbers taken in a year (`notice-number-<year>`).
+pub const NOTICE_NUMBER: &str = "notice-number";
+/// A person's auditor and analyst roles (`role-grant-<person uuid>`).
+pub const ROLE_GRANT: &str = "role-grant";
+
 /// Every category.
-pub const ALL: [&str; 23] = [
+pub const ALL: [&str; 28] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -73,6 +84,11 @@ pub const ALL: [&str; 23] = [
     GRID_SCAN,
     GRID_VISIT,
     GRID_HANDOVER,
+    MEDICAL_STAFF,
+    MEDICAL_SCAN,
+    NOTICE,
+    NOTICE_NUMBER,
+    ROLE_GRANT,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -129,6 +145,11 @@ mod tests {
                 "grid-scan",
                 "grid-visit",
                 "grid-handover",
+                "medical-staff",
+                "medical-scan",
+                "notice",
+                "notice-number",
+                "role-grant",
             ]
         );
     }
@@ -144,6 +165,8 @@ mod tests {
         assert_eq!(split("org-member-o-p"), Some((ORG_MEMBER, "o-p")));
         assert_eq!(split("org-o"), Some((ORG, "o")));
         assert_eq!(split("feed-record-PSB-1"), Some((FEED_RECORD, "PSB-1")));
+        assert_eq!(split("notice-number-2026"), Some((NOTICE_NUMBER, "2026")));
+        assert_eq!(split("notice-n1"), Some((NOTICE, "n1")));
         assert_eq!(split("venues-1"), None);
         assert_eq!(split("venue"), None);
         assert_eq!(split("s-1"), None);

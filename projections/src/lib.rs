@@ -14,6 +14,7 @@ pub mod event_counts;
 pub mod grids;
 pub mod health_codes;
 pub mod histories;
+pub mod medical;
 pub mod orgs;
 pub mod people;
 pub mod query;
@@ -46,6 +47,7 @@ pub fn registry() -> Vec<Arc<dyn Projection>> {
         Arc::new(venue_stats::VenueStats),
         Arc::new(grids::Grids),
         Arc::new(red_regions::RedRegions),
+        Arc::new(medical::Medical),
     ]
 }
 

@@ -100,12 +100,12 @@ where
 }
 
 /// The stream id's part after `category-`, when the stream is of that category (one of
-/// [`domain::streams`]). A category is a prefix of longer ones (`org` of `org-member`), so
-/// callers test the longer categories first.
+/// [`domain::streams`]) and of no longer one it is a prefix of (`notice-number-2026` is not a
+/// `notice`, `org-member-…` not an `org`).
 pub fn stream_id<'a>(stream: &'a str, category: &str) -> Option<&'a str> {
-    stream
-        .strip_prefix(category)
-        .and_then(|rest| rest.strip_prefix('-'))
+    domain::streams::split(stream)
+        .filter(|(of, _)| *of == category)
+        .map(|(_, id)| id)
 }
 
 /// Decodes a recorded event as `E`, naming the position when it fails.
@@ -118,4 +118,23 @@ pub fn decode<E: domain::DomainEvent>(
             detail: err.to_string(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stream_id;
+    use domain::streams;
+
+    #[test]
+    fn a_stream_is_of_its_longest_category_only() {
+        assert_eq!(stream_id("notice-n1", streams::NOTICE), Some("n1"));
+        assert_eq!(stream_id("notice-number-2026", streams::NOTICE), None);
+        assert_eq!(
+            stream_id("notice-number-2026", streams::NOTICE_NUMBER),
+            Some("2026")
+        );
+        assert_eq!(stream_id("org-member-o-p", streams::ORG), None);
+        assert_eq!(stream_id("org-o", streams::ORG), Some("o"));
+        assert_eq!(stream_id("orgs-o", streams::ORG), None);
+    }
 }

@@ -5,6 +5,7 @@
 use crypto::session;
 use crypto::token::{token_hash, SERVICE_TOKEN_PREFIX};
 use domain::identity::PersonId;
+use domain::role_grant::PersonRole;
 
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -30,16 +31,30 @@ impl Principal {
         }
     }
 
-    /// The principal when it holds one of `roles`: `Forbidden` otherwise.
-    pub fn require(self, roles: &[&str]) -> ServiceResult<Self> {
-        match &self {
-            Principal::ServiceAccount { role, .. } if roles.contains(&role.as_str()) => Ok(self),
-            Principal::ServiceAccount { .. } | Principal::Person { .. } => {
-                Err(ServiceError::Forbidden(format!(
-                    "this route needs the {} role",
-                    roles.join(" or ")
-                )))
+    /// The principal when it holds one of `roles`: a service account of that role, or a person
+    /// granted it now (auditor and analyst only; read from their role stream, so a
+    /// revocation counts from its commit). `Forbidden` otherwise.
+    pub async fn require(self, services: &Services, roles: &[&str]) -> ServiceResult<Self> {
+        let held = match &self {
+            Principal::ServiceAccount { role, .. } => roles.contains(&role.as_str()),
+            Principal::Person { person_id } => {
+                let mut held = false;
+                for role in roles.iter().filter_map(|r| PersonRole::parse(r).ok()) {
+                    if crate::role_grants::holds(services, *person_id, role).await? {
+                        held = true;
+                        break;
+                    }
+                }
+                held
             }
+        };
+        if held {
+            Ok(self)
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "this route needs the {} role",
+                roles.join(" or ")
+            )))
         }
     }
 

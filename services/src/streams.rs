@@ -133,3 +133,28 @@ pub fn grid_visit(visit_id: Uuid) -> StreamId {
 pub fn grid_handover(grid: GridId) -> StreamId {
     StreamId::of(category::GRID_HANDOVER, grid)
 }
+
+/// A person's place on the medical-staff roster.
+pub fn medical_staff(person: PersonId) -> StreamId {
+    StreamId::of(category::MEDICAL_STAFF, person)
+}
+
+/// A medical staff member's scan of a code.
+pub fn medical_scan(scan_id: Uuid) -> StreamId {
+    StreamId::of(category::MEDICAL_SCAN, scan_id)
+}
+
+/// A release-from-medical-observation notice.
+pub fn notice(notice_id: Uuid) -> StreamId {
+    StreamId::of(category::NOTICE, notice_id)
+}
+
+/// The notice numbers taken in `year` (China Standard Time).
+pub fn notice_numbers(year: i32) -> StreamId {
+    StreamId::of(category::NOTICE_NUMBER, year)
+}
+
+/// A person's auditor and analyst roles.
+pub fn role_grants(person: PersonId) -> StreamId {
+    StreamId::of(category::ROLE_GRANT, person)
+}

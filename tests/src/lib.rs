@@ -326,3 +326,17 @@ pub fn captured_logs() -> String {
         .map(|l| String::from_utf8_lossy(&l).into_owned())
         .unwrap_or_default()
 }
+
+/// A valid resident ID (MOD 11-2 check character) whose first 12 characters are `prefix`
+/// (region and birth year and month), with a day and serial from `n`.
+pub fn resident_id(prefix: &str, n: u32) -> String {
+    let first17 = format!("{prefix}{:02}{:03}", 1 + n % 28, n % 1000);
+    let mut digits = [0u8; 17];
+    for (i, c) in first17.chars().enumerate() {
+        digits[i] = c.to_digit(10).expect("digit") as u8;
+    }
+    format!(
+        "{first17}{}",
+        domain::document::resident_id_check_char(&digits)
+    )
+}

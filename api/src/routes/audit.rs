@@ -83,7 +83,7 @@ pub async fn events(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
-    caller.require(&["auditor"])?;
+    caller.require(&state, &["auditor"]).await?;
     // An empty cursor is the first page; anything else must be a cursor.
     let after = query.after.as_deref().filter(|a| !a.is_empty());
     let page = PageRequest::parse(query.limit, None)?;
@@ -152,7 +152,7 @@ pub async fn stream(
     state: web::Data<AppState>,
     stream: web::Path<String>,
 ) -> Result<web::Json<StreamHistory>, ApiError> {
-    caller.require(&["auditor"])?;
+    caller.require(&state, &["auditor"]).await?;
     let found = audit::stream_as_of(&state.store, &stream, query.as_of.as_deref()).await?;
     Ok(web::Json(StreamHistory {
         stream: found.stream.to_string(),
@@ -189,7 +189,7 @@ pub async fn verify(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Verification>, ApiError> {
-    caller.require(&["auditor"])?;
+    caller.require(&state, &["auditor"]).await?;
     // Projection checkpoints witness how far the log once reached.
     let anchor = services::analysis::applied_position(&state.runner).await?;
     let report = services::audit::verify(&state.store, anchor).await?;

@@ -31,7 +31,7 @@ pub async fn export_events(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&["analyst"])?;
+    caller.require(&state, &["analyst"]).await?;
     let key = export::pseudonym_key(&state.settings.data_dir).map_err(ApiError::internal)?;
     let lines = state
         .store

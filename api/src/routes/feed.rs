@@ -116,7 +116,7 @@ pub async fn post_batch(
     state: web::Data<AppState>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let feed = caller.require(&["feed"])?;
+    let feed = caller.require(&state, &["feed"]).await?;
     let request: BatchRequest = body.parse()?;
     let ctx = body.context(feed.actor())?;
     let records: Vec<services::feed::FeedRecordInput> =
@@ -147,7 +147,7 @@ pub async fn open_appeals(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<PageView<AppealView>>, ApiError> {
-    caller.require(&["feed"])?;
+    caller.require(&state, &["feed"]).await?;
     let page = query.page()?;
     state.wait_for(query.min_position).await?;
     let page = feed::open_appeals(&state.services, page).await?;
@@ -187,7 +187,7 @@ pub async fn decide_appeal(
     appeal_id: web::Path<String>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
-    let feed = caller.require(&["feed"])?;
+    let feed = caller.require(&state, &["feed"]).await?;
     let request: DecisionRequest = body.parse()?;
     let ctx = body.context(feed.actor())?;
     let outcome = feed::decide_appeal(

@@ -13,12 +13,15 @@ pub(crate) mod grids;
 pub(crate) mod histories;
 pub(crate) mod inspectors;
 pub(crate) mod me;
+pub(crate) mod medical_staff;
+pub(crate) mod notices;
 pub(crate) mod ops;
 pub(crate) mod org_bindings;
 pub(crate) mod orgs;
 pub(crate) mod projections;
 pub(crate) mod region_grids;
 pub(crate) mod regions;
+pub(crate) mod role_grants;
 pub(crate) mod scans;
 pub(crate) mod sessions;
 pub(crate) mod venues;
@@ -216,6 +219,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/me/venues/{venue_id}/stats", "GET")
             .route(web::get().to(inspectors::my_stats)),
+    )
+    .service(
+        resource("/v1/medical-staff", "GET, POST")
+            .route(web::get().to(medical_staff::roster))
+            .route(web::post().to(medical_staff::grant)),
+    )
+    .service(
+        resource("/v1/medical-staff/{person_id}", "DELETE")
+            .route(web::delete().to(medical_staff::revoke)),
+    )
+    .service(resource("/v1/notices", "POST").route(web::post().to(notices::issue)))
+    .service(resource("/v1/notices/{notice_id}", "GET").route(web::get().to(notices::show)))
+    .service(
+        resource("/v1/notices/{notice_id}/printable", "GET")
+            .route(web::get().to(notices::printable)),
+    )
+    .service(
+        resource("/v1/notices/{notice_id}/withdrawal", "POST")
+            .route(web::post().to(notices::withdraw)),
+    )
+    .service(resource("/v1/me/issued-notices", "GET").route(web::get().to(notices::issued)))
+    .service(resource("/v1/role-grants", "POST").route(web::post().to(role_grants::grant)))
+    .service(
+        resource("/v1/role-grants/{person_id}/{role}", "DELETE")
+            .route(web::delete().to(role_grants::revoke)),
     )
     .default_service(web::to(not_found));
 }

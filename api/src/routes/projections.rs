@@ -41,7 +41,7 @@ pub async fn list_projections(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<ProjectionInfo>>, ApiError> {
-    caller.require(&["auditor", "analyst"])?;
+    caller.require(&state, &["auditor", "analyst"]).await?;
     state.wait_for(query.min_position).await?;
     let statuses = analysis::projections(&state.runner).await?;
     Ok(web::Json(
@@ -83,7 +83,7 @@ pub async fn rebuild_projection(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&["analyst"])?;
+    caller.require(&state, &["analyst"]).await?;
     let name = name.into_inner();
     analysis::rebuild(&state.runner, &name)?;
     Ok(HttpResponse::Accepted().json(RebuildAccepted {

@@ -25,6 +25,28 @@ pub struct ScanAnswer {
     pub colour: String,
     /// The active red reasons' labels.
     pub reason_labels: Vec<String>,
+    /// Medical scans only (staff are a government role): the name in clear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Medical scans only: the phone in clear (empty when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Medical scans only: each active reason with its label, since when and its source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<ScannedReason>>,
+}
+
+/// An active red reason as medical staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScannedReason {
+    /// `close_contact`, …
+    pub reason: String,
+    /// The guide's label (`密切接触者`).
+    pub label: String,
+    /// RFC 3339, China Standard Time.
+    pub since: String,
+    /// The feed record that set it.
+    pub source: String,
 }
 
 impl From<venues::ScanAnswer> for ScanAnswer {
@@ -36,6 +58,19 @@ impl From<venues::ScanAnswer> for ScanAnswer {
             phone_masked: a.phone_masked,
             colour: a.colour.as_str().into(),
             reason_labels: a.reason_labels,
+            name: a.name,
+            phone: a.phone,
+            reasons: a.reasons.map(|reasons| {
+                reasons
+                    .into_iter()
+                    .map(|r| ScannedReason {
+                        reason: r.reason.as_str().into(),
+                        label: r.reason.label().into(),
+                        since: domain::week::cst_rfc3339(r.since),
+                        source: r.source,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -58,13 +93,14 @@ pub struct ScanRequest {
 }
 
 /// Scans a citizen's code: masked name and phone, colour and reason labels; the access is
-/// recorded in the citizen's access log.
+/// recorded in the citizen's access log. With `{"medical": true}`, by granted medical staff:
+/// also the name and phone in clear and each reason with since and source.
 #[utoipa::path(post, path = "/v1/scans", tag = "venues", request_body = ScanRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "What the scanner sees", body = Positioned<ScanAnswer>),
         (status = 401, response = Unauthenticated),
-        (status = 403, description = "The scanner has no right in this context (not an inspector bound to the venue)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The scanner has no right in this context (not an inspector bound to the venue, a worker of the grid, or granted medical staff)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The code names nobody registered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Forged or altered code (`code_token.*`), or a bad context", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -87,6 +87,7 @@ impl Projection for Appeals {
                 }
                 IdentityEvent::PersonRegistered { .. }
                 | IdentityEvent::RedReasonHit { .. }
+                | IdentityEvent::RedReasonRestored { .. }
                 | IdentityEvent::PersonalDataShredded { .. } => {}
             }
         }

@@ -54,6 +54,23 @@ impl Projection for HealthCodes {
                     )
                     .await?;
                 }
+                IdentityEvent::RedReasonRestored {
+                    reason,
+                    record_id,
+                    since,
+                    ..
+                } => {
+                    tx.exec(
+                        &tables.sql(include_str!("hit.sql")),
+                        &[
+                            Arg::Text(digest),
+                            Arg::Text(reason.as_str()),
+                            Arg::Text(record_id.as_str()),
+                            Arg::Int(since.unix_timestamp()),
+                        ],
+                    )
+                    .await?;
+                }
                 IdentityEvent::RedReasonReleased { reason, .. } => {
                     tx.exec(
                         &tables.sql(include_str!("release.sql")),

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use domain::access::AccessEvent;
 use domain::identity::IdentityEvent;
+use domain::medical::NoticeEvent;
 use domain::person::PersonEvent;
 use domain::streams;
 use domain::venue::{CheckInEvent, ScanEvent};
@@ -178,6 +179,7 @@ impl Projection for Histories {
                     }
                     IdentityEvent::PersonRegistered { .. }
                     | IdentityEvent::RedReasonHit { .. }
+                    | IdentityEvent::RedReasonRestored { .. }
                     | IdentityEvent::RedReasonReleased { .. }
                     | IdentityEvent::AppealFiled { .. }
                     | IdentityEvent::PersonalDataShredded { .. } => {}
@@ -222,6 +224,52 @@ impl Projection for Histories {
                         insert(tx, tables, &subject, HistoryKind::Checks, e.position, body).await?;
                     }
                 }
+            } else if stream_id(&e.stream, streams::NOTICE).is_some() {
+                let (subject, body) = match decode::<NoticeEvent>(e)? {
+                    NoticeEvent::NoticeIssued {
+                        notice_id,
+                        number,
+                        posting,
+                        subject,
+                        observation_from,
+                        observation_to,
+                        reasons,
+                        at,
+                        ..
+                    } => (
+                        subject,
+                        json!({
+                            "kind": "release_notice",
+                            "notice_id": notice_id,
+                            "number": number,
+                            "reasons": reasons,
+                            "observation_from": observation_from.to_string(),
+                            "observation_to": observation_to.to_string(),
+                            "unit": posting.unit,
+                            "position": posting.position,
+                            "issued_at": rfc3339(at),
+                        }),
+                    ),
+                    NoticeEvent::NoticeWithdrawn {
+                        notice_id,
+                        number,
+                        subject,
+                        detail,
+                        at,
+                        ..
+                    } => (
+                        subject,
+                        json!({
+                            "kind": "notice_withdrawal",
+                            "notice_id": notice_id,
+                            "number": number,
+                            "detail": detail,
+                            "issued_at": rfc3339(at),
+                        }),
+                    ),
+                };
+                let subject = subject.to_string();
+                insert(tx, tables, &subject, HistoryKind::Notices, e.position, body).await?;
             } else if let Some(person) = stream_id(&e.stream, streams::ACCESS) {
                 match decode::<AccessEvent>(e)? {
                     AccessEvent::PersonalDataAccessed { accessor, data, at } => {

@@ -68,6 +68,7 @@ impl Projection for People {
                             .await?;
                     }
                     IdentityEvent::RedReasonHit { .. }
+                    | IdentityEvent::RedReasonRestored { .. }
                     | IdentityEvent::RedReasonReleased { .. }
                     | IdentityEvent::AppealFiled { .. }
                     | IdentityEvent::AppealDecided { .. } => {}

@@ -54,6 +54,23 @@ impl Projection for RedRegions {
                     )
                     .await?;
                 }
+                IdentityEvent::RedReasonRestored {
+                    reason,
+                    since,
+                    region: Some(region),
+                    ..
+                } => {
+                    tx.exec(
+                        &tables.sql(include_str!("hit.sql")),
+                        &[
+                            Arg::Text(digest),
+                            Arg::Text(reason.as_str()),
+                            Arg::Text(&region),
+                            Arg::Int(since.unix_timestamp()),
+                        ],
+                    )
+                    .await?;
+                }
                 IdentityEvent::RedReasonReleased { reason, .. } => {
                     tx.exec(
                         &tables.sql(include_str!("release.sql")),
@@ -62,6 +79,7 @@ impl Projection for RedRegions {
                     .await?;
                 }
                 IdentityEvent::RedReasonHit { region: None, .. }
+                | IdentityEvent::RedReasonRestored { region: None, .. }
                 | IdentityEvent::PersonRegistered { .. }
                 | IdentityEvent::AppealFiled { .. }
                 | IdentityEvent::AppealDecided { .. }

@@ -7,9 +7,11 @@ use domain::assertion::Assertion;
 use domain::claim::Claim;
 use domain::feed::FeedRecord;
 use domain::identity::Identity;
+use domain::medical::{MedicalScan, MedicalStaff, Notice, NoticeNumbers};
 use domain::org::{Membership, Org};
 use domain::person::Person;
 use domain::region::Region;
+use domain::role_grant::RoleGrants;
 use domain::service_account::ServiceAccount;
 use domain::streams as category;
 use domain::{Decider, DomainEvent};
@@ -133,6 +135,11 @@ fn fold_state(stream: &str, events: &[RecordedEvent]) -> ServiceResult<serde_jso
         category::ORG_MEMBER => fold::<Membership>(events),
         category::ORG_ADMIN | category::CODE => fold::<Claim>(events),
         category::ORG => fold::<Org>(events),
+        category::MEDICAL_STAFF => fold::<MedicalStaff>(events),
+        category::MEDICAL_SCAN => fold::<MedicalScan>(events),
+        category::NOTICE => fold::<Notice>(events),
+        category::NOTICE_NUMBER => fold::<NoticeNumbers>(events),
+        category::ROLE_GRANT => fold::<RoleGrants>(events),
         // Venues, their claims and bindings, scans and check-ins answer no state yet (as
         // before the layering; folding them is a change of the audit contract of its own).
         _ => Ok(serde_json::Value::Null),

@@ -12,7 +12,7 @@ use crate::page::{Page, PageRequest};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     /// `citizen`, `guardian`, `org_admin`, `org_member`, `venue_admin`, `venue_inspector`,
-    /// `grid_admin`, `grid_worker`, `region_admin`.
+    /// `grid_admin`, `grid_worker`, `region_admin`, `medical_staff`, `auditor`, `analyst`.
     pub role: &'static str,
     pub scope: Option<String>,
 }
@@ -109,6 +109,27 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
             scope: Some(region),
         });
     }
+    if projections::medical::staff(db, &person.to_string())
+        .await
+        .map_err(internal)?
+        .is_some_and(|staff| staff.revoked_at.is_none())
+    {
+        roles.push(Role {
+            role: "medical_staff",
+            scope: None,
+        });
+    }
+    for role in projections::medical::roles_of(db, &person.to_string())
+        .await
+        .map_err(internal)?
+        .iter()
+        .filter_map(|r| domain::role_grant::PersonRole::parse(r).ok())
+    {
+        roles.push(Role {
+            role: role.as_str(),
+            scope: None,
+        });
+    }
     Ok(Me {
         person_id: person,
         profile,
@@ -119,9 +140,10 @@ pub async fn me(services: &Services, person: PersonId) -> Result<Me, ServiceErro
 }
 
 /// One active red reason on a code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveReason {
     pub reason: RedReason,
+    #[serde(with = "time::serde::rfc3339")]
     pub since: OffsetDateTime,
     /// The feed record that set it.
     pub source: String,
@@ -143,7 +165,21 @@ pub async fn health_code(
     person: PersonId,
 ) -> Result<HealthCode, ServiceError> {
     let row = person_facts(services, person).await?;
-    let reasons = projections::health_codes::reasons(&services.db, &row.digest)
+    let reasons = active_reasons(services, &row.digest).await?;
+    Ok(HealthCode {
+        person_id: person,
+        token: services.keys.code_keys.sign(person.as_uuid()),
+        colour: Colour::of(reasons.iter().map(|r| &r.reason)),
+        reasons,
+    })
+}
+
+/// The active red reasons of the identity `digest`, as the health codes read model has them.
+pub(crate) async fn active_reasons(
+    services: &Services,
+    digest: &str,
+) -> Result<Vec<ActiveReason>, ServiceError> {
+    projections::health_codes::reasons(&services.db, digest)
         .await
         .map_err(ServiceError::internal)?
         .into_iter()
@@ -161,13 +197,7 @@ pub async fn health_code(
                 source: r.record_id,
             })
         })
-        .collect::<Result<Vec<_>, ServiceError>>()?;
-    Ok(HealthCode {
-        person_id: person,
-        token: services.keys.code_keys.sign(person.as_uuid()),
-        colour: Colour::of(reasons.iter().map(|r| &r.reason)),
-        reasons,
-    })
+        .collect()
 }
 
 /// The code of `member` of `guardian`'s family; the guardian's look is recorded in the

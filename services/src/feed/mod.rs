@@ -303,7 +303,9 @@ pub async fn apply_batch(
                             | IdentityError::UnknownAppeal
                             | IdentityError::AppealAlreadyDecided
                             | IdentityError::AppealMoot
-                            | IdentityError::DecisionDetail => "feed.reason_not_active",
+                            | IdentityError::DecisionDetail
+                            | IdentityError::NoticeReasonNotReleasable(_)
+                            | IdentityError::NoticeReasonNotActive(_) => "feed.reason_not_active",
                         };
                         outcome
                             .refused

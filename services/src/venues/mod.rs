@@ -150,6 +150,6 @@ pub async fn authorize_admin(
 }
 
 /// A token or poster that fails verification: `422` naming `field`, its rule as the code.
-fn refused_token(field: &str, e: crypto::code_token::CodeTokenError) -> ServiceError {
+pub(crate) fn refused_token(field: &str, e: crypto::code_token::CodeTokenError) -> ServiceError {
     ServiceError::invalid_with_code(field, e.code(), e.to_string())
 }

@@ -18,6 +18,16 @@ pub struct ScanAnswer {
     pub colour: Colour,
     /// The active red reasons' labels.
     pub reason_labels: Vec<String>,
+    /// Medical scans only (a government role, SPEC §2): the name in clear. Never recorded
+    /// with the answer a retry replays; opened again for each answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Medical scans only: the phone in clear (empty when unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Medical scans only: each active reason with its label, since when, and its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<crate::citizens::ActiveReason>>,
 }
 
 /// Where a scan happens, as the scanner says.
@@ -38,24 +48,25 @@ pub async fn scan(
     token: &str,
     place: ScanPlace,
 ) -> Result<Outcome<ScanAnswer>, ServiceError> {
-    let subject = services
-        .keys
-        .code_keys
-        .verify(token)
-        .map(PersonId::new)
-        .map_err(|e| refused_token("token", e))?;
-    let venue_id = match (place.venue_id, place.grid_id, place.medical) {
-        (Some(v), None, false) => VenueId::new(v),
+    let subject = |token: &str| {
+        services
+            .keys
+            .code_keys
+            .verify(token)
+            .map(PersonId::new)
+            .map_err(|e| refused_token("token", e))
+    };
+    let (venue_id, subject) = match (place.venue_id, place.grid_id, place.medical) {
+        (Some(v), None, false) => (VenueId::new(v), subject(token)?),
         (None, Some(grid), false) => {
             let grid = domain::grid::GridId::new(grid);
+            let subject = subject(token)?;
             return crate::grids::scan(services, ctx, scanner, grid, subject).await;
         }
         (None, None, true) => {
-            // Medical staff get their rights with the medical issue; until then nobody
-            // holds them.
-            return Err(ServiceError::Forbidden(
-                "you are not an authorised medical staff".into(),
-            ));
+            // Who may scan is answered before the code is read.
+            let permit = crate::medical::permit_staff(services, scanner).await?;
+            return crate::medical::scan(services, ctx, permit, token).await;
         }
         _ => {
             return Err(ServiceError::invalid(
@@ -133,6 +144,9 @@ pub(crate) async fn masked_answer(
         ),
         colour: Colour::of(&reasons),
         reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
+        name: None,
+        phone: None,
+        reasons: None,
     })
 }
 

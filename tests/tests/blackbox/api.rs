@@ -223,6 +223,16 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("get", "/v1/grids/{grid_id}/key-persons"),
         ("get", "/v1/regions/{region}/grids"),
         ("get", "/v1/regions/{region}/grids.csv"),
+        ("get", "/v1/medical-staff"),
+        ("post", "/v1/medical-staff"),
+        ("delete", "/v1/medical-staff/{person_id}"),
+        ("post", "/v1/notices"),
+        ("get", "/v1/notices/{notice_id}"),
+        ("get", "/v1/notices/{notice_id}/printable"),
+        ("post", "/v1/notices/{notice_id}/withdrawal"),
+        ("get", "/v1/me/issued-notices"),
+        ("post", "/v1/role-grants"),
+        ("delete", "/v1/role-grants/{person_id}/{role}"),
         ("get", "/v1/me/grids/{grid_id}/stats"),
         ("post", "/v1/grid-handovers/acceptance"),
         (
@@ -485,7 +495,8 @@ async fn projections_answer_after_min_position_or_503(db: TestDatabase) {
             "venues",
             "venue_stats",
             "grids",
-            "red_regions"
+            "red_regions",
+            "medical"
         ]
     );
     for p in &list {

@@ -31,15 +31,7 @@ event_store::backend_tests!(
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
 fn resident(n: u32) -> String {
-    let first17 = format!("440305198503{:02}{:03}", 1 + n % 28, n % 1000);
-    let mut digits = [0u8; 17];
-    for (i, c) in first17.chars().enumerate() {
-        digits[i] = c.to_digit(10).expect("digit") as u8;
-    }
-    format!(
-        "{first17}{}",
-        domain::document::resident_id_check_char(&digits)
-    )
+    yuekang_tests::resident_id("440305198503", n)
 }
 
 async fn sign_in(app: &TestApp, n: u32) -> (String, String) {
@@ -676,7 +668,7 @@ async fn visit_bad_document(app: &TestApp, worker: &str, grid: &Value) -> (u16, 
 }
 
 /// Every row of every table of the database (the log, the read models, the vault), as text.
-async fn every_row(db: &event_store::Database) -> String {
+pub(crate) async fn every_row(db: &event_store::Database) -> String {
     use sqlx::Row;
     let mut out = String::new();
     match db {

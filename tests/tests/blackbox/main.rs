@@ -5,6 +5,7 @@
 mod api;
 mod citizens;
 mod grids;
+mod medical;
 mod orgs;
 mod regions;
 mod venues;

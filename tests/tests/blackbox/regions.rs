@@ -16,15 +16,7 @@ event_store::backend_tests!(
 
 /// A valid resident ID (MOD 11-2 check character) born in 1980 with serial `n`.
 fn resident(n: u32) -> String {
-    let first17 = format!("440106198001{:02}{:03}", 1 + n % 28, n % 1000);
-    let mut digits = [0u8; 17];
-    for (i, c) in first17.chars().enumerate() {
-        digits[i] = c.to_digit(10).expect("digit") as u8;
-    }
-    format!(
-        "{first17}{}",
-        domain::document::resident_id_check_char(&digits)
-    )
+    yuekang_tests::resident_id("440106198001", n)
 }
 
 /// Bootstraps the province admin and signs them in.

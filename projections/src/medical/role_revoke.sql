@@ -1,0 +1,1 @@
+DELETE FROM {role_grants} WHERE person_id = $1 AND role = $2

@@ -1,0 +1,77 @@
+//! A medical staff member scans a citizen's code: the colour, each active reason with its
+//! label, since when and its source, and — staff being a government role (SPEC §2) — the
+//! person's name and phone in clear, to pre-fill the notice; recorded in the citizen's
+//! access log. Only granted staff (checked at commit).
+
+use commands::{CommandContext, Decision, Outcome};
+use domain::access::{AccessEvent, AccessedData, Accessor};
+use domain::identity::PersonId;
+use domain::medical::{MedicalScan, MedicalScanCommand};
+use domain::Decider;
+
+use super::StaffPermit;
+use crate::venues::ScanAnswer;
+use crate::{streams, ServiceError, Services};
+
+/// Scans the code `token` as the staff member of `permit`.
+pub async fn scan(
+    services: &Services,
+    ctx: &CommandContext,
+    permit: StaffPermit,
+    token: &str,
+) -> Result<Outcome<ScanAnswer>, ServiceError> {
+    let subject = services
+        .keys
+        .code_keys
+        .verify(token)
+        .map(PersonId::new)
+        .map_err(|e| crate::venues::refused_token("token", e))?;
+    let mut answer = crate::venues::masked_answer(services, subject).await?;
+    let facts = crate::citizens::person_facts(services, subject).await?;
+    answer.reasons = Some(crate::citizens::active_reasons(services, &facts.digest).await?);
+    let now = services.now();
+    let s_stream = streams::medical_scan(answer.scan_id);
+    let a_stream = streams::access(subject);
+    let staff = permit.staff;
+    let accessed = |data| AccessEvent::PersonalDataAccessed {
+        accessor: Accessor::Medical { person_id: staff },
+        data,
+        at: now,
+    };
+    let outcome = services
+        .bus
+        .execute_loaded(ctx, permit.loaded.clone(), |loaded| {
+            let scanned = MedicalScan::decide(
+                &MedicalScanCommand::Scan {
+                    scan_id: answer.scan_id,
+                    staff,
+                    subject,
+                    staff_granted: permit.state(loaded)?.is_granted(),
+                    at: now,
+                },
+                &MedicalScan::initial(),
+            )
+            .map_err(ServiceError::refused)?;
+            // The answer a retry replays holds no name or phone in clear.
+            Ok::<_, ServiceError>(
+                Decision::unchanged(answer.clone())
+                    .append(s_stream.clone(), &scanned)?
+                    .append(
+                        a_stream.clone(),
+                        &[
+                            accessed(AccessedData::Code),
+                            accessed(AccessedData::Profile),
+                        ],
+                    )?
+                    .check(permit.stream.clone()),
+            )
+        })
+        .await?;
+    let profile =
+        crate::citizens::open_profile(services, &facts.digest, facts.profile.as_deref()).await?;
+    Ok(outcome.map(|mut answer| {
+        answer.name = Some(profile.as_ref().map(|p| p.name.clone()).unwrap_or_default());
+        answer.phone = Some(profile.and_then(|p| p.phone).unwrap_or_default());
+        answer
+    }))
+}

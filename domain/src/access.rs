@@ -26,6 +26,8 @@ pub enum Accessor {
     Medical { person_id: PersonId },
     /// An auditor or other service account.
     Service { account_id: String },
+    /// A person granted the auditor role.
+    Auditor { person_id: PersonId },
 }
 
 /// What was read.
@@ -38,6 +40,8 @@ pub enum AccessedData {
     Declarations,
     /// Name, phone or document.
     Profile,
+    /// Their recorded history: an auditor reading one of their streams.
+    History,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -135,7 +135,8 @@ pub struct StreamHistory {
     pub state: serde_json::Value,
 }
 
-/// Reads one stream's events up to an instant and the aggregate's state then.
+/// Reads one stream's events up to an instant and the aggregate's state then. Reading a
+/// person's own stream (`person-…`, `identity-…`, `access-…`) is recorded in their access log.
 #[utoipa::path(get, path = "/v1/audit/streams/{stream}", tag = "audit",
     params(("stream" = String, Path, description = "Stream id, e.g. service-account-<uuid>"), AsOfQuery),
     security(("bearer" = [])),
@@ -152,8 +153,9 @@ pub async fn stream(
     state: web::Data<AppState>,
     stream: web::Path<String>,
 ) -> Result<web::Json<StreamHistory>, ApiError> {
-    caller.require(&state, &["auditor"]).await?;
-    let found = audit::stream_as_of(&state.store, &stream, query.as_of.as_deref()).await?;
+    let auditor = caller.require(&state, &["auditor"]).await?;
+    let found =
+        audit::read_stream(&state.services, &auditor, &stream, query.as_of.as_deref()).await?;
     Ok(web::Json(StreamHistory {
         stream: found.stream.to_string(),
         as_of: found

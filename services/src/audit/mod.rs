@@ -19,8 +19,13 @@ use event_store::{EventReader, EventStore, RecordedEvent, StreamId};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use commands::{CommandContext, Decision};
+use domain::access::{AccessEvent, AccessedData, Accessor};
+use domain::identity::PersonId;
+
+use crate::auth::Principal;
 use crate::page::{Page, PageRequest};
-use crate::{ServiceError, ServiceResult};
+use crate::{ServiceError, ServiceResult, Services};
 
 /// One event as an auditor sees it: the payload as stored (personal fields inside are
 /// sealed, never in clear text).
@@ -118,6 +123,65 @@ pub async fn stream_as_of(
         as_of,
         state,
     })
+}
+
+/// The person whose own data `found` holds (their person, access or identity stream), if any.
+fn person_of(found: &StreamAsOf) -> Option<PersonId> {
+    let (kind, id) = category::split(found.stream.as_str())?;
+    match kind {
+        category::PERSON | category::ACCESS => PersonId::parse(id),
+        category::IDENTITY => serde_json::from_value::<PersonRef>(found.state.clone())
+            .ok()
+            .and_then(|state| state.person_id),
+        _ => None,
+    }
+}
+
+/// The registered person of an identity's state, as folded.
+#[derive(Debug, serde::Deserialize)]
+struct PersonRef {
+    person_id: Option<PersonId>,
+}
+
+/// The stream `stream` as of `as_of`, read by `reader` (an auditor): when it is one person's
+/// own stream (their declarations and family, their red reasons, who read their data), the
+/// read is recorded in that person's access log, whoever the auditor is (a service account or
+/// a person granted the role).
+pub async fn read_stream(
+    services: &Services,
+    reader: &Principal,
+    stream: &str,
+    as_of: Option<&str>,
+) -> ServiceResult<StreamAsOf> {
+    let found = stream_as_of(services.bus.store(), stream, as_of).await?;
+    let Some(person) = person_of(&found) else {
+        return Ok(found);
+    };
+    let accessor = match reader {
+        Principal::ServiceAccount { account_id, .. } => Accessor::Service {
+            account_id: account_id.clone(),
+        },
+        Principal::Person { person_id } => Accessor::Auditor {
+            person_id: *person_id,
+        },
+    };
+    let accessed = AccessEvent::PersonalDataAccessed {
+        accessor,
+        data: AccessedData::History,
+        at: services.now(),
+    };
+    let ctx = CommandContext::new(reader.actor());
+    let a_stream = crate::streams::access(person);
+    services
+        .bus
+        .execute(&ctx, &[], |_| {
+            Ok::<_, ServiceError>(
+                Decision::unchanged(())
+                    .append(a_stream.clone(), std::slice::from_ref(&accessed))?,
+            )
+        })
+        .await?;
+    Ok(found)
 }
 
 /// The state of the aggregate a stream holds, after `events`.

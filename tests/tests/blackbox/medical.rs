@@ -744,6 +744,48 @@ async fn a_person_granted_the_auditor_role_verifies_the_chain_until_revoked(db: 
     assert!(verified["checked"].as_u64().expect("checked") > 0);
     let (status, _) = body(app.get_as(&auditor, "/v1/audit/events?limit=5").await).await;
     assert_eq!(status, 200);
+    // Reading a person's own stream is in their access log, whoever the auditor is.
+    let (citizen, citizen_id) = app.login(&resident(3), "市民").await;
+    let (status, read) = body(
+        app.get_as(&auditor, &format!("/v1/audit/streams/person-{citizen_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    let service_auditor = app.service_token("auditor").await;
+    let (status, _) = body(
+        app.get_as(
+            &service_auditor,
+            &format!("/v1/audit/streams/access-{citizen_id}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let head = app.state.store.last_position().await.expect("head");
+    let log = app
+        .get_json(&citizen, &format!("/v1/me/access-log?min_position={head}"))
+        .await;
+    let kinds: Vec<(&str, &str)> = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["accessor"]["kind"].as_str().expect("kind"),
+                i["data"].as_str().expect("data"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![("service", "history"), ("auditor", "history")],
+        "{log}"
+    );
+    assert_eq!(
+        log["items"][1]["accessor"]["person_id"],
+        auditor_id.as_str()
+    );
     // The auditor role is not the analyst's.
     let (status, _) = body(app.get_as(&auditor, "/v1/exports/events.ndjson").await).await;
     assert_eq!(status, 403);

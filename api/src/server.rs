@@ -48,14 +48,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::open(settings, clock).await?);
         let app_state = state.clone();
+        let pages_state = web::Data::new(state.pages());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(pages_state.clone())
                 .wrap(middleware::from_fn(telemetry::log_requests))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
                 )
+                .configure(yuekang_pages::configure)
                 .configure(routes::configure)
         })
         .listen(listener)?

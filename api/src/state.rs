@@ -70,6 +70,26 @@ impl AppState {
         }
     }
 
+    /// What the pages share: the same use cases and projections; with `--dev`, the
+    /// development identity provider whose assertions the sign-in page mints.
+    pub fn pages(&self) -> yuekang_pages::PagesState {
+        let dev_provider = if self.settings.dev {
+            crypto::keys::DevProvider::load(&self.settings.data_dir)
+                .map_err(
+                    |e| tracing::warn!(error = %e, "no development provider for the sign-in page"),
+                )
+                .ok()
+        } else {
+            None
+        };
+        yuekang_pages::PagesState {
+            services: self.services.clone(),
+            runner: self.runner.clone(),
+            dev_provider,
+            wait: self.settings.min_position_wait,
+        }
+    }
+
     /// Stops the projections, commits what the writer holds, closes the database.
     pub async fn shutdown(&self) {
         self.runner.stop().await;

@@ -1,6 +1,8 @@
 //! Black-box test helpers: the real server on port 0 against a throw-away SQLite file or a
 //! fresh PostgreSQL database, with a clock the test controls.
 
+pub mod webdriver;
+
 use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;

@@ -1,0 +1,305 @@
+//! The inspector's pages: the venues they inspect and binding to one with its code; scanning a
+//! citizen's code (the camera where the browser has `BarcodeDetector`, else pasting or typing
+//! what the code says), the masked answer, and 正常 / 发热 to record the check.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use commands::CommandContext;
+use maud::{html, Markup};
+use serde::Deserialize;
+use services::venues::{self, ScanAnswer, ScanPlace};
+
+use crate::assets;
+use crate::context::{forgery_checked, redirect, Ctx};
+use crate::layout::{self, csrf_field, field};
+use crate::messages::{self, Problems};
+use crate::sign_in::forged;
+use crate::PagesState;
+
+fn bind_form(ctx: &Ctx, code: &str, problems: &Problems) -> Markup {
+    html! {
+        form method="post" action="/inspect/bind" class="card" novalidate {
+            h2 { "绑定场所" }
+            (csrf_field(ctx))
+            (field("code", "场所绑定码", code, "text", problems.field("code"), Some("8 位数字，由场所管理员提供")))
+            button type="submit" id="bind" { "绑定" }
+        }
+    }
+}
+
+/// `GET /inspect`: the venues the person inspects, and binding to another.
+pub async fn venues(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    list(&ctx, &state, person, "", &Problems::default()).await
+}
+
+async fn list(
+    ctx: &Ctx,
+    state: &PagesState,
+    person: domain::identity::PersonId,
+    code: &str,
+    problems: &Problems,
+) -> HttpResponse {
+    let mine = projections::venues::of_inspector(&state.services.db, &person.to_string())
+        .await
+        .unwrap_or_default();
+    let status = if problems.fields.is_empty() && problems.general.is_none() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    ctx.page_with(
+        status,
+        layout::page(
+            ctx,
+            "检测员",
+            html! {
+                @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
+                section class="card" {
+                    h2 { "我检测的场所" }
+                    @if mine.is_empty() {
+                        p { "还没有绑定场所。" }
+                    } @else {
+                        ul {
+                            @for v in &mine {
+                                li { a href=(format!("/inspect/{}", v.venue_id)) { (v.name) } }
+                            }
+                        }
+                    }
+                }
+                (bind_form(ctx, code, problems))
+            },
+        ),
+    )
+}
+
+/// The binding form as posted.
+#[derive(Debug, Deserialize)]
+pub struct BindForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /inspect/bind`.
+pub async fn bind(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<BindForm>,
+) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    if !forgery_checked(&req, &input.csrf) {
+        return forged(&ctx);
+    }
+    let command = CommandContext::new(services::auth::person_actor(person));
+    match venues::bind(&state.services, &command, person, input.code.trim()).await {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            redirect(&format!("/inspect/{}", outcome.response().venue_id))
+        }
+        Err(error) => {
+            let mut problems = Problems::of(&error);
+            if let Some(general) = problems.general.take() {
+                problems.fields.insert("code".into(), general);
+            }
+            list(&ctx, &state, person, &input.code, &problems).await
+        }
+    }
+}
+
+fn scan_form(ctx: &Ctx, venue_id: &str, token: &str, problems: &Problems) -> Markup {
+    html! {
+        form method="post" action=(format!("/inspect/{venue_id}/scan")) class="card" novalidate {
+            (csrf_field(ctx))
+            div class={ "field" @if problems.field("token").is_some() { " invalid" } } {
+                label for="token" { "粤康码" }
+                small class="hint" { "用摄像头扫码，或粘贴、输入码的内容" }
+                textarea id="token" name="token"
+                    aria-describedby=[problems.field("token").map(|_| "token-error")] { (token) }
+                @if let Some(e) = problems.field("token") {
+                    p id="token-error" class="error" role="alert" { (e) }
+                }
+            }
+            video id="preview" hidden playsinline muted {}
+            p class="actions" {
+                button type="button" id="camera" class="secondary" hidden { "用摄像头扫码" }
+                button type="submit" id="scan" { "查验" }
+            }
+        }
+        script src=(assets::url("scan.js")) defer {}
+    }
+}
+
+/// `GET /inspect/{venue_id}`: the scan form.
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    venue_id: web::Path<String>,
+) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    if ctx.person.is_none() {
+        return redirect("/login");
+    }
+    ctx.page(layout::page(
+        &ctx,
+        "查验粤康码",
+        scan_form(&ctx, &venue_id, "", &Problems::default()),
+    ))
+}
+
+/// The scan form as posted.
+#[derive(Debug, Deserialize)]
+pub struct ScanForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+fn answer(ctx: &Ctx, venue_id: &str, a: &ScanAnswer) -> Markup {
+    let (class, words) = match a.colour {
+        domain::health_code::Colour::Green => ("green", "绿码"),
+        domain::health_code::Colour::Red => ("red", "红码"),
+    };
+    let check = |band: &str, label: &str, class: &str| {
+        html! {
+            form method="post" action=(format!("/inspect/{venue_id}/check")) class="inline" {
+                (csrf_field(ctx))
+                input type="hidden" name="scan_id" value=(a.scan_id);
+                input type="hidden" name="band" value=(band);
+                button type="submit" class=(class) id=(format!("band-{band}")) { (label) }
+            }
+        }
+    };
+    html! {
+        section class={ "card code " (class) } {
+            p id="colour" class={ "colour " (class) } { (words) }
+            p { "姓名：" strong id="name" { (a.name_masked) } }
+            @if !a.phone_masked.is_empty() { p { "手机：" (a.phone_masked) } }
+            @if !a.reason_labels.is_empty() {
+                p { "红码原因：" @for l in &a.reason_labels { span class="label" { (l) " " } } }
+            }
+        }
+        section class="card" {
+            h2 { "体温检测结果" }
+            p class="actions" {
+                (check("normal", "正常", "normal"))
+                (check("fever", "发热", "fever"))
+            }
+        }
+    }
+}
+
+/// `POST /inspect/{venue_id}/scan`: the masked answer, and the check buttons.
+pub async fn scan(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    venue_id: web::Path<String>,
+    input: web::Form<ScanForm>,
+) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    if !forgery_checked(&req, &input.csrf) {
+        return forged(&ctx);
+    }
+    let problems = |error: &services::ServiceError| {
+        let mut problems = Problems::of(error);
+        if let Some(general) = problems.general.take() {
+            problems.fields.insert("token".into(), general);
+        }
+        problems
+    };
+    let Ok(venue) = uuid::Uuid::parse_str(&venue_id) else {
+        return redirect("/inspect");
+    };
+    let place = ScanPlace {
+        venue_id: Some(venue),
+        grid_id: None,
+        medical: false,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    match venues::scan(&state.services, &command, person, input.token.trim(), place).await {
+        Ok(outcome) => ctx.page(layout::page(
+            &ctx,
+            "查验结果",
+            answer(&ctx, &venue_id, outcome.response()),
+        )),
+        Err(error) => ctx.page_with(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            layout::page(
+                &ctx,
+                "查验粤康码",
+                scan_form(&ctx, &venue_id, &input.token, &problems(&error)),
+            ),
+        ),
+    }
+}
+
+/// The check form as posted.
+#[derive(Debug, Deserialize)]
+pub struct CheckForm {
+    #[serde(default)]
+    csrf: String,
+    scan_id: uuid::Uuid,
+    #[serde(default)]
+    band: String,
+}
+
+/// `POST /inspect/{venue_id}/check`: records 正常 or 发热 for the scan.
+pub async fn check(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    venue_id: web::Path<String>,
+    input: web::Form<CheckForm>,
+) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    if !forgery_checked(&req, &input.csrf) {
+        return forged(&ctx);
+    }
+    let command = CommandContext::new(services::auth::person_actor(person));
+    let recorded = match venues::permit_check(&state.services, &venue_id, person).await {
+        Ok(permit) => {
+            venues::record_check(
+                &state.services,
+                &command,
+                permit,
+                input.scan_id,
+                &input.band,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let (kind, text) = match &recorded {
+        Ok(_) if input.band == "fever" => ("bad", "已记录：发热".to_owned()),
+        Ok(_) => ("good", "已记录：正常".to_owned()),
+        Err(error) => ("bad", messages::general(error)),
+    };
+    let status = if recorded.is_ok() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::CONFLICT
+    };
+    ctx.page_with(
+        status,
+        layout::page(
+            &ctx,
+            "体温检测",
+            html! {
+                div id="recorded" { (layout::notice(kind, &text)) }
+                p { a class="button" href=(format!("/inspect/{venue_id}")) { "查验下一位" } }
+            },
+        ),
+    )
+}

@@ -1,0 +1,76 @@
+//! The page shell: language, viewport, the one stylesheet, a header with the way home and the
+//! sign-out form, and the main content.
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::assets;
+use crate::context::Ctx;
+
+/// A whole page titled `title` around `content`.
+pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · 粤康码" }
+                link rel="stylesheet" href=(assets::url("site.css"));
+            }
+            body {
+                header class="top" {
+                    a href="/" class="brand" { "粤康码" }
+                    @if ctx.person.is_some() {
+                        nav aria-label="功能" {
+                            a href="/" { "我的粤康码" }
+                            a href="/venue" { "场所管理" }
+                            a href="/inspect" { "检测员" }
+                        }
+                        form method="post" action="/logout" class="inline" {
+                            (csrf_field(ctx))
+                            button type="submit" class="link" { "退出" }
+                        }
+                    }
+                }
+                main id="main" {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    }
+}
+
+/// The hidden anti-forgery field every form carries.
+pub fn csrf_field(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.csrf); }
+}
+
+/// A labelled text field with its error (if any) right below it, tied to it for readers.
+pub fn field(
+    name: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    error: Option<&str>,
+    hint: Option<&str>,
+) -> Markup {
+    let error_id = format!("{name}-error");
+    html! {
+        div class={ "field" @if error.is_some() { " invalid" } } {
+            label for=(name) { (label) }
+            @if let Some(hint) = hint { small class="hint" { (hint) } }
+            input id=(name) name=(name) type=(kind) value=(value)
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| error_id.as_str())];
+            @if let Some(error) = error {
+                p id=(error_id) class="error" role="alert" { (error) }
+            }
+        }
+    }
+}
+
+/// A message for the whole form (a rule the request broke, not one field).
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { p class=(format!("notice {kind}")) role="status" { (text) } }
+}

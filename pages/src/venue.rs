@@ -1,0 +1,268 @@
+//! The venue admin's pages: registering the venue, the day's figures with charts and a date
+//! picker, the inspectors' counts, and the poster to print (A4, the QR a phone opens to check
+//! in).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use commands::CommandContext;
+use crypto::qr::{self, QrColour};
+use maud::{html, Markup, PreEscaped};
+use serde::Deserialize;
+use services::venues::{self, AdminAction, VenueInput};
+
+use crate::charts;
+use crate::context::{forgery_checked, redirect, Ctx};
+use crate::layout::{self, csrf_field, field};
+use crate::messages::{self, Problems};
+use crate::sign_in::forged;
+use crate::PagesState;
+
+/// The venue types and their names in the guide's terms.
+pub const TYPES: [(&str, &str); 9] = [
+    ("residential", "住宅小区"),
+    ("office", "办公场所"),
+    ("retail", "商场超市"),
+    ("dining", "餐饮场所"),
+    ("lodging", "住宿场所"),
+    ("entertainment", "娱乐场所"),
+    ("sports", "体育场馆"),
+    ("transport", "交通场站"),
+    ("other", "其他"),
+];
+
+/// The registration form as posted.
+#[derive(Debug, Default, Deserialize)]
+pub struct VenueForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    phone: String,
+}
+
+fn create_form(ctx: &Ctx, input: &VenueForm, problems: &Problems) -> Markup {
+    layout::page(
+        ctx,
+        "登记公共场所",
+        html! {
+            @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
+            form method="post" action="/venue" class="card" novalidate {
+                (csrf_field(ctx))
+                (field("name", "场所名称", &input.name, "text", problems.field("name"), None))
+                div class={ "field" @if problems.field("type").is_some() { " invalid" } } {
+                    label for="type" { "场所类型" }
+                    select id="type" name="type" {
+                        @for (value, label) in TYPES {
+                            option value=(value) selected[input.kind == value] { (label) }
+                        }
+                    }
+                    @if let Some(e) = problems.field("type") { p class="error" role="alert" { (e) } }
+                }
+                (field("region", "所在镇（街道）区划代码", &input.region, "text", problems.field("region"),
+                    Some("9 位数字，例如 440305001")))
+                (field("address", "详细地址", &input.address, "text", problems.field("address"), None))
+                (field("phone", "管理员手机号码", &input.phone, "tel", problems.field("phone"), None))
+                button type="submit" id="register" { "登记" }
+            }
+        },
+    )
+}
+
+/// The day asked for (`?date=`).
+#[derive(Debug, Deserialize)]
+pub struct DayQuery {
+    pub date: Option<String>,
+}
+
+/// `GET /venue`: the admin's venue for a day, or the form to register one.
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    query: web::Query<DayQuery>,
+) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    let services = &state.services;
+    let mine = match projections::venues::of_admin(&services.db, &person.to_string()).await {
+        Ok(mine) => mine,
+        Err(e) => return failure(&ctx, &services::ServiceError::internal(e)),
+    };
+    let Some(venue) = mine else {
+        return ctx.page(create_form(
+            &ctx,
+            &VenueForm::default(),
+            &Problems::default(),
+        ));
+    };
+    let asked = services::calendar::asked_day(
+        query.date.as_deref().filter(|d| !d.is_empty()),
+        services.now(),
+    );
+    let (day, problems) = match asked {
+        Ok(day) => (day, Problems::default()),
+        Err(e) => (domain::week::today(services.now()), Problems::of(&e)),
+    };
+    let stats = match venues::authorize_admin(
+        services,
+        &venue.venue_id,
+        person,
+        AdminAction::SeeStatistics,
+    )
+    .await
+    {
+        Ok(admin) => venues::stats(services, &admin, day).await,
+        Err(e) => Err(e),
+    };
+    let stats = match stats {
+        Ok(stats) => stats,
+        Err(e) => return failure(&ctx, &e),
+    };
+    let f = &stats.figures;
+    let kind = TYPES
+        .iter()
+        .find(|(v, _)| *v == venue.venue_type)
+        .map_or(venue.venue_type.as_str(), |(_, l)| l);
+    let hourly: Vec<(String, i64)> = f
+        .hourly
+        .iter()
+        .enumerate()
+        .map(|(h, n)| (h.to_string(), *n))
+        .collect();
+    let content = html! {
+        section class="card" {
+            p { strong { (venue.name) } " · " (kind) }
+            p { "场所绑定码（检测员绑定用）：" strong id="venue-code" { (venue.code) } }
+            p class="actions" {
+                a class="button" href="/venue/poster" { "打印场所码海报" }
+            }
+        }
+        form method="get" action="/venue" class="card" {
+            (field("date", "日期", &day.to_string(), "date", problems.field("date"), None))
+            button type="submit" class="secondary" { "查看" }
+        }
+        section aria-labelledby="today" {
+            h2 id="today" { (day.to_string()) " 数据" }
+            div class="figures" {
+                (figure("checks-today", "当日检测人次", f.checks_today))
+                (figure("persons-today", "当日检测人数", f.persons_today))
+                (figure("fever-today", "当日发热人数", f.fever_today))
+                (figure("checks-total", "累计检测人次", f.checks_total))
+                (figure("fever-total", "累计发热人数", f.fever_total))
+            }
+            div class="two" {
+                (charts::bars("hourly", "各时段检测人次", &hourly))
+                (charts::bars("sex", "性别（人）", &[("男".into(), f.sex.0), ("女".into(), f.sex.1)]))
+                (charts::bars("age", "年龄段（人）", &[
+                    ("0-17".into(), f.age_bands[0]),
+                    ("18-39".into(), f.age_bands[1]),
+                    ("40-59".into(), f.age_bands[2]),
+                    ("60+".into(), f.age_bands[3]),
+                ]))
+                (charts::bars("fever", "体温（人）", &[
+                    ("正常".into(), (f.persons_today - f.fever_today).max(0)),
+                    ("发热".into(), f.fever_today),
+                ]))
+            }
+        }
+        section class="card" {
+            h2 { "检测员" }
+            @if stats.inspectors.is_empty() {
+                p { "还没有检测员。请把场所绑定码告诉检测员，由其在“检测员”页面绑定。" }
+            } @else {
+                table {
+                    thead { tr { th { "检测员" } th { "当日" } th { "累计" } } }
+                    tbody {
+                        @for i in &stats.inspectors {
+                            tr { td { (i.inspector.get(..8).unwrap_or(&i.inspector)) "…" } td { (i.today) } td { (i.total) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    ctx.page(layout::page(&ctx, "场所管理", content))
+}
+
+fn figure(id: &str, label: &str, n: i64) -> Markup {
+    html! { div class="figure" id=(id) { span class="n" { (n) } span { (label) } } }
+}
+
+fn failure(ctx: &Ctx, error: &services::ServiceError) -> HttpResponse {
+    ctx.page(layout::page(
+        ctx,
+        "场所管理",
+        layout::notice("bad", &messages::general(error)),
+    ))
+}
+
+/// `POST /venue`: registers the venue.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<VenueForm>,
+) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    if !forgery_checked(&req, &input.csrf) {
+        return forged(&ctx);
+    }
+    let venue = VenueInput {
+        region: input.region.clone(),
+        address: input.address.clone(),
+        kind: input.kind.clone(),
+        name: input.name.clone(),
+        phone: input.phone.clone(),
+    };
+    let ctx_cmd = CommandContext::new(services::auth::person_actor(person));
+    match venues::create(&state.services, &ctx_cmd, person, &venue).await {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            redirect("/venue")
+        }
+        Err(error) => ctx.page_with(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            create_form(&ctx, &input, &Problems::of(&error)),
+        ),
+    }
+}
+
+/// `GET /venue/poster`: the poster to print, its QR opening the quick check-in page.
+pub async fn poster(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
+    let ctx = Ctx::of(&req, &state).await;
+    let Some(person) = ctx.person else {
+        return redirect("/login");
+    };
+    let services = &state.services;
+    let venue = match projections::venues::of_admin(&services.db, &person.to_string()).await {
+        Ok(Some(venue)) => venue,
+        Ok(None) => return redirect("/venue"),
+        Err(e) => return failure(&ctx, &services::ServiceError::internal(e)),
+    };
+    let token = match venues::poster(services, person, &venue.venue_id).await {
+        Ok(token) => token,
+        Err(e) => return failure(&ctx, &e),
+    };
+    let info = req.connection_info();
+    let link = format!("{}://{}/checkin?t={}", info.scheme(), info.host(), token);
+    let svg = qr::code_svg(&link, QrColour::Green).unwrap_or_default();
+    let content = html! {
+        section class="card poster" {
+            p class="colour green" { "体温正常快速打卡" }
+            p { strong { (venue.name) } }
+            div class="qr" { (PreEscaped(svg)) }
+            p { "请使用手机扫描上方二维码，登录粤康码后一键打卡。" }
+            p class="hint no-print" { "使用浏览器的“打印”功能打印本页（A4）。" }
+        }
+    };
+    ctx.page(layout::page(&ctx, "场所码海报", content))
+}

@@ -11,7 +11,6 @@ pub mod idempotency;
 mod metrics;
 pub mod openapi;
 pub mod paging;
-mod printable;
 mod routes;
 pub mod server;
 pub mod state;

@@ -23,8 +23,10 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                     @if ctx.person.is_some() {
                         nav aria-label="功能" {
                             a href="/" { "我的粤康码" }
-                            a href="/venue" { "场所管理" }
-                            a href="/inspect" { "检测员" }
+                            a href="/declare" { "健康申报" }
+                            a href="/history" { "我的记录" }
+                            a href="/bind" { "绑定" }
+                            a href="/work" { "工作台" }
                         }
                         form method="post" action="/logout" class="inline" {
                             (csrf_field(ctx))

@@ -8,15 +8,23 @@
 //! `BarcodeDetector`, and the pages work without it.
 
 mod assets;
+mod audit;
+mod bind;
 mod charts;
 mod checkin;
 mod citizen;
 mod context;
+mod declare;
+mod history;
 mod inspector;
 mod layout;
+mod medical;
 mod messages;
+mod org;
+pub mod printable;
 mod sign_in;
 mod venue;
+mod work;
 
 use actix_web::web;
 use crypto::keys::DevProvider;
@@ -56,5 +64,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/checkin", web::get().to(checkin::page))
         .route("/checkin", web::post().to(checkin::submit))
+        .route("/declare", web::get().to(declare::page))
+        .route("/declare", web::post().to(declare::submit))
+        .route("/history", web::get().to(history::page))
+        .route("/notices/{notice_id}", web::get().to(history::notice))
+        .route("/bind", web::get().to(bind::page))
+        .route("/bind", web::post().to(bind::submit))
+        .route("/work", web::get().to(work::page))
+        .route("/org", web::get().to(org::page))
+        .route("/org", web::post().to(org::register))
+        .route("/org/edit", web::post().to(org::edit))
+        .route("/org/stats.csv", web::get().to(org::csv))
+        .route("/medical", web::get().to(medical::page))
+        .route("/medical/scan", web::post().to(medical::scan))
+        .route("/medical/notice", web::post().to(medical::issue))
+        .route("/medical/issued", web::get().to(medical::issued))
+        .route("/audit", web::get().to(audit::page))
+        .route("/audit/verify", web::post().to(audit::verify))
+        .route("/audit/rebuild", web::post().to(audit::rebuild))
         .route("/assets/{name}", web::get().to(assets::serve));
 }

@@ -92,6 +92,18 @@ pub fn zh(code: &str) -> Option<&'static str> {
             "无法识别这个码，请重新扫码"
         }
         "person.unknown" => "没有找到此人",
+        "temperature.range" => "请填写合理的体温（℃）",
+        "band.mismatch" => "体温与所选的体温情况不一致",
+        "declaration.temperature_or_band" => "请填写体温或选择体温情况",
+        "symptom.unknown" => "请从列表中选择症状",
+        "visited.text" => "每个地点 1 至 100 个字",
+        "visited.too_many" => "填写的地点太多了",
+        "org.unknown_code" => "没有这个组织机构绑定码",
+        "org.admin_has_org" => "您已登记了一个组织机构，每位管理员只能登记一个",
+        "org.weekly_edit_limit" => "组织机构信息每个自然周只能修改一次",
+        "org.nothing_to_change" => "没有需要修改的内容",
+        "level.unknown" => "请选择行政归属层级",
+        "grid.unknown_code" => "没有这个网格绑定码",
         _ => return None,
     })
 }

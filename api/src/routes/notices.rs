@@ -228,7 +228,7 @@ pub async fn printable(
             "default-src 'none'; style-src 'unsafe-inline'",
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(crate::printable::notice(&view)))
+        .body(yuekang_pages::printable::notice(&view)))
 }
 
 /// A notice in its issuer's list.

@@ -197,12 +197,12 @@ async fn admin_stats(
     state: &AppState,
     org_id: &str,
     query: &StatsQuery,
-) -> Result<OrgStats, ApiError> {
+) -> Result<orgs::OrgStats, ApiError> {
     let admin =
         orgs::authorize_admin(&state.services, org_id, person, AdminAction::SeeDashboard).await?;
     let date = asked_day(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
-    Ok(orgs::dashboard(&state.services, &admin, date).await?.into())
+    Ok(orgs::dashboard(&state.services, &admin, date).await?)
 }
 
 /// The admin dashboard: members, declarations and fever and symptom counts of the day, and a
@@ -224,7 +224,7 @@ pub async fn stats(
     org_id: web::Path<String>,
 ) -> Result<web::Json<OrgStats>, ApiError> {
     Ok(web::Json(
-        admin_stats(person, &state, &org_id, &query).await?,
+        admin_stats(person, &state, &org_id, &query).await?.into(),
     ))
 }
 
@@ -251,7 +251,7 @@ pub async fn stats_csv(
             "content-disposition",
             format!("attachment; filename=\"org-stats-{}.csv\"", stats.date),
         ))
-        .body(series_csv(&stats)))
+        .body(services::orgs::series_csv(&stats)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -300,16 +300,4 @@ pub async fn show(
         code: org.code,
         next_edit_allowed_at: org.next_edit_allowed_at.map(cst_rfc3339),
     }))
-}
-
-/// The dashboard's series as CSV with a header row.
-fn series_csv(stats: &OrgStats) -> String {
-    let mut out = String::from("date,members,declared,not_declared,declarations,fever,symptoms\n");
-    for d in &stats.series {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            d.date, d.members, d.declared, d.not_declared, d.declarations, d.fever, d.symptoms
-        ));
-    }
-    out
 }

@@ -449,6 +449,18 @@ pub async fn dashboard(
     stats(&services.db, &admin.org_id.to_string(), date).await
 }
 
+/// The dashboard's series as CSV with a header row (no personal data, numbers only).
+pub fn series_csv(stats: &OrgStats) -> String {
+    let mut out = String::from("date,members,declared,not_declared,declarations,fever,symptoms\n");
+    for d in &stats.series {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            d.date, d.members, d.declared, d.not_declared, d.declarations, d.fever, d.symptoms
+        ));
+    }
+    out
+}
+
 /// An organisation a person is bound to.
 #[derive(Debug, Clone)]
 pub struct MyOrg {

@@ -7,5 +7,6 @@ mod citizens;
 mod grids;
 mod medical;
 mod orgs;
+mod pages;
 mod regions;
 mod venues;

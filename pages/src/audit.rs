@@ -6,10 +6,9 @@ use maud::html;
 use serde::Deserialize;
 use services::auth::Principal;
 
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{signed_in, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field};
 use crate::messages;
-use crate::sign_in::forged;
 use crate::PagesState;
 
 async fn roles(state: &PagesState, person: domain::identity::PersonId) -> (bool, bool) {
@@ -83,9 +82,9 @@ async fn render(
 
 /// `GET /audit`.
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     render(&ctx, &state, person, None).await
 }
@@ -105,13 +104,10 @@ pub async fn verify(
     state: web::Data<PagesState>,
     input: web::Form<AuditForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     if !roles(&state, person).await.0 {
         return render(&ctx, &state, person, None).await;
     }
@@ -141,13 +137,10 @@ pub async fn rebuild(
     state: web::Data<PagesState>,
     input: web::Form<AuditForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     if !roles(&state, person).await.1 {
         return render(&ctx, &state, person, None).await;
     }

@@ -8,10 +8,9 @@ use domain::code::{BindingCode, CodeKind};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{redirect, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::Problems;
-use crate::sign_in::forged;
 use crate::PagesState;
 
 fn form(ctx: &Ctx, code: &str, problems: &Problems, done: Option<&str>) -> Markup {
@@ -54,13 +53,10 @@ pub async fn submit(
     state: web::Data<PagesState>,
     input: web::Form<BindForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let code = input.code.trim();
     let command = CommandContext::new(services::auth::person_actor(person));
     let services = &state.services;

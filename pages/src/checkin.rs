@@ -6,10 +6,9 @@ use commands::CommandContext;
 use maud::html;
 use serde::Deserialize;
 
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{redirect, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field};
 use crate::messages;
-use crate::sign_in::forged;
 use crate::PagesState;
 
 /// `?t=<poster token>`.
@@ -58,13 +57,10 @@ pub async fn submit(
     state: web::Data<PagesState>,
     input: web::Form<CheckInForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let command = CommandContext::new(services::auth::person_actor(person));
     let content =
         match services::venues::check_in(&state.services, &command, person, &input.t, None).await {

@@ -2,12 +2,14 @@
 //! reason with its label and how it is released, and a refresh.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use commands::CommandContext;
 use crypto::qr::{self, QrColour};
 use domain::health_code::Colour;
 use domain::identity::RedReason;
 use maud::{html, PreEscaped};
+use serde::Deserialize;
 
-use crate::context::{redirect, Ctx};
+use crate::context::{redirect, signed_in, signed_in_post};
 use crate::layout;
 use crate::messages;
 use crate::PagesState;
@@ -24,13 +26,33 @@ fn guidance(reason: RedReason) -> &'static str {
     }
 }
 
-/// `GET /`: the signed-in person's code, or the sign-in page.
-pub async fn code_page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+/// `?member=` (a family member's code) and what the last action said.
+#[derive(Debug, Deserialize)]
+pub struct CodeQuery {
+    member: Option<String>,
+    appealed: Option<String>,
+}
+
+/// `GET /`: the signed-in person's code (or a family member's), or the sign-in page.
+pub async fn code_page(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    query: web::Query<CodeQuery>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    let code = match services::citizens::health_code(&state.services, person).await {
+    let family = crate::family::members(&state, person).await;
+    let member = query
+        .member
+        .as_deref()
+        .and_then(domain::identity::PersonId::parse);
+    let code = match member {
+        Some(member) => services::citizens::member_code(&state.services, person, member).await,
+        None => services::citizens::health_code(&state.services, person).await,
+    };
+    let code = match code {
         Ok(code) => code,
         Err(error) => {
             return ctx.page(layout::page(
@@ -45,7 +67,19 @@ pub async fn code_page(req: HttpRequest, state: web::Data<PagesState>) -> HttpRe
         Colour::Red => ("red", "红码", QrColour::Red),
     };
     let svg = qr::code_svg(&code.token, qr_colour).unwrap_or_default();
+    let own = member.is_none();
     let content = html! {
+        @if !family.is_empty() {
+            nav class="card actions" aria-label="家庭成员" {
+                a href="/" aria-current=[own.then_some("page")] { "本人" }
+                @for (id, name, relation) in &family {
+                    a href=(format!("/?member={id}")) aria-current=[(query.member.as_deref() == Some(id.as_str())).then_some("page")] {
+                        (name) "（" (crate::family::relation_label(relation)) "）"
+                    }
+                }
+            }
+        }
+        @if query.appealed.is_some() { (layout::notice("good", "申诉已提交，处理结果会出现在“我的记录”的告知书与申诉中。")) }
         section class={ "card code " (class) } aria-labelledby="colour" {
             div class="qr" { (PreEscaped(svg)) }
             p id="colour" class={ "colour " (class) } { (words) }
@@ -60,16 +94,66 @@ pub async fn code_page(req: HttpRequest, state: web::Data<PagesState>) -> HttpRe
                                 strong class="label" { (reason.reason.label()) }
                                 " （自 " (domain::week::cst_rfc3339(reason.since).get(..10).unwrap_or("")) "）"
                                 p class="hint" { "解除指引：" (guidance(reason.reason)) }
+                                @if own {
+                                    form method="post" action="/appeal" class="inline" {
+                                        (layout::csrf_field(&ctx))
+                                        input type="hidden" name="reason" value=(reason.reason.as_str());
+                                        button type="submit" class="link" { "对此原因申诉" }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
             p class="actions" {
-                a class="button" href="/" id="refresh" { "刷新" }
+                a class="button" href=(member.map_or_else(|| "/".to_owned(), |m| format!("/?member={m}"))) id="refresh" { "刷新" }
             }
         }
         p class="hint" { "出示时请确认页面上的文字：绿码或红码。截图同样可以被查验。" }
+        p class="actions" {
+            a href="/family" { "家庭成员" }
+            a href="/entry" { "入粤登记" }
+        }
     };
     ctx.page(layout::page(&ctx, "我的粤康码", content))
+}
+
+/// The appeal form as posted.
+#[derive(Debug, Deserialize)]
+pub struct AppealForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /appeal`: an appeal against one of the person's active reasons, answered by the feed.
+pub async fn appeal(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<AppealForm>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    match services::citizens::file_appeal(&state.services, &command, person, &input.reason).await {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            redirect("/?appealed=1")
+        }
+        Err(error) => ctx.page_with(
+            actix_web::http::StatusCode::CONFLICT,
+            layout::page(
+                &ctx,
+                "申诉",
+                html! {
+                    (layout::notice("bad", &messages::general(&error)))
+                    p { a href="/" { "返回我的粤康码" } }
+                },
+            ),
+        ),
+    }
 }

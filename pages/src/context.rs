@@ -108,6 +108,33 @@ impl Ctx {
     }
 }
 
+/// The signed-in person's page context, or the answer that ends the request (`303` to the
+/// sign-in page).
+pub async fn signed_in(
+    req: &HttpRequest,
+    state: &PagesState,
+) -> Result<(Ctx, PersonId), HttpResponse> {
+    let ctx = Ctx::of(req, state).await;
+    match ctx.person {
+        Some(person) => Ok((ctx, person)),
+        None => Err(redirect("/login")),
+    }
+}
+
+/// As [`signed_in`], for a form post carrying `form_token`: `403` when it fails the
+/// anti-forgery check.
+pub async fn signed_in_post(
+    req: &HttpRequest,
+    state: &PagesState,
+    form_token: &str,
+) -> Result<(Ctx, PersonId), HttpResponse> {
+    let (ctx, person) = signed_in(req, state).await?;
+    if !forgery_checked(req, form_token) {
+        return Err(crate::sign_in::forged(&ctx));
+    }
+    Ok((ctx, person))
+}
+
 /// `303 See Other` to `to`.
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

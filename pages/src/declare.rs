@@ -7,7 +7,7 @@ use commands::CommandContext;
 use domain::health::{DeclarationInput, Symptom};
 use maud::{html, Markup};
 
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{forgery_checked, redirect, signed_in, Ctx};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::sign_in::forged;
@@ -70,22 +70,11 @@ struct Choices {
 }
 
 async fn choices(state: &PagesState, person: domain::identity::PersonId) -> Choices {
-    let family = services::citizens::family(
-        &state.services,
-        person,
-        services::page::PageRequest {
-            limit: services::page::MAX_LIMIT,
-            after: None,
-        },
-    )
-    .await
-    .map(|page| {
-        page.items
-            .into_iter()
-            .map(|m| (m.person_id.to_string(), m.name_masked))
-            .collect()
-    })
-    .unwrap_or_default();
+    let family = crate::family::members(state, person)
+        .await
+        .into_iter()
+        .map(|(id, name, _)| (id, name))
+        .collect();
     let orgs = projections::orgs::of_member(&state.services.db, &person.to_string())
         .await
         .map(|orgs| orgs.into_iter().map(|o| (o.org_id, o.name)).collect())
@@ -160,9 +149,9 @@ fn form(ctx: &Ctx, input: &Form, choices: &Choices, problems: &Problems) -> Mark
 
 /// `GET /declare`.
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let choices = choices(&state, person).await;
     ctx.page(form(&ctx, &Form::default(), &choices, &Problems::default()))
@@ -174,9 +163,9 @@ pub async fn submit(
     state: web::Data<PagesState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let input = Form::parse(&body);
     if !forgery_checked(&req, &input.csrf) {

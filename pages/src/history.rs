@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use services::citizens::HistoryKind;
 
-use crate::context::{redirect, Ctx};
+use crate::context::signed_in;
 use crate::declare::symptom_label;
 use crate::layout;
 use crate::messages;
@@ -143,9 +143,9 @@ pub async fn page(
     state: web::Data<PagesState>,
     query: web::Query<HistoryQuery>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let chosen = query.kind.as_deref().unwrap_or("declarations");
     let (key, title, kind) = KINDS
@@ -187,9 +187,9 @@ pub async fn notice(
     state: web::Data<PagesState>,
     notice_id: web::Path<String>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     match services::medical::view(&state.services, person, &notice_id).await {
         Ok(view) => HttpResponse::Ok()

@@ -9,10 +9,9 @@ use serde::Deserialize;
 use services::venues::{self, ScanAnswer, ScanPlace};
 
 use crate::assets;
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{redirect, signed_in, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
-use crate::sign_in::forged;
 use crate::PagesState;
 
 fn bind_form(ctx: &Ctx, code: &str, problems: &Problems) -> Markup {
@@ -28,9 +27,9 @@ fn bind_form(ctx: &Ctx, code: &str, problems: &Problems) -> Markup {
 
 /// `GET /inspect`: the venues the person inspects, and binding to another.
 pub async fn venues(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     list(&ctx, &state, person, "", &Problems::default()).await
 }
@@ -90,13 +89,10 @@ pub async fn bind(
     state: web::Data<PagesState>,
     input: web::Form<BindForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let command = CommandContext::new(services::auth::person_actor(person));
     match venues::bind(&state.services, &command, person, input.code.trim()).await {
         Ok(outcome) => {
@@ -203,13 +199,10 @@ pub async fn scan(
     venue_id: web::Path<String>,
     input: web::Form<ScanForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let problems = |error: &services::ServiceError| {
         let mut problems = Problems::of(error);
         if let Some(general) = problems.general.take() {
@@ -260,13 +253,10 @@ pub async fn check(
     venue_id: web::Path<String>,
     input: web::Form<CheckForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let command = CommandContext::new(services::auth::person_actor(person));
     let recorded = match venues::permit_check(&state.services, &venue_id, person).await {
         Ok(permit) => {

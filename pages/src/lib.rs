@@ -15,6 +15,8 @@ mod checkin;
 mod citizen;
 mod context;
 mod declare;
+mod entry;
+mod family;
 mod history;
 mod inspector;
 mod layout;
@@ -71,6 +73,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/bind", web::get().to(bind::page))
         .route("/bind", web::post().to(bind::submit))
         .route("/work", web::get().to(work::page))
+        .route("/family", web::get().to(family::page))
+        .route("/family", web::post().to(family::add))
+        .route("/family/{person_id}/remove", web::post().to(family::remove))
+        .route("/entry", web::get().to(entry::page))
+        .route("/entry", web::post().to(entry::submit))
+        .route("/appeal", web::post().to(citizen::appeal))
         .route("/org", web::get().to(org::page))
         .route("/org", web::post().to(org::register))
         .route("/org/edit", web::post().to(org::edit))

@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use services::medical::{self, NoticeInput};
 
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{forgery_checked, signed_in, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::sign_in::forged;
@@ -42,9 +42,9 @@ fn scan_form(ctx: &Ctx, token: &str, problems: &Problems) -> Markup {
 
 /// `GET /medical`: the scan form (granted staff only).
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let problems = match medical::permit_staff(&state.services, person).await {
         Ok(_) => Problems::default(),
@@ -72,13 +72,10 @@ pub async fn scan(
     state: web::Data<PagesState>,
     input: web::Form<ScanForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let command = CommandContext::new(services::auth::person_actor(person));
     let scanned = match medical::permit_staff(&state.services, person).await {
         Ok(permit) => medical::scan(&state.services, &command, permit, input.token.trim()).await,
@@ -143,9 +140,9 @@ pub async fn issue(
     state: web::Data<PagesState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let value = |key: &str| {
@@ -209,9 +206,9 @@ pub async fn issue(
 
 /// `GET /medical/issued`: the notices the staff member issued, newest first.
 pub async fn issued(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let page = services::page::PageRequest {
         limit: 100,

@@ -9,10 +9,9 @@ use serde::Deserialize;
 use services::orgs::{self, AdminAction, OrgInput, OrgPatch};
 
 use crate::charts;
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{redirect, signed_in, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
-use crate::sign_in::forged;
 use crate::PagesState;
 
 /// The levels an organisation belongs to (行政归属层级).
@@ -193,9 +192,9 @@ pub async fn page(
     state: web::Data<PagesState>,
     query: web::Query<DayQuery>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     match mine(&state, person).await {
         Some(org_id) => {
@@ -229,13 +228,10 @@ pub async fn register(
     state: web::Data<PagesState>,
     input: web::Form<OrgForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let org = OrgInput {
         name: input.name.clone(),
         address: input.address.clone(),
@@ -264,13 +260,10 @@ pub async fn edit(
     state: web::Data<PagesState>,
     input: web::Form<OrgForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let Some(org_id) = mine(&state, person).await else {
         return redirect("/org");
     };
@@ -309,9 +302,9 @@ pub async fn csv(
     state: web::Data<PagesState>,
     query: web::Query<DayQuery>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let Some(org_id) = mine(&state, person).await else {
         return redirect("/org");

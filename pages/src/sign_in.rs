@@ -93,6 +93,43 @@ fn form(ctx: &Ctx, input: &SignInForm, problems: &Problems) -> Markup {
     layout::page(ctx, "登录粤康码", content)
 }
 
+/// What a development assertion says, as typed.
+#[derive(Debug, Clone)]
+pub struct DevClaims<'a> {
+    pub doc_type: &'a str,
+    pub doc_number: &'a str,
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+    pub method: &'a str,
+    /// `family:<guardian>` to add a family member; `None` to sign in.
+    pub aud: Option<String>,
+}
+
+/// An assertion of the development provider (`serve --dev`), issued now, saying `claims`:
+/// the server judges it as any other.
+pub fn mint_dev(
+    provider: &crypto::keys::DevProvider,
+    state: &PagesState,
+    claims: DevClaims<'_>,
+) -> String {
+    let iat = state.services.now().unix_timestamp();
+    assertion::mint(
+        provider,
+        &IdentityClaims {
+            iss: provider.issuer.clone(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat,
+            exp: iat + assertion::DEFAULT_LIFETIME_SECS,
+            doc_type: claims.doc_type.to_owned(),
+            doc_number: claims.doc_number.trim().to_owned(),
+            name: claims.name.to_owned(),
+            phone: claims.phone.map(str::to_owned),
+            method: claims.method.to_owned(),
+            aud: claims.aud,
+        },
+    )
+}
+
 /// `GET /login`.
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
@@ -115,20 +152,16 @@ pub async fn submit(
     let assertion = if !input.assertion.trim().is_empty() {
         input.assertion.trim().to_owned()
     } else if let Some(provider) = &state.dev_provider {
-        let iat = state.services.now().unix_timestamp();
         let phone = input.phone.trim();
-        assertion::mint(
+        mint_dev(
             provider,
-            &IdentityClaims {
-                iss: provider.issuer.clone(),
-                jti: uuid::Uuid::new_v4().to_string(),
-                iat,
-                exp: iat + assertion::DEFAULT_LIFETIME_SECS,
-                doc_type: input.doc_type.clone(),
-                doc_number: input.doc_number.trim().to_owned(),
-                name: input.name.clone(),
-                phone: (!phone.is_empty()).then(|| phone.to_owned()),
-                method: input.method.clone(),
+            &state,
+            DevClaims {
+                doc_type: &input.doc_type,
+                doc_number: &input.doc_number,
+                name: &input.name,
+                phone: (!phone.is_empty()).then_some(phone),
+                method: &input.method,
                 aud: None,
             },
         )

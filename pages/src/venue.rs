@@ -10,10 +10,9 @@ use serde::Deserialize;
 use services::venues::{self, AdminAction, VenueInput};
 
 use crate::charts;
-use crate::context::{forgery_checked, redirect, Ctx};
+use crate::context::{redirect, signed_in, signed_in_post, Ctx};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
-use crate::sign_in::forged;
 use crate::PagesState;
 
 /// The venue types and their names in the guide's terms.
@@ -86,9 +85,9 @@ pub async fn page(
     state: web::Data<PagesState>,
     query: web::Query<DayQuery>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let services = &state.services;
     let mine = match projections::venues::of_admin(&services.db, &person.to_string()).await {
@@ -209,13 +208,10 @@ pub async fn create(
     state: web::Data<PagesState>,
     input: web::Form<VenueForm>,
 ) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
-    if !forgery_checked(&req, &input.csrf) {
-        return forged(&ctx);
-    }
     let venue = VenueInput {
         region: input.region.clone(),
         address: input.address.clone(),
@@ -238,9 +234,9 @@ pub async fn create(
 
 /// `GET /venue/poster`: the poster to print, its QR opening the quick check-in page.
 pub async fn poster(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let services = &state.services;
     let venue = match projections::venues::of_admin(&services.db, &person.to_string()).await {

@@ -4,16 +4,16 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use crate::context::{redirect, Ctx};
+use crate::context::signed_in;
 use crate::layout;
 use crate::messages;
 use crate::PagesState;
 
 /// `GET /work`.
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
-    let ctx = Ctx::of(&req, &state).await;
-    let Some(person) = ctx.person else {
-        return redirect("/login");
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
     };
     let me = match services::citizens::me(&state.services, person).await {
         Ok(me) => me,

@@ -155,6 +155,18 @@ impl Browser {
         .map_or(0, Vec::len)
     }
 
+    /// Waits (up to 10 s) until an element matches `selector`: after a click that submits a
+    /// form, the next page has loaded once what it shows is there.
+    pub async fn wait_for(&self, selector: &str) {
+        for _ in 0..200 {
+            if self.count(selector).await > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no {selector} on {} after 10 s", self.current_url().await);
+    }
+
     /// Types `text` into the field matching `selector`, after clearing it.
     pub async fn fill(&self, selector: &str, text: &str) {
         let element = self.find(selector).await;

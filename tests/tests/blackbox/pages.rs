@@ -13,6 +13,7 @@ event_store::backend_tests!(
     medical_staff_issue_and_print_a_notice_from_the_pages,
     the_audit_page_is_for_auditors_only,
     an_org_admin_registers_sees_the_figures_downloads_and_edits_once_a_week,
+    a_guardian_adds_a_child_shows_its_code_registers_an_entry_and_appeals,
 );
 
 fn resident(n: u32) -> String {
@@ -313,7 +314,7 @@ async fn the_audit_page_is_for_auditors_only(db: TestDatabase) {
     let (pages, _, _) = Pages::sign_in(&app, 7, "审计员").await;
     let (status, _) = pages.get("/audit").await;
     assert_eq!(status, 403);
-    let (status, _) = body(
+    let (status, granted) = body(
         app.post_json_as(
             &admin,
             "/v1/role-grants",
@@ -330,6 +331,11 @@ async fn the_audit_page_is_for_auditors_only(db: TestDatabase) {
     let (status, verified) = pages.post("/audit/verify", &[]).await;
     assert_eq!(status, 200);
     assert!(verified.contains("哈希链完整"), "{verified}");
+    // The work page lists roles from the read models: once they show the grant.
+    app.state
+        .wait_for(granted["position"].as_u64())
+        .await
+        .expect("caught up");
     let (_, work) = pages.get("/work").await;
     assert!(work.contains(r#"href="/audit""#), "{work}");
     app.stop().await;
@@ -415,5 +421,110 @@ async fn an_org_admin_registers_sees_the_figures_downloads_and_edits_once_a_week
         .await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused.contains("每个自然周只能修改一次"), "{refused}");
+    app.stop().await;
+}
+
+async fn a_guardian_adds_a_child_shows_its_code_registers_an_entry_and_appeals(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (pages, guardian, guardian_id) = Pages::sign_in(&app, 30, "罗妈妈").await;
+    // Without a development provider the page asks for the provider's assertion.
+    let child = app.member_assertion(
+        &guardian_id,
+        "resident_id",
+        &resident_id("440303201503", 1),
+        "罗小宝",
+        "household",
+    );
+    let (status, added) = pages
+        .post("/family", &[("relation", "child"), ("assertion", &child)])
+        .await;
+    assert_eq!(status, 200, "{added}");
+    assert!(
+        added.contains("已添加") && added.contains("罗*宝"),
+        "{added}"
+    );
+    let members = app.get_json(&guardian, "/v1/me/family").await;
+    let child_id = members["items"][0]["person_id"]
+        .as_str()
+        .expect("child")
+        .to_owned();
+    let (_, home) = pages.get("/").await;
+    assert!(
+        home.contains(&format!("/?member={child_id}")),
+        "the switcher: {home}"
+    );
+    let (status, child_code) = pages.get(&format!("/?member={child_id}")).await;
+    assert_eq!(status, 200);
+    assert!(child_code.contains(r#"<p id="colour" class="colour green">绿码</p>"#));
+    assert!(!child_code.contains("对此原因申诉"));
+    // A stranger's member id shows nothing of them.
+    let (stranger, _, _) = Pages::sign_in(&app, 31, "路人乙").await;
+    let (_, other) = stranger.get(&format!("/?member={child_id}")).await;
+    assert!(!other.contains("qr"), "{other}");
+
+    // An entry: errors beside their fields, then the history.
+    let (status, refused) = pages
+        .post(
+            "/entry",
+            &[
+                ("origin", ""),
+                ("transport", "flight"),
+                ("trip_number", ""),
+                ("arrival_date", "2026-03-01"),
+                ("destination", "110101"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused.contains(r#"id="origin-error""#) && refused.contains(r#"id="destination-error""#),
+        "{refused}"
+    );
+    let (status, entries) = pages
+        .post(
+            "/entry",
+            &[
+                ("origin", "湖南省长沙市"),
+                ("transport", "train"),
+                ("trip_number", "G1001"),
+                ("arrival_date", "2026-03-01"),
+                ("destination", "440303"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{entries}");
+    assert!(
+        entries.contains("湖南省长沙市") && entries.contains("G1001"),
+        "{entries}"
+    );
+
+    // Red, the person appeals from the code page; the feed sees the appeal.
+    let feed = app.service_token("feed").await;
+    let (status, fed) = body(
+        app.post_json_as(
+            &feed,
+            "/v1/feed/batches",
+            &json!({"records": [{"record_id": "a-1", "document": {"type": "resident_id", "number": resident(30)},
+                "name": "罗妈妈", "reason": "close_contact", "action": "hit",
+                "effective_at": "2026-03-01T10:00:00+08:00", "region": "440303"}]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.state
+        .wait_for(fed["position"].as_u64())
+        .await
+        .expect("caught up");
+    let (_, red) = pages.get("/").await;
+    assert!(red.contains("对此原因申诉"), "{red}");
+    let (status, appealed) = pages.post("/appeal", &[("reason", "close_contact")]).await;
+    assert_eq!(status, 200, "{appealed}");
+    assert!(appealed.contains("申诉已提交"));
+    let open = app.get_json(&feed, "/v1/feed/appeals").await;
+    assert_eq!(open["items"].as_array().map(Vec::len), Some(1), "{open}");
+    let (status, again) = pages.post("/appeal", &[("reason", "close_contact")]).await;
+    assert_eq!(status, 409);
+    assert!(again.contains("申诉正在处理中"), "{again}");
     app.stop().await;
 }

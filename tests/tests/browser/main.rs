@@ -42,10 +42,12 @@ async fn sign_in(browser: &Browser, app: &TestApp, n: u32, name: &str) {
     browser.fill("#name", name).await;
     browser.fill("#phone", "13912345678").await;
     browser.click("#sign-in").await;
+    browser.wait_for("#colour").await;
 }
 
 async fn sign_out(browser: &Browser) {
     browser.click("form[action='/logout'] button").await;
+    browser.wait_for("#sign-in").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,6 +89,7 @@ async fn a_citizen_sees_the_code_turn_red_after_a_feed_hit() {
         .await
         .expect("caught up");
     browser.click("#refresh").await;
+    browser.wait_for(".reason .label").await;
     assert_eq!(browser.text("#colour").await, "红码");
     assert!(browser.text(".reason .label").await.contains("密切接触者"));
     capture(&browser, &app, "code-red").await;
@@ -108,6 +111,7 @@ async fn a_venue_day_seen_by_its_admin_and_recorded_by_its_inspector() {
     browser.fill("#name", "").await;
     browser.fill("#region", "123").await;
     browser.click("#register").await;
+    browser.wait_for("#region-error").await;
     let beside: Value = browser
         .script(
             "const e = document.getElementById('region-error'); \
@@ -128,6 +132,7 @@ async fn a_venue_day_seen_by_its_admin_and_recorded_by_its_inspector() {
     browser.fill("#address", "南头街道 1 号").await;
     browser.fill("#phone", "13800138000").await;
     browser.click("#register").await;
+    browser.wait_for("#venue-code").await;
     let code = browser.text("#venue-code").await;
     assert_eq!(code.len(), 8, "the venue's binding code: {code}");
     sign_out(&browser).await;
@@ -142,13 +147,16 @@ async fn a_venue_day_seen_by_its_admin_and_recorded_by_its_inspector() {
     browser.goto(&app.url("/inspect")).await;
     browser.fill("#code", &code).await;
     browser.click("#bind").await;
+    browser.wait_for("#token").await;
     capture(&browser, &app, "inspector-scan").await;
     browser.fill("#token", &token).await;
     browser.click("#scan").await;
+    browser.wait_for("#band-fever").await;
     assert_eq!(browser.text("#colour").await, "绿码");
     assert_eq!(browser.text("#name").await, "黄*红");
     capture(&browser, &app, "inspector-answer").await;
     browser.click("#band-fever").await;
+    browser.wait_for("#recorded").await;
     assert!(browser.text("#recorded").await.contains("已记录：发热"));
     let head = app.state.store.last_position().await.expect("head");
     let checks = app
@@ -284,6 +292,7 @@ async fn a_venue_day_seen_by_its_admin_and_recorded_by_its_inspector() {
         .await;
     capture(&browser, &app, "checkin").await;
     browser.click("#check-in").await;
+    browser.wait_for("#venue-name").await;
     assert_eq!(browser.text("#venue-name").await, "南山茶餐厅");
     app.stop().await;
 }

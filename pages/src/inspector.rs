@@ -182,6 +182,7 @@ fn answer(ctx: &Ctx, venue_id: &str, a: &ScanAnswer) -> Markup {
                 p { "红码原因：" @for l in &a.reason_labels { span class="label" { (l) " " } } }
             }
         }
+        p { a href=(format!("/inspect/{venue_id}/declaration?scan={}", a.scan_id)) id="declaration" { "查看最近一次健康申报" } }
         section class="card" {
             h2 { "体温检测结果" }
             p class="actions" {
@@ -292,4 +293,62 @@ pub async fn check(
             },
         ),
     )
+}
+
+/// `?scan=`.
+#[derive(Debug, Deserialize)]
+pub struct ScanQuery {
+    #[serde(default)]
+    scan: String,
+}
+
+/// `GET /inspect/{venue_id}/declaration?scan=`: the scanned person's latest declaration, health
+/// facts only, to the inspector who scanned within 30 minutes (recorded in the person's access
+/// log).
+pub async fn declaration(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    venue_id: web::Path<String>,
+    query: web::Query<ScanQuery>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let seen = match services::scan_declarations::permit(&state.services, person, &query.scan).await
+    {
+        Ok(view) => services::scan_declarations::declaration(&state.services, view).await,
+        Err(e) => Err(e),
+    };
+    let content = match seen {
+        Ok(d) => {
+            let symptoms: Vec<&str> = d["symptoms"]
+                .as_array()
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|v| v.as_str().and_then(domain::health::Symptom::parse))
+                        .map(crate::declare::symptom_label)
+                        .collect()
+                })
+                .unwrap_or_default();
+            html! {
+                section class="card" id="latest" {
+                    p { "申报时间：" (d["filed_at"].as_str().unwrap_or("").replace('T', " ").get(..16).unwrap_or("")) }
+                    p { "体温：" @if d["band"] == "fever" { "发热" } @else { "正常" }
+                        @if let Some(t) = d["temperature_c"].as_f64() { " " (format!("{t:.1}")) "℃" } }
+                    p { "症状：" @if symptoms.is_empty() { "无" } @else { (symptoms.join("、")) } }
+                    p { "14 天接触史：" @if d["contact_14d"].as_bool() == Some(true) { "有" } @else { "无" } }
+                }
+            }
+        }
+        Err(e) => layout::notice("bad", &messages::general(&e)),
+    };
+    ctx.page(layout::page(
+        &ctx,
+        "最近一次健康申报",
+        html! {
+            (content)
+            p { a class="button secondary" href=(format!("/inspect/{venue_id}")) { "返回查验" } }
+        },
+    ))
 }

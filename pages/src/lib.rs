@@ -17,6 +17,7 @@ mod context;
 mod declare;
 mod entry;
 mod family;
+mod grid;
 mod history;
 mod inspector;
 mod layout;
@@ -24,6 +25,7 @@ mod medical;
 mod messages;
 mod org;
 pub mod printable;
+mod region;
 mod sign_in;
 mod venue;
 mod work;
@@ -56,6 +58,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/venue", web::get().to(venue::page))
         .route("/venue", web::post().to(venue::create))
         .route("/venue/poster", web::get().to(venue::poster))
+        .route("/venue/edit", web::post().to(venue::edit))
+        .route("/venue/handover", web::post().to(venue::hand_over))
+        .route(
+            "/venue/inspectors/{person_id}/unbind",
+            web::post().to(venue::unbind),
+        )
+        .route(
+            "/inspect/{venue_id}/declaration",
+            web::get().to(inspector::declaration),
+        )
         .route("/inspect", web::get().to(inspector::venues))
         .route("/inspect/bind", web::post().to(inspector::bind))
         .route("/inspect/{venue_id}", web::get().to(inspector::page))
@@ -73,6 +85,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/bind", web::get().to(bind::page))
         .route("/bind", web::post().to(bind::submit))
         .route("/work", web::get().to(work::page))
+        .route("/grid", web::get().to(grid::admin))
+        .route("/grid", web::post().to(grid::create))
+        .route(
+            "/grid/workers/{person_id}/{action}",
+            web::post().to(grid::worker_action),
+        )
+        .route("/grid/handover", web::post().to(grid::handover))
+        .route("/grid/dissolution", web::post().to(grid::dissolve))
+        .route("/grid/key-persons", web::get().to(grid::key_persons))
+        .route("/grid/work", web::get().to(grid::work))
+        .route("/grid/{grid_id}/scan", web::post().to(grid::scan))
+        .route("/grid/{grid_id}/visit", web::post().to(grid::visit))
+        .route("/region", web::get().to(region::page))
+        .route(
+            "/region/grids/{grid_id}/confirmation",
+            web::post().to(region::confirm),
+        )
+        .route("/region/admins", web::post().to(region::appoint))
         .route("/family", web::get().to(family::page))
         .route("/family", web::post().to(family::add))
         .route("/family/{person_id}/remove", web::post().to(family::remove))

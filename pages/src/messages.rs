@@ -52,8 +52,19 @@ pub fn general(error: &ServiceError) -> String {
         ServiceError::NotFound { code, detail } | ServiceError::Gone { code, detail } => {
             zh(code).map_or_else(|| detail.clone(), str::to_owned)
         }
-        ServiceError::Conflict { code, detail, .. } => {
-            zh(code).map_or_else(|| detail.clone(), str::to_owned)
+        ServiceError::Conflict {
+            code,
+            detail,
+            extensions,
+        } => {
+            let sentence = zh(code).map_or_else(|| detail.clone(), str::to_owned);
+            match extensions.get("next_allowed_at").and_then(|v| v.as_str()) {
+                Some(next) => format!(
+                    "{sentence}（下次可修改时间：{}）",
+                    next.replace('T', " ").get(..16).unwrap_or(next)
+                ),
+                None => sentence,
+            }
         }
         ServiceError::Unavailable { .. } => "系统繁忙，请稍后重试".into(),
         ServiceError::Internal(_) => "系统出错了，请稍后重试".into(),
@@ -68,6 +79,11 @@ pub fn zh(code: &str) -> Option<&'static str> {
         "venue.type" => "请选择场所类型",
         "venue.admin_has_venue" => "您已登记了一个场所，每位管理员只能登记一个",
         "venue.weekly_edit_limit" => "场所信息每个自然周只能修改一次",
+        "venue.nothing_to_change" => "没有需要修改的内容",
+        "venue.successor_has_venue" => "接任者已经管理着一个场所",
+        "venue.successor_is_admin" => "接任者就是您本人",
+        "venue.not_bound" => "此人不是本场所的检测员",
+        "declaration.none" => "此人还没有健康申报",
         "region.format" => "请填写 9 位镇（街道）区划代码",
         "region.unknown_town" => "请填写广东省内的镇（街道）区划代码",
         "phone.format" => "请填写 11 位手机号码",
@@ -99,6 +115,11 @@ pub fn zh(code: &str) -> Option<&'static str> {
         "visited.text" => "每个地点 1 至 100 个字",
         "visited.too_many" => "填写的地点太多了",
         "org.unknown_code" => "没有这个组织机构绑定码",
+        "grid.admin_has_grid" => "您已创建了一个网格，每位管理员只能创建一个",
+        "grid.pending" => "网格尚未被区域管理员确认，暂不能登记走访",
+        "grid.dissolved" => "网格已解散",
+        "grid.confirm_code" => "网格码不正确，未解散",
+        "region.admin_already_appointed" => "该区域已有管理员",
         "origin.text" => "请填写出发地（1 至 100 个字）",
         "transport.unknown" => "请选择交通方式",
         "trip_number.format" => "请填写正确的航班号、车次或船班",

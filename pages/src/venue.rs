@@ -45,11 +45,12 @@ pub struct VenueForm {
     phone: String,
 }
 
-fn create_form(ctx: &Ctx, input: &VenueForm, problems: &Problems) -> Markup {
+fn create_form(ctx: &Ctx, input: &VenueForm, problems: &Problems, said: Option<Markup>) -> Markup {
     layout::page(
         ctx,
         "登记公共场所",
         html! {
+            @if let Some(said) = said { (said) }
             @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
             form method="post" action="/venue" class="card" novalidate {
                 (csrf_field(ctx))
@@ -89,22 +90,32 @@ pub async fn page(
         Ok(signed) => signed,
         Err(response) => return response,
     };
+    dashboard(&ctx, &state, person, query.date.as_deref(), None).await
+}
+
+async fn dashboard(
+    ctx: &Ctx,
+    state: &PagesState,
+    person: domain::identity::PersonId,
+    date: Option<&str>,
+    said: Option<(&'static str, String)>,
+) -> HttpResponse {
+    let ctx = ctx.clone();
     let services = &state.services;
     let mine = match projections::venues::of_admin(&services.db, &person.to_string()).await {
         Ok(mine) => mine,
         Err(e) => return failure(&ctx, &services::ServiceError::internal(e)),
     };
     let Some(venue) = mine else {
+        let said = said.map(|(class, text)| layout::notice(class, &text));
         return ctx.page(create_form(
             &ctx,
             &VenueForm::default(),
             &Problems::default(),
+            said,
         ));
     };
-    let asked = services::calendar::asked_day(
-        query.date.as_deref().filter(|d| !d.is_empty()),
-        services.now(),
-    );
+    let asked = services::calendar::asked_day(date.filter(|d| !d.is_empty()), services.now());
     let (day, problems) = match asked {
         Ok(day) => (day, Problems::default()),
         Err(e) => (domain::week::today(services.now()), Problems::of(&e)),
@@ -125,6 +136,27 @@ pub async fn page(
         Err(e) => return failure(&ctx, &e),
     };
     let f = &stats.figures;
+    let roster = match venues::authorize_admin(
+        services,
+        &venue.venue_id,
+        person,
+        AdminAction::ListInspectors,
+    )
+    .await
+    {
+        Ok(admin) => venues::inspectors(
+            services,
+            &admin,
+            services::page::PageRequest {
+                limit: 500,
+                after: None,
+            },
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let kind = TYPES
         .iter()
         .find(|(v, _)| *v == venue.venue_type)
@@ -136,6 +168,7 @@ pub async fn page(
         .map(|(h, n)| (h.to_string(), *n))
         .collect();
     let content = html! {
+        @if let Some((class, text)) = &said { div id="said" { (layout::notice(class, text)) } }
         section class="card" {
             p { strong { (venue.name) } " · " (kind) }
             p { "场所绑定码（检测员绑定用）：" strong id="venue-code" { (venue.code) } }
@@ -169,6 +202,50 @@ pub async fn page(
                     ("正常".into(), (f.persons_today - f.fever_today).max(0)),
                     ("发热".into(), f.fever_today),
                 ]))
+            }
+        }
+        section class="card" {
+            h2 { "检测员名单" }
+            @if roster.is_empty() { p { "还没有检测员。" } }
+            ul id="inspectors" {
+                @for i in &roster {
+                    li {
+                        (i.name_masked) " "
+                        form method="post" action=(format!("/venue/inspectors/{}/unbind", i.person_id)) class="inline" {
+                            (csrf_field(&ctx))
+                            button type="submit" class="link" { "解绑" }
+                        }
+                    }
+                }
+            }
+        }
+        section class="card" {
+            h2 { "修改场所信息" }
+            p class="hint" { "场所信息每个自然周（周一至周日）只能修改一次。" }
+            form method="post" action="/venue/edit" novalidate {
+                (csrf_field(&ctx))
+                (field("name", "场所名称", &venue.name, "text", None, None))
+                div class="field" {
+                    label for="type" { "场所类型" }
+                    select id="type" name="type" {
+                        @for (value, label) in TYPES {
+                            option value=(value) selected[venue.venue_type == value] { (label) }
+                        }
+                    }
+                }
+                (field("region", "所在镇（街道）区划代码", &venue.region, "text", None, None))
+                (field("address", "详细地址", &venue.address, "text", None, None))
+                (field("phone", "新的管理员手机号码", "", "tel", None, Some("不修改请留空")))
+                button type="submit" class="secondary" id="edit" { "保存修改" }
+            }
+        }
+        section class="card" {
+            h2 { "移交场所" }
+            p class="hint" { "移交后，接任者成为场所管理员，您将不再管理此场所。" }
+            form method="post" action="/venue/handover" novalidate {
+                (csrf_field(&ctx))
+                (field("successor", "接任者居民身份证号码", "", "text", None, None))
+                button type="submit" class="secondary" id="hand-over" { "移交" }
             }
         }
         section class="card" {
@@ -227,7 +304,7 @@ pub async fn create(
         }
         Err(error) => ctx.page_with(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            create_form(&ctx, &input, &Problems::of(&error)),
+            create_form(&ctx, &input, &Problems::of(&error), None),
         ),
     }
 }
@@ -261,4 +338,155 @@ pub async fn poster(req: HttpRequest, state: web::Data<PagesState>) -> HttpRespo
         }
     };
     ctx.page(layout::page(&ctx, "场所码海报", content))
+}
+
+/// The edit form as posted.
+#[derive(Debug, Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: String,
+}
+
+async fn admin_permit(
+    state: &PagesState,
+    person: domain::identity::PersonId,
+    action: AdminAction,
+) -> Result<(projections::venues::VenueRow, venues::VenueAdmin), services::ServiceError> {
+    let venue = projections::venues::of_admin(&state.services.db, &person.to_string())
+        .await
+        .map_err(services::ServiceError::internal)?
+        .ok_or_else(|| services::ServiceError::not_found("venue.unknown", "no venue"))?;
+    let permit = venues::authorize_admin(&state.services, &venue.venue_id, person, action).await?;
+    Ok((venue, permit))
+}
+
+/// `POST /venue/edit`: changes what differs from the details shown.
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<EditForm>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    let edited = match admin_permit(&state, person, AdminAction::Edit).await {
+        Ok((venue, permit)) => {
+            let changed = |new: &str, old: &str| {
+                (new.trim() != old && !new.trim().is_empty()).then(|| new.trim().to_owned())
+            };
+            let patch = venues::VenuePatch {
+                region: changed(&input.region, &venue.region),
+                address: changed(&input.address, &venue.address),
+                kind: changed(&input.kind, &venue.venue_type),
+                name: changed(&input.name, &venue.name),
+                phone: changed(&input.phone, ""),
+            };
+            venues::edit(&state.services, &command, permit, &patch).await
+        }
+        Err(e) => Err(e),
+    };
+    let said = match edited {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            ("good", "已保存".to_owned())
+        }
+        Err(e) => ("bad", problem_sentence(&e)),
+    };
+    dashboard(&ctx, &state, person, None, Some(said)).await
+}
+
+/// One sentence for a refusal: the fields' messages, or the rule's.
+fn problem_sentence(error: &services::ServiceError) -> String {
+    let problems = Problems::of(error);
+    problems.general.unwrap_or_else(|| {
+        problems
+            .fields
+            .values()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("；")
+    })
+}
+
+/// The handover form as posted.
+#[derive(Debug, Deserialize)]
+pub struct HandoverForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    successor: String,
+}
+
+/// `POST /venue/handover`: the named successor becomes the venue's admin.
+pub async fn hand_over(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<HandoverForm>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    let handed = match admin_permit(&state, person, AdminAction::HandOver).await {
+        Ok((_, permit)) => {
+            venues::hand_over(
+                &state.services,
+                &command,
+                permit,
+                "resident_id",
+                input.successor.trim(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let said = match handed {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            ("good", "场所已移交".to_owned())
+        }
+        Err(e) => ("bad", problem_sentence(&e)),
+    };
+    dashboard(&ctx, &state, person, None, Some(said)).await
+}
+
+/// `POST /venue/inspectors/{person_id}/unbind`.
+pub async fn unbind(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    inspector: web::Path<String>,
+    input: web::Form<crate::sign_in::CsrfOnly>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    let unbound = match admin_permit(&state, person, AdminAction::UnbindInspectors).await {
+        Ok((_, permit)) => {
+            venues::unbind_inspector(&state.services, &command, permit, &inspector).await
+        }
+        Err(e) => Err(e),
+    };
+    let said = match unbound {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            ("good", "已解绑".to_owned())
+        }
+        Err(e) => ("bad", problem_sentence(&e)),
+    };
+    dashboard(&ctx, &state, person, None, Some(said)).await
 }

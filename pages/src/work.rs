@@ -40,11 +40,11 @@ pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpRespons
                 li class="card" { a href="/medical/issued" { "已出具的电子告知书" } }
             }
             @if has("auditor") || has("analyst") { li class="card" { a href="/audit" { "审计与分析" } } }
-            @if has("grid_admin") || has("grid_worker") || has("region_admin") {
-                li class="card" {
-                    "网格和区域管理的页面尚未提供，请使用接口（/docs）。"
-                }
+            li class="card" {
+                a href="/grid" { @if has("grid_admin") { "网格管理：数据、网格员、重点人员、移交、解散" } @else { "创建网格" } }
             }
+            @if has("grid_worker") { li class="card" { a href="/grid/work" { "网格员：扫码走访、手工登记" } } }
+            @if has("region_admin") { li class="card" { a href="/region" { "区域管理：确认网格、网格数据、任命下级管理员" } } }
         }
         p { a href="/bind" { "用绑定码成为组织成员、场所检测员或网格员" } }
     };

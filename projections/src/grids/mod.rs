@@ -8,7 +8,7 @@ use domain::health::Reading;
 use domain::streams;
 use event_store::{Backend, Database, RecordedEvent};
 
-use crate::query::{decode, fetch_all, Arg};
+use crate::query::{decode, fetch_all, fetch_optional, Arg};
 use crate::{Projection, ProjectionError, Tables, Tx};
 
 #[derive(Debug, Clone, Copy)]
@@ -313,6 +313,21 @@ pub struct BoundWorker {
 /// The workers bound to `grid_id` now, oldest binding first.
 pub async fn workers(db: &Database, grid_id: &str) -> Result<Vec<BoundWorker>, sqlx::Error> {
     fetch_all(db, include_str!("workers_of.sql"), &[Arg::Text(grid_id)]).await
+}
+
+/// A grid as its admin's pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GridInfo {
+    pub grid_id: String,
+    pub code: String,
+    pub region: String,
+    pub name: String,
+    pub status: String,
+}
+
+/// The grid `person_id` administers now (not dissolved), if any.
+pub async fn admin_grid(db: &Database, person_id: &str) -> Result<Option<GridInfo>, sqlx::Error> {
+    fetch_optional(db, include_str!("admin_grid.sql"), &[Arg::Text(person_id)]).await
 }
 
 /// A grid of a region with its figures for a day.

@@ -14,6 +14,8 @@ event_store::backend_tests!(
     the_audit_page_is_for_auditors_only,
     an_org_admin_registers_sees_the_figures_downloads_and_edits_once_a_week,
     a_guardian_adds_a_child_shows_its_code_registers_an_entry_and_appeals,
+    a_grid_is_created_confirmed_worked_and_dissolved_from_the_pages,
+    a_venue_admin_edits_unbinds_and_hands_over_and_an_inspector_reads_the_declaration,
 );
 
 fn resident(n: u32) -> String {
@@ -526,5 +528,301 @@ async fn a_guardian_adds_a_child_shows_its_code_registers_an_entry_and_appeals(d
     let (status, again) = pages.post("/appeal", &[("reason", "close_contact")]).await;
     assert_eq!(status, 409);
     assert!(again.contains("申诉正在处理中"), "{again}");
+    app.stop().await;
+}
+
+async fn a_grid_is_created_confirmed_worked_and_dissolved_from_the_pages(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let province = resident(9);
+    services::citizens::bootstrap_province_admin(
+        &app.state.services,
+        "resident_id",
+        &province,
+        "省管理",
+    )
+    .await
+    .expect("bootstrap");
+    let (province_pages, _, _) = {
+        let (token, id) = app.login(&province, "省管理").await;
+        (
+            Pages {
+                app: &app,
+                cookies: format!("yk_session={token}; yk_csrf={CSRF}"),
+            },
+            token,
+            id,
+        )
+    };
+    // The province admin appoints Shenzhen's admin from the back office; Shenzhen its district.
+    let (city_pages, _, _) = Pages::sign_in(&app, 40, "深圳管理").await;
+    let (status, appointed) = province_pages
+        .post(
+            "/region/admins",
+            &[
+                ("region", "4403"),
+                ("number", &resident(40)),
+                ("name", "深圳管理"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{appointed}");
+    assert!(appointed.contains("已任命"));
+
+    // A grid admin creates a grid; it waits for confirmation.
+    let (admin_pages, _, _) = Pages::sign_in(&app, 41, "网格长").await;
+    let (status, refused) = admin_pages
+        .post("/grid", &[("name", ""), ("region", "4403")])
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains(r#"id="region-error""#), "{refused}");
+    let (status, grid) = admin_pages
+        .post(
+            "/grid",
+            &[("name", "桃源村一网格"), ("region", "440305005")],
+        )
+        .await;
+    assert_eq!(status, 200, "{grid}");
+    assert!(
+        grid.contains(r#"<span id="grid-status">待确认</span>"#),
+        "{grid}"
+    );
+    let code = grid
+        .split(r#"<strong id="grid-code">"#)
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("grid code")
+        .to_owned();
+
+    // The city admin confirms it from the back office.
+    let (status, office) = city_pages.get("/region").await;
+    assert_eq!(status, 200, "{office}");
+    assert!(
+        office.contains("桃源村一网格") && office.contains(&format!(r#"id="confirm-{code}""#)),
+        "{office}"
+    );
+    let grid_id = office
+        .split(r#"action="/region/grids/"#)
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("grid id")
+        .to_owned();
+    let (status, confirmed) = city_pages
+        .post(&format!("/region/grids/{grid_id}/confirmation"), &[])
+        .await;
+    assert_eq!(status, 200, "{confirmed}");
+    assert!(confirmed.contains("网格已确认"));
+
+    // A worker binds with the code, scans a resident and records a fever; and one by hand.
+    let (worker_pages, _, worker_id) = Pages::sign_in(&app, 42, "网格员").await;
+    let (status, bound) = worker_pages.post("/bind", &[("code", &code)]).await;
+    assert_eq!(status, 200, "{bound}");
+    let (resident_token, _) = app.login(&resident(43), "居民甲").await;
+    let token = app.get_json(&resident_token, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (status, scanned) = worker_pages
+        .post(&format!("/grid/{grid_id}/scan"), &[("token", &token)])
+        .await;
+    assert_eq!(status, 200, "{scanned}");
+    assert!(
+        scanned.contains(r#"<strong id="name">居*甲</strong>"#),
+        "{scanned}"
+    );
+    let scan_id = scanned
+        .split(r#"name="scan_id" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("scan id")
+        .to_owned();
+    let (status, visited) = worker_pages
+        .post(
+            &format!("/grid/{grid_id}/visit"),
+            &[
+                ("mode", "scan"),
+                ("scan_id", &scan_id),
+                ("band", "fever"),
+                ("symptoms", "cough"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{visited}");
+    assert!(visited.contains("走访已登记"), "{visited}");
+    let (status, manual) = worker_pages
+        .post(
+            &format!("/grid/{grid_id}/visit"),
+            &[
+                ("mode", "manual"),
+                ("name", "孙大爷"),
+                ("doc_type", "resident_id"),
+                ("doc_number", &resident_id("440305195001", 3)),
+                ("address", "桃源村 3 号"),
+                ("band", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{manual}");
+
+    // The admin sees the figures, authorises the worker; key persons list the feverish one.
+    let (_, dashboard) = admin_pages.get("/grid").await;
+    assert!(
+        dashboard.contains(r#"<span id="grid-status">已确认</span>"#),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains(r#"<div class="figure" id="visits-today"><span class="n">2</span>"#),
+        "{dashboard}"
+    );
+    let (status, authorised) = admin_pages
+        .post(&format!("/grid/workers/{worker_id}/authorise"), &[])
+        .await;
+    assert_eq!(status, 200, "{authorised}");
+    assert!(authorised.contains("已授权"));
+    let (_, key) = admin_pages.get("/grid/key-persons").await;
+    assert!(key.contains("居*甲") && key.contains("发热"), "{key}");
+    assert!(!key.contains("居民甲"), "masked only");
+    // Handover: a token shown once.
+    let (status, offered) = admin_pages
+        .post(
+            "/grid/handover",
+            &[
+                ("successor_name", "接任者"),
+                ("successor_number", &resident(44)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{offered}");
+    assert!(
+        offered.contains(r#"<code id="handover-token">yk_gh_"#),
+        "{offered}"
+    );
+    // Dissolution: the wrong code changes nothing; the grid's code dissolves it.
+    let (status, refused) = admin_pages
+        .post("/grid/dissolution", &[("confirm_code", "12345678")])
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, dissolved) = admin_pages
+        .post("/grid/dissolution", &[("confirm_code", &code)])
+        .await;
+    assert_eq!(status, 200, "{dissolved}");
+    assert!(
+        dissolved.contains("网格已解散") && dissolved.contains("创建网格"),
+        "{dissolved}"
+    );
+    app.stop().await;
+}
+
+async fn a_venue_admin_edits_unbinds_and_hands_over_and_an_inspector_reads_the_declaration(
+    db: TestDatabase,
+) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _, _) = Pages::sign_in(&app, 50, "店长").await;
+    let (status, dashboard) = admin
+        .post(
+            "/venue",
+            &[
+                ("name", "福田书店"),
+                ("type", "retail"),
+                ("region", "440304001"),
+                ("address", "福华路 1 号"),
+                ("phone", "13800138005"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{dashboard}");
+    let code = dashboard
+        .split(r#"<strong id="venue-code">"#)
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("code")
+        .to_owned();
+    let (inspector, _, _) = Pages::sign_in(&app, 51, "检测员乙").await;
+    let (status, form) = inspector.post("/inspect/bind", &[("code", &code)]).await;
+    assert_eq!(status, 200, "{form}");
+    let (citizen, _) = app.login(&resident(52), "市民丙").await;
+    let (status, filed) = body(
+        app.post_json_as(
+            &citizen,
+            "/v1/declarations",
+            &json!({"band": "normal", "symptoms": ["cough"], "contact_14d": false, "visited": [], "region": "440304"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    app.state
+        .wait_for(filed["position"].as_u64())
+        .await
+        .expect("caught up");
+    let token = app.get_json(&citizen, "/v1/me/code").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let venue_id = form
+        .split(r#"action="/inspect/"#)
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("venue id")
+        .to_owned();
+    let (status, answer) = inspector
+        .post(&format!("/inspect/{venue_id}/scan"), &[("token", &token)])
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let link = answer
+        .split(r#"<a href=""#)
+        .find(|r| r.contains("/declaration?scan="))
+        .and_then(|r| r.split('"').next())
+        .expect("the declaration link")
+        .to_owned();
+    let (status, latest) = inspector.get(&link).await;
+    assert_eq!(status, 200, "{latest}");
+    assert!(latest.contains("症状：咳嗽"), "{latest}");
+
+    // The admin sees the inspector by masked name and unbinds them.
+    let (_, dashboard) = admin.get("/venue").await;
+    assert!(dashboard.contains("检**乙"), "{dashboard}");
+    let inspector_id = dashboard
+        .split(r#"action="/venue/inspectors/"#)
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("inspector id")
+        .to_owned();
+    let (status, unbound) = admin
+        .post(&format!("/venue/inspectors/{inspector_id}/unbind"), &[])
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        unbound.contains("已解绑") && !unbound.contains("检**乙"),
+        "{unbound}"
+    );
+    // Edit once; the second edit that week is refused, saying when.
+    let edit = |name: &'static str| {
+        [
+            ("name", name),
+            ("type", "retail"),
+            ("region", "440304001"),
+            ("address", "福华路 1 号"),
+            ("phone", ""),
+        ]
+    };
+    let (_, edited) = admin.post("/venue/edit", &edit("福田书城")).await;
+    assert!(
+        edited.contains("已保存") && edited.contains("福田书城"),
+        "{edited}"
+    );
+    let (_, refused) = admin.post("/venue/edit", &edit("福田大书城")).await;
+    assert!(
+        refused.contains("场所信息每个自然周只能修改一次（下次可修改时间：2026-03-09 00:00）"),
+        "{refused}"
+    );
+    // Hand over to a registered successor: the admin no longer administers it.
+    app.login(&resident(53), "接任店长").await;
+    let (_, handed) = admin
+        .post("/venue/handover", &[("successor", &resident(53))])
+        .await;
+    assert!(
+        handed.contains("场所已移交") && handed.contains("登记公共场所"),
+        "{handed}"
+    );
     app.stop().await;
 }

@@ -208,6 +208,7 @@ async fn admin_page(
             }
             form method="post" action="/grid/handover" novalidate {
                 (csrf_field(ctx))
+                p class="hint" { "接任者用本人证件登录后，在“接收网格”页面（/grid/accept）输入移交码。" }
                 (field("successor_name", "接任者姓名", "", "text", problems.field("successor_name"), None))
                 (field("successor_number", "接任者居民身份证号码", "", "text", problems.field("successor_document"), None))
                 button type="submit" class="secondary" { "生成移交码" }
@@ -459,6 +460,9 @@ pub async fn key_persons(
                     li class="card" {
                         strong { (p.name_masked) } " " (p.phone_masked) br;
                         (p.reason_labels.join("、"))
+                        @if let Some(id) = p.person_id {
+                            " " a href=(format!("/grid/persons/{id}/declarations?grid={grid_id}")) { "健康申报" }
+                        }
                     }
                 }
             }
@@ -588,7 +592,14 @@ async fn worker_page(
             nav class="card actions" aria-label="我的网格" {
                 @for g in &mine {
                     a href=(format!("/grid/work?grid={}", g.grid_id)) aria-current=[current.is_some_and(|c| c.grid_id == g.grid_id).then_some("page")] {
-                        (g.name) "（" (status_label(&g.status)) @if g.authorised { "，已授权" } "）"
+                        (g.name) "（" (status_label(&g.status)) @if g.authorised { "，已授权" } @if g.current { "，当前网格" } "）"
+                    }
+                    @if !g.current {
+                        form method="post" action="/grid/current" class="inline" {
+                            (csrf_field(ctx))
+                            input type="hidden" name="grid_id" value=(g.grid_id);
+                            button type="submit" class="link" { "设为当前网格" }
+                        }
                     }
                 }
             }
@@ -742,6 +753,147 @@ pub async fn visit(
                 None,
             )
             .await
+        }
+    }
+}
+
+/// The current-grid form as posted.
+#[derive(Debug, Deserialize)]
+pub struct CurrentForm {
+    #[serde(default)]
+    csrf: String,
+    grid_id: uuid::Uuid,
+}
+
+/// `POST /grid/current`: the worker's current grid.
+pub async fn choose_current(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<CurrentForm>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    let grid = input.grid_id.to_string();
+    match grids::choose_current(&state.services, &command, person, input.grid_id).await {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            worker_page(
+                &ctx,
+                &state,
+                person,
+                Some(&grid),
+                &Problems::default(),
+                Some("已设为当前网格"),
+            )
+            .await
+        }
+        Err(e) => {
+            let problems = Problems {
+                general: Some(messages::general(&e)),
+                ..Problems::default()
+            };
+            worker_page(&ctx, &state, person, Some(&grid), &problems, None).await
+        }
+    }
+}
+
+/// `GET /grid/persons/{person_id}/declarations?grid=`: all declarations of a person visited in
+/// the grid, health facts only (the admin and authorised workers; recorded in their access log).
+pub async fn person_declarations(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    visited: web::Path<String>,
+    query: web::Query<GridQuery>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let grid = query.grid.clone().unwrap_or_default();
+    let page = services::page::PageRequest {
+        limit: 100,
+        after: None,
+    };
+    let content = match grids::person_declarations(&state.services, person, &grid, &visited, page)
+        .await
+    {
+        Ok(page) => html! {
+            @if page.items.is_empty() { p { "暂无健康申报。" } }
+            ul class="history" id="declarations" {
+                @for d in &page.items {
+                    li class="card" {
+                        strong { (d["filed_at"].as_str().unwrap_or("").replace('T', " ").get(..16).unwrap_or("")) }
+                        " · 体温" @if d["band"] == "fever" { "发热" } @else { "正常" }
+                        " · 症状：" (d["symptoms"].as_array().map(|s| s.iter().filter_map(|v| v.as_str().and_then(Symptom::parse)).map(symptom_label).collect::<Vec<_>>().join("、")).filter(|s| !s.is_empty()).unwrap_or_else(|| "无".to_owned()))
+                    }
+                }
+            }
+        },
+        Err(e) => layout::notice("bad", &messages::general(&e)),
+    };
+    ctx.page(layout::page(&ctx, "健康申报记录", content))
+}
+
+/// The acceptance form as posted.
+#[derive(Debug, Default, Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+fn accept_form(ctx: &Ctx, problems: &Problems) -> Markup {
+    html! {
+        @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
+        form method="post" action="/grid/accept" class="card" novalidate {
+            (csrf_field(ctx))
+            (field("token", "移交码", "", "text", problems.field("handover_token"), Some("由原网格管理员提供，24 小时内有效")))
+            button type="submit" id="accept" { "接收网格" }
+        }
+    }
+}
+
+/// `GET /grid/accept`: the successor's form for a handover token.
+pub async fn accept_page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
+    let (ctx, _) = match signed_in(&req, &state).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    ctx.page(layout::page(
+        &ctx,
+        "接收网格",
+        accept_form(&ctx, &Problems::default()),
+    ))
+}
+
+/// `POST /grid/accept`: the successor, signed in with the named document, becomes the admin.
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<AcceptForm>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    match grids::accept_handover(&state.services, &command, person, input.token.trim()).await {
+        Ok(outcome) => {
+            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
+            redirect("/grid")
+        }
+        Err(e) => {
+            let mut problems = Problems::of(&e);
+            if problems.fields.is_empty() {
+                if let Some(general) = problems.general.take() {
+                    problems.fields.insert("handover_token".into(), general);
+                }
+            }
+            answer(&ctx, true, "接收网格", accept_form(&ctx, &problems))
         }
     }
 }

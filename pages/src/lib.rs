@@ -95,6 +95,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/grid/dissolution", web::post().to(grid::dissolve))
         .route("/grid/key-persons", web::get().to(grid::key_persons))
         .route("/grid/work", web::get().to(grid::work))
+        .route("/grid/current", web::post().to(grid::choose_current))
+        .route("/grid/accept", web::get().to(grid::accept_page))
+        .route("/grid/accept", web::post().to(grid::accept))
+        .route(
+            "/grid/persons/{person_id}/declarations",
+            web::get().to(grid::person_declarations),
+        )
         .route("/grid/{grid_id}/scan", web::post().to(grid::scan))
         .route("/grid/{grid_id}/visit", web::post().to(grid::visit))
         .route("/region", web::get().to(region::page))
@@ -119,6 +126,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/medical/issued", web::get().to(medical::issued))
         .route("/audit", web::get().to(audit::page))
         .route("/audit/verify", web::post().to(audit::verify))
+        .route("/audit/events", web::get().to(audit::events))
+        .route("/audit/stream", web::get().to(audit::stream))
         .route("/audit/rebuild", web::post().to(audit::rebuild))
         .route("/assets/{name}", web::get().to(assets::serve));
 }

@@ -4,6 +4,7 @@
 //! cookie sees it, each form with its anti-forgery token.
 
 use event_store::testing::TestDatabase;
+use event_store::EventReader;
 use serde_json::json;
 use yuekang_tests::{body, resident_id, TestApp};
 
@@ -329,7 +330,10 @@ async fn the_audit_page_is_for_auditors_only(db: TestDatabase) {
     let (status, page) = pages.get("/audit").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("health_codes"), "projections listed: {page}");
-    assert!(!page.contains("重建"), "rebuilding is the analyst's");
+    assert!(
+        !page.contains(r#"action="/audit/rebuild""#),
+        "rebuilding is the analyst's"
+    );
     let (status, verified) = pages.post("/audit/verify", &[]).await;
     assert_eq!(status, 200);
     assert!(verified.contains("哈希链完整"), "{verified}");
@@ -340,6 +344,43 @@ async fn the_audit_page_is_for_auditors_only(db: TestDatabase) {
         .expect("caught up");
     let (_, work) = pages.get("/work").await;
     assert!(work.contains(r#"href="/audit""#), "{work}");
+    // The log, filtered, with personal fields sealed; a stream as of now, recorded.
+    let (status, events) = pages
+        .get("/audit/events?stream=&type=PersonRegistered")
+        .await;
+    assert_eq!(status, 200, "{events}");
+    assert!(events.contains("PersonRegistered"), "{events}");
+    assert!(!events.contains("省管理"), "names stay sealed: {events}");
+    let (citizen, citizen_id) = app.login(&resident(8), "市民丁").await;
+    let (status, stream) = pages
+        .get(&format!("/audit/stream?stream=person-{citizen_id}"))
+        .await;
+    assert_eq!(status, 200, "{stream}");
+    assert!(stream.contains(r#"<pre id="state">"#), "{stream}");
+    let head = app.state.store.last_position().await.expect("head");
+    let log = app
+        .get_json(&citizen, &format!("/v1/me/access-log?min_position={head}"))
+        .await;
+    assert_eq!(log["items"][0]["accessor"]["kind"], "auditor", "{log}");
+    // Granted the analyst role too: a rebuild from the page, its progress in the table.
+    let (status, _) = body(
+        app.post_json_as(
+            &admin,
+            "/v1/role-grants",
+            &json!({"document": {"type": "resident_id", "number": resident(7)}, "role": "analyst"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, rebuilding) = pages
+        .post("/audit/rebuild", &[("name", "health_codes")])
+        .await;
+    assert_eq!(status, 200, "{rebuilding}");
+    assert!(
+        rebuilding.contains("已开始重建 health_codes"),
+        "{rebuilding}"
+    );
     app.stop().await;
 }
 
@@ -681,6 +722,15 @@ async fn a_grid_is_created_confirmed_worked_and_dissolved_from_the_pages(db: Tes
     let (_, key) = admin_pages.get("/grid/key-persons").await;
     assert!(key.contains("居*甲") && key.contains("发热"), "{key}");
     assert!(!key.contains("居民甲"), "masked only");
+    let declarations = key
+        .split(r#"<a href=""#)
+        .find(|r| r.starts_with("/grid/persons/"))
+        .and_then(|r| r.split('"').next())
+        .expect("a link to the person's declarations")
+        .replace("&amp;", "&");
+    let (status, listed) = admin_pages.get(&declarations).await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(listed.contains("暂无健康申报"), "{listed}");
     // Handover: a token shown once.
     let (status, offered) = admin_pages
         .post(
@@ -696,12 +746,32 @@ async fn a_grid_is_created_confirmed_worked_and_dissolved_from_the_pages(db: Tes
         offered.contains(r#"<code id="handover-token">yk_gh_"#),
         "{offered}"
     );
+    let handover_token = offered
+        .split(r#"<code id="handover-token">"#)
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the handover token")
+        .to_owned();
     // Dissolution: the wrong code changes nothing; the grid's code dissolves it.
     let (status, refused) = admin_pages
         .post("/grid/dissolution", &[("confirm_code", "12345678")])
         .await;
     assert_eq!(status, 422, "{refused}");
-    let (status, dissolved) = admin_pages
+    // The successor, signed in with the named document, accepts and administers the grid.
+    let (successor_pages, _, _) = Pages::sign_in(&app, 44, "接任者").await;
+    let (status, refused) = successor_pages
+        .post("/grid/accept", &[("token", "yk_gh_nope")])
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, accepted) = successor_pages
+        .post("/grid/accept", &[("token", &handover_token)])
+        .await;
+    assert_eq!(status, 200, "{accepted}");
+    assert!(
+        accepted.contains("桃源村一网格") && accepted.contains(r#"id="grid-code""#),
+        "{accepted}"
+    );
+    let (status, dissolved) = successor_pages
         .post("/grid/dissolution", &[("confirm_code", &code)])
         .await;
     assert_eq!(status, 200, "{dissolved}");

@@ -348,3 +348,72 @@ async fn a_post_without_the_anti_forgery_token_is_refused() {
     );
     app.stop().await;
 }
+
+/// Every page, as a person holding every role sees it: a screenshot at both widths, and not
+/// one request to another host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_at_both_widths_asks_nothing_of_another_host() {
+    if !webdriver::available() {
+        return;
+    }
+    let app = app().await;
+    let me = resident(30);
+    services::citizens::bootstrap_province_admin(&app.state.services, "resident_id", &me, "全角色")
+        .await
+        .expect("bootstrap");
+    let (token, _) = app.login(&me, "全角色").await;
+    let document = json!({"type": "resident_id", "number": me});
+    for (path, body_json) in [
+        (
+            "/v1/medical-staff",
+            json!({"document": document, "name": "全角色", "phone": "13800138000", "unit": "人民医院", "position": "医师"}),
+        ),
+        (
+            "/v1/role-grants",
+            json!({"document": document, "role": "auditor"}),
+        ),
+        (
+            "/v1/role-grants",
+            json!({"document": document, "role": "analyst"}),
+        ),
+        (
+            "/v1/orgs",
+            json!({"name": "全角色单位", "address": "福田区 3 号", "level": "county", "phone": "13800138000"}),
+        ),
+        (
+            "/v1/grids",
+            json!({"region": "440304001", "name": "全角色网格"}),
+        ),
+    ] {
+        let (status, answer) = body(app.post_json_as(&token, path, &body_json).await).await;
+        assert!(status == 201, "{path}: {answer}");
+    }
+    let head = app.state.store.last_position().await.expect("head");
+    app.state.wait_for(Some(head)).await.expect("caught up");
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&browser, &app, 30, "全角色").await;
+    for (name, path, shown) in [
+        ("declare", "/declare", "#declare"),
+        ("history", "/history", "#items"),
+        ("history-access", "/history?kind=access", "#items"),
+        ("family", "/family", "#add-member"),
+        ("entry", "/entry", "#register-entry"),
+        ("bind", "/bind", "#bind"),
+        ("work", "/work", "#roles"),
+        ("org", "/org", "#org-code"),
+        ("inspect", "/inspect", "#bind"),
+        ("grid", "/grid", "#grid-code"),
+        ("grid-work", "/grid/work", "main"),
+        ("grid-accept", "/grid/accept", "#accept"),
+        ("region", "/region", "#appoint"),
+        ("medical", "/medical", "#scan"),
+        ("medical-issued", "/medical/issued", "main"),
+        ("audit", "/audit", "#verify"),
+        ("audit-events", "/audit/events", "#events"),
+    ] {
+        browser.goto(&app.url(path)).await;
+        browser.wait_for(shown).await;
+        capture(&browser, &app, name).await;
+    }
+    app.stop().await;
+}

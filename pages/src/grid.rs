@@ -483,17 +483,7 @@ fn scan_form(ctx: &Ctx, grid_id: &str, problems: &Problems) -> Markup {
         form method="post" action=(format!("/grid/{grid_id}/scan")) class="card" novalidate {
             h2 { "扫码走访" }
             (csrf_field(ctx))
-            div class={ "field" @if problems.field("token").is_some() { " invalid" } } {
-                label for="token" { "居民的粤康码" }
-                small class="hint" { "用摄像头扫码，或粘贴、输入码的内容" }
-                textarea id="token" name="token" aria-describedby=[problems.field("token").map(|_| "token-error")] {}
-                @if let Some(e) = problems.field("token") { p id="token-error" class="error" role="alert" { (e) } }
-            }
-            video id="preview" hidden playsinline muted {}
-            p class="actions" {
-                button type="button" id="camera" class="secondary" hidden { "用摄像头扫码" }
-                button type="submit" id="scan" { "扫码" }
-            }
+            (layout::code_field("居民的粤康码", "", problems.field("token"), "扫码"))
         }
         script src=(crate::assets::url("scan.js")) defer {}
     }

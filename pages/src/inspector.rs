@@ -113,20 +113,7 @@ fn scan_form(ctx: &Ctx, venue_id: &str, token: &str, problems: &Problems) -> Mar
     html! {
         form method="post" action=(format!("/inspect/{venue_id}/scan")) class="card" novalidate {
             (csrf_field(ctx))
-            div class={ "field" @if problems.field("token").is_some() { " invalid" } } {
-                label for="token" { "粤康码" }
-                small class="hint" { "用摄像头扫码，或粘贴、输入码的内容" }
-                textarea id="token" name="token"
-                    aria-describedby=[problems.field("token").map(|_| "token-error")] { (token) }
-                @if let Some(e) = problems.field("token") {
-                    p id="token-error" class="error" role="alert" { (e) }
-                }
-            }
-            video id="preview" hidden playsinline muted {}
-            p class="actions" {
-                button type="button" id="camera" class="secondary" hidden { "用摄像头扫码" }
-                button type="submit" id="scan" { "查验" }
-            }
+            (layout::code_field("粤康码", token, problems.field("token"), "查验"))
         }
         script src=(assets::url("scan.js")) defer {}
     }

@@ -76,3 +76,26 @@ pub fn field(
 pub fn notice(kind: &str, text: &str) -> Markup {
     html! { p class=(format!("notice {kind}")) role="status" { (text) } }
 }
+
+/// The code field of a scanning form: the code read by the camera or from an uploaded picture
+/// (`scan.js`, where the browser has `BarcodeDetector`) or pasted, its error below it, and the submit button
+/// labelled `submit`. The page loads `scan.js` itself.
+pub fn code_field(label: &str, token: &str, error: Option<&str>, submit: &str) -> Markup {
+    html! {
+        div class={ "field" @if error.is_some() { " invalid" } } {
+            label for="token" { (label) }
+            small class="hint" { "用摄像头扫码，或粘贴、输入码的内容" }
+            textarea id="token" name="token" aria-describedby=[error.map(|_| "token-error")] { (token) }
+            @if let Some(e) = error { p id="token-error" class="error" role="alert" { (e) } }
+        }
+        video id="preview" hidden playsinline muted {}
+        label id="upload" class="field" hidden {
+            span { "或上传码的图片" }
+            input type="file" accept="image/*";
+        }
+        p class="actions" {
+            button type="button" id="camera" class="secondary" hidden { "用摄像头扫码" }
+            button type="submit" id="scan" { (submit) }
+        }
+    }
+}

@@ -20,20 +20,7 @@ fn scan_form(ctx: &Ctx, token: &str, problems: &Problems) -> Markup {
         @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
         form method="post" action="/medical/scan" class="card" novalidate {
             (csrf_field(ctx))
-            div class={ "field" @if problems.field("token").is_some() { " invalid" } } {
-                label for="token" { "医学观察对象的粤康码" }
-                small class="hint" { "用摄像头扫码，或粘贴、输入码的内容" }
-                textarea id="token" name="token"
-                    aria-describedby=[problems.field("token").map(|_| "token-error")] { (token) }
-                @if let Some(e) = problems.field("token") {
-                    p id="token-error" class="error" role="alert" { (e) }
-                }
-            }
-            video id="preview" hidden playsinline muted {}
-            p class="actions" {
-                button type="button" id="camera" class="secondary" hidden { "用摄像头扫码" }
-                button type="submit" id="scan" { "扫码" }
-            }
+            (layout::code_field("医学观察对象的粤康码", token, problems.field("token"), "扫码"))
         }
         p { a href="/medical/issued" { "已出具的电子告知书" } }
         script src=(crate::assets::url("scan.js")) defer {}

@@ -167,6 +167,17 @@ impl Browser {
         panic!("no {selector} on {} after 10 s", self.current_url().await);
     }
 
+    /// Chooses the file at `path` in the file input matching `selector`.
+    pub async fn upload(&self, selector: &str, path: &std::path::Path) {
+        let element = self.find(selector).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", element.0),
+            Some(json!({ "text": path.display().to_string() })),
+        )
+        .await;
+    }
+
     /// Types `text` into the field matching `selector`, after clearing it.
     pub async fn fill(&self, selector: &str, text: &str) {
         let element = self.find(selector).await;

@@ -33,7 +33,7 @@ fn form(ctx: &Ctx, code: &str, problems: &Problems, done: Option<&str>) -> Marku
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return redirect("/login");
+        return crate::context::to_sign_in(&req);
     }
     ctx.page(form(&ctx, "", &Problems::default(), None))
 }

@@ -6,7 +6,7 @@ use commands::CommandContext;
 use maud::html;
 use serde::Deserialize;
 
-use crate::context::{redirect, signed_in_post, Ctx};
+use crate::context::{signed_in_post, Ctx};
 use crate::layout::{self, csrf_field};
 use crate::messages;
 use crate::PagesState;
@@ -26,7 +26,7 @@ pub async fn page(
 ) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return redirect("/login");
+        return crate::context::to_sign_in(&req);
     }
     ctx.page(layout::page(
         &ctx,

@@ -117,7 +117,7 @@ pub async fn signed_in(
     let ctx = Ctx::of(req, state).await;
     match ctx.person {
         Some(person) => Ok((ctx, person)),
-        None => Err(redirect("/login")),
+        None => Err(to_sign_in(req)),
     }
 }
 
@@ -133,6 +133,42 @@ pub async fn signed_in_post(
         return Err(crate::sign_in::forged(&ctx));
     }
     Ok((ctx, person))
+}
+
+/// `303` to the sign-in page, which comes back to the page asked for (a GET) afterwards: a
+/// poster's QR opens the check-in page again once the person has signed in.
+pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
+    if req.method() != actix_web::http::Method::GET || req.path() == "/" {
+        return redirect("/login");
+    }
+    let back = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let query: String = url_escape(&back);
+    redirect(&format!("/login?next={query}"))
+}
+
+/// `raw` percent-encoded for a query value.
+fn url_escape(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Where to go after signing in: a path on this server (never another host).
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
 }
 
 /// `303 See Other` to `to`.
@@ -195,5 +231,30 @@ mod tests {
         assert!(!forgery_checked(&req(None), &"b".repeat(48)));
         let without_cookie = TestRequest::post().uri("/venue").to_http_request();
         assert!(!forgery_checked(&without_cookie, &token));
+    }
+
+    #[test]
+    fn after_signing_in_only_a_page_of_this_server() {
+        assert_eq!(safe_next("/checkin?t=YKP1.a"), "/checkin?t=YKP1.a");
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(elsewhere), "/", "{elsewhere}");
+        }
+        let req = TestRequest::get()
+            .uri("/checkin?t=YKP1.a%2Bb")
+            .to_http_request();
+        let response = to_sign_in(&req);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok()),
+            Some("/login?next=/checkin%3Ft%3DYKP1.a%252Bb")
+        );
     }
 }

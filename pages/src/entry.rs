@@ -69,7 +69,7 @@ fn form(ctx: &Ctx, input: &EntryForm, problems: &Problems) -> Markup {
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return redirect("/login");
+        return crate::context::to_sign_in(&req);
     }
     ctx.page(form(&ctx, &EntryForm::default(), &Problems::default()))
 }

@@ -127,7 +127,7 @@ pub async fn page(
 ) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return redirect("/login");
+        return crate::context::to_sign_in(&req);
     }
     ctx.page(layout::page(
         &ctx,

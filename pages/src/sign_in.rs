@@ -31,6 +31,9 @@ pub struct SignInForm {
     phone: String,
     #[serde(default)]
     method: String,
+    /// The page to return to.
+    #[serde(default)]
+    next: String,
 }
 
 const DOC_TYPES: [(&str, &str); 3] = [
@@ -54,6 +57,7 @@ fn form(ctx: &Ctx, input: &SignInForm, problems: &Problems) -> Markup {
                 p class="hint" { "开发模式：由内置的开发身份提供方代替实名认证（人脸识别等）。" }
                 form method="post" action="/login" novalidate {
                     (csrf_field(ctx))
+                    input type="hidden" name="next" value=(input.next);
                     div class="field" {
                         label for="doc_type" { "证件类型" }
                         select id="doc_type" name="doc_type" {
@@ -81,6 +85,7 @@ fn form(ctx: &Ctx, input: &SignInForm, problems: &Problems) -> Markup {
             h2 { "使用身份认证凭证登录" }
             form method="post" action="/login" {
                 (csrf_field(ctx))
+                input type="hidden" name="next" value=(input.next);
                 div class="field" {
                     label for="assertion" { "身份认证凭证" }
                     small class="hint" { "由实名认证服务签发" }
@@ -130,13 +135,29 @@ pub fn mint_dev(
     )
 }
 
+/// `?next=`.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
 /// `GET /login`.
-pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    query: web::Query<NextQuery>,
+) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
+    let next = crate::context::safe_next(&query.next).to_owned();
     if ctx.person.is_some() {
-        return redirect("/");
+        return redirect(&next);
     }
-    ctx.page(form(&ctx, &SignInForm::default(), &Problems::default()))
+    let input = SignInForm {
+        next,
+        ..SignInForm::default()
+    };
+    ctx.page(form(&ctx, &input, &Problems::default()))
 }
 
 /// `POST /login`: the assertion posted, or (dev) one minted from the form.
@@ -182,7 +203,7 @@ pub async fn submit(
             cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
                 left.whole_seconds().max(0),
             ));
-            let mut response = redirect("/");
+            let mut response = redirect(crate::context::safe_next(&input.next));
             if let Err(e) = response.add_cookie(&cookie) {
                 tracing::warn!(error = %e, "could not set the session cookie");
             }

@@ -315,13 +315,17 @@ async fn a_venue_day_seen_by_its_admin_and_recorded_by_its_inspector() {
     assert_eq!(browser.count(".poster .qr svg").await, 1);
     capture(&browser, &app, "venue-poster").await;
 
-    // The poster's check-in page, as a phone opens it.
+    // The poster's check-in page, as a phone opens it: signed out, it asks to sign in first,
+    // then comes back to the check-in.
     sign_out(&browser).await;
-    sign_in(&browser, &app, 16, "郑过客").await;
     let poster = poster.as_str().expect("poster token");
     browser
         .goto(&app.url(&format!("/checkin?t={poster}")))
         .await;
+    browser.wait_for("#sign-in").await;
+    browser.fill("#doc_number", &resident(16)).await;
+    browser.fill("#name", "郑过客").await;
+    browser.click("#sign-in").await;
     capture(&browser, &app, "checkin").await;
     browser.click("#check-in").await;
     browser.wait_for("#venue-name").await;

@@ -486,6 +486,22 @@ impl Decider for Identity {
             } => {
                 let red = red_of(state);
                 let Some(active) = red.reasons.get(reason) else {
+                    // Released by a notice meanwhile: the feed's release is recorded all the
+                    // same, so withdrawing that notice does not bring the reason back.
+                    if red
+                        .notice_releases
+                        .values()
+                        .any(|released| released.contains_key(reason))
+                    {
+                        return Ok(vec![IdentityEvent::RedReasonReleased {
+                            reason: *reason,
+                            release: Release::Feed {
+                                record_id: record_id.clone(),
+                            },
+                            effective_at: *effective_at,
+                            at: *at,
+                        }]);
+                    }
                     return Err(IdentityError::ReasonNotActive(*reason));
                 };
                 if *effective_at < active.since {
@@ -677,13 +693,22 @@ impl Decider for Identity {
             IdentityEvent::RedReasonReleased {
                 reason, release, ..
             } => {
-                if let (Release::Notice { notice_id }, Some(was)) =
-                    (release, red.reasons.get(reason))
-                {
-                    red.notice_releases
-                        .entry(*notice_id)
-                        .or_default()
-                        .insert(*reason, was.clone());
+                match (release, red.reasons.get(reason)) {
+                    (Release::Notice { notice_id }, Some(was)) => {
+                        red.notice_releases
+                            .entry(*notice_id)
+                            .or_default()
+                            .insert(*reason, was.clone());
+                    }
+                    // The feed released it too: no withdrawal brings it back.
+                    (Release::Feed { .. }, _) => {
+                        for released in red.notice_releases.values_mut() {
+                            released.remove(reason);
+                        }
+                        red.notice_releases
+                            .retain(|_, released| !released.is_empty());
+                    }
+                    (Release::Notice { .. } | Release::Appeal { .. }, _) => {}
                 }
                 red.reasons.remove(reason);
                 for stage in red.appeals.values_mut() {
@@ -1234,6 +1259,29 @@ mod tests {
         let mut again = released.clone();
         again.push(hit("r3", RedReason::CloseContact));
         Given::<Identity>::events(again)
+            .when(&withdraw)
+            .then(vec![restored(RedReason::HomeQuarantine, "r2")]);
+        // The feed released it after the notice: the withdrawal leaves it released.
+        let feed_release = IdentityCommand::RecordRelease {
+            record_id: record("r9"),
+            reason: RedReason::CloseContact,
+            effective_at: AT,
+            at: AT,
+        };
+        let fed = IdentityEvent::RedReasonReleased {
+            reason: RedReason::CloseContact,
+            release: Release::Feed {
+                record_id: record("r9"),
+            },
+            effective_at: AT,
+            at: AT,
+        };
+        Given::<Identity>::events(released.clone())
+            .when(&feed_release)
+            .then(vec![fed.clone()]);
+        let mut then_fed = released.clone();
+        then_fed.push(fed);
+        Given::<Identity>::events(then_fed)
             .when(&withdraw)
             .then(vec![restored(RedReason::HomeQuarantine, "r2")]);
         // Another notice's withdrawal brings nothing back.

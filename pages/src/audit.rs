@@ -219,8 +219,8 @@ pub async fn events(
     };
     let filters = format!(
         "stream={}&type={}",
-        stream.unwrap_or(""),
-        event_type.unwrap_or("")
+        crate::context::url_escape(stream.unwrap_or("")),
+        crate::context::url_escape(event_type.unwrap_or(""))
     );
     let content = match listed {
         Ok(page) => html! {

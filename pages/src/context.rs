@@ -32,7 +32,8 @@ pub struct Ctx {
 
 fn random_token() -> String {
     let mut bytes = [0u8; 24];
-    getrandom::getrandom(&mut bytes).unwrap_or_default();
+    // Without randomness no token can be trusted: better no page than a guessable token.
+    getrandom::getrandom(&mut bytes).expect("the operating system's random source");
     hex::encode(bytes)
 }
 
@@ -151,7 +152,7 @@ pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
 }
 
 /// `raw` percent-encoded for a query value.
-fn url_escape(raw: &str) -> String {
+pub fn url_escape(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
@@ -162,9 +163,15 @@ fn url_escape(raw: &str) -> String {
         .collect()
 }
 
-/// Where to go after signing in: a path on this server (never another host).
+/// Where to go after signing in: a path on this server (never another host). Anything but a
+/// plain absolute path of visible ASCII characters — no `//` or `/\` start, no control
+/// character or space a browser would drop to make `//host` — goes home instead.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if plain {
         next
     } else {
         "/"

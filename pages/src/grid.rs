@@ -305,7 +305,8 @@ pub async fn worker_action(
     let (action, done) = match action.as_str() {
         "authorise" => (WorkerAction::Authorise, "已授权"),
         "revoke" => (WorkerAction::RevokeAuthorisation, "已撤销授权"),
-        _ => (WorkerAction::Unbind, "已解绑"),
+        "unbind" => (WorkerAction::Unbind, "已解绑"),
+        _ => return HttpResponse::NotFound().finish(),
     };
     let Some(grid_id) = admin_grid_id(&state, person).await else {
         return redirect("/grid");

@@ -50,7 +50,7 @@ pub struct IssuedView {
         (status = 401, response = Unauthenticated),
         (status = 403, description = "Not granted medical staff, or someone else's scan", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such scan (`scan.unknown`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Scan older than 30 minutes (`scan.expired`), already used (`notice.already_issued`), or a reason a notice may not release (`notice.reason_not_releasable`) or not active (`notice.reason_not_active`), named in `reason`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Scan older than 30 minutes (`scan.expired`), already used (`notice.already_issued`), the staff member's own code (`notice.own_code`), or a reason a notice may not release (`notice.reason_not_releasable`) or not active (`notice.reason_not_active`), named in `reason`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad dates or period (`notice.period`), unknown, missing or repeated reasons", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn issue(

@@ -170,6 +170,8 @@ pub enum NoticeState {
 pub enum NoticeError {
     #[error("you are not an authorised medical staff member")]
     NotStaff,
+    #[error("medical staff do not release themselves: another staff member issues your notice")]
+    OwnCode,
     #[error("a notice names at least one reason, none twice")]
     Reasons,
     #[error("{detail}")]
@@ -193,6 +195,7 @@ impl Refusal for NoticeError {
     fn code(&self) -> &'static str {
         match self {
             NoticeError::NotStaff | NoticeError::NotWithdrawer => FORBIDDEN,
+            NoticeError::OwnCode => "notice.own_code",
             NoticeError::Reasons => "notice.reasons",
             NoticeError::Period { .. } => "notice.period",
             NoticeError::AlreadyIssued => "notice.already_issued",
@@ -208,7 +211,9 @@ impl Refusal for NoticeError {
             NoticeError::Reasons => RefusalKind::Invalid { field: "reasons" },
             NoticeError::Period { field, .. } => RefusalKind::Invalid { field },
             NoticeError::WithdrawalDetail => RefusalKind::Invalid { field: "detail" },
-            NoticeError::AlreadyIssued | NoticeError::AlreadyWithdrawn => RefusalKind::Conflict,
+            NoticeError::AlreadyIssued | NoticeError::AlreadyWithdrawn | NoticeError::OwnCode => {
+                RefusalKind::Conflict
+            }
             NoticeError::UnknownNotice => RefusalKind::NotFound,
         }
     }
@@ -249,6 +254,9 @@ impl Decider for Notice {
                     (true, Some(posting)) => posting,
                     _ => return Err(NoticeError::NotStaff),
                 };
+                if subject == staff {
+                    return Err(NoticeError::OwnCode);
+                }
                 check_reasons(reasons)?;
                 if !matches!(state, NoticeState::Absent) {
                     return Err(NoticeError::AlreadyIssued);
@@ -505,6 +513,19 @@ mod tests {
         Given::<Notice>::events(vec![issued()])
             .when(&issue(true, vec![RedReason::HomeQuarantine]))
             .then_error(NoticeError::AlreadyIssued);
+    }
+
+    #[test]
+    fn staff_do_not_release_themselves() {
+        let mut own = issue(true, vec![RedReason::HomeQuarantine]);
+        if let NoticeCommand::Issue { subject, .. } = &mut own {
+            *subject = person(1);
+        }
+        Given::<Notice>::nothing()
+            .when(&own)
+            .then_error(NoticeError::OwnCode);
+        assert_eq!(NoticeError::OwnCode.code(), "notice.own_code");
+        assert_eq!(NoticeError::OwnCode.kind(), RefusalKind::Conflict);
     }
 
     #[test]

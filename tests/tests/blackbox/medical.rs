@@ -17,6 +17,7 @@ event_store::backend_tests!(
     a_withdrawal_brings_the_reasons_and_the_colour_back,
     sixteen_concurrent_notices_take_sixteen_consecutive_numbers,
     a_person_granted_the_auditor_role_verifies_the_chain_until_revoked,
+    staff_do_not_release_themselves_and_a_feed_release_outlasts_a_withdrawal,
 );
 
 /// A valid resident ID born in 1975 with serial `n`.
@@ -821,5 +822,59 @@ async fn a_person_granted_the_auditor_role_verifies_the_chain_until_revoked(db: 
     assert_eq!(status, 201);
     let (status, _) = body(app.get_as(&auditor, "/v1/exports/events.ndjson").await).await;
     assert_eq!(status, 200);
+    app.stop().await;
+}
+
+async fn staff_do_not_release_themselves_and_a_feed_release_outlasts_a_withdrawal(
+    db: TestDatabase,
+) {
+    let app = TestApp::spawn(db).await;
+    let admin = province_admin(&app).await;
+    let feed_token = app.service_token("feed").await;
+    let (doctor, _) = staff(&app, &admin, 2).await;
+    // Red themself, the staff member scans their own code: no notice for themself.
+    let at = feed(&app, &feed_token, 2, &["close_contact"], "hit").await;
+    let own = app
+        .get_json(&doctor, &format!("/v1/me/code?min_position={at}"))
+        .await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (status, scanned) = medical_scan(&app, &doctor, &own).await;
+    assert_eq!(status, 200, "{scanned}");
+    let (status, problem) = notice(&app, &doctor, &scanned["scan_id"], &["close_contact"]).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("notice.own_code"))
+    );
+
+    // A citizen released by a notice, then by the feed: withdrawing the notice leaves the
+    // code green, the feed's release standing.
+    let (citizen, _, code) = red_citizen(&app, &feed_token, 3, &["home_quarantine"]).await;
+    let (_, scanned) = medical_scan(&app, &doctor, &code).await;
+    let (status, issued) = notice(&app, &doctor, &scanned["scan_id"], &["home_quarantine"]).await;
+    assert_eq!(status, 201, "{issued}");
+    let released = feed(&app, &feed_token, 3, &["home_quarantine"], "release").await;
+    let (status, withdrawn) = body(
+        app.post_json_as(
+            &doctor,
+            &format!(
+                "/v1/notices/{}/withdrawal",
+                issued["notice_id"].as_str().expect("id")
+            ),
+            &json!({"detail": "issued on the wrong scan"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{withdrawn}");
+    let at = withdrawn["position"]
+        .as_u64()
+        .expect("position")
+        .max(released);
+    let green = app
+        .get_json(&citizen, &format!("/v1/me/code?min_position={at}"))
+        .await;
+    assert_eq!(green["colour"], "green", "{green}");
     app.stop().await;
 }

@@ -100,6 +100,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ServiceAccount {
             command: ServiceAccountCommand::Create { role, name },
         } => create_service_account(&quiet_settings(&cli.global)?, &role, &name).await,
+        Command::ServiceAccount {
+            command: ServiceAccountCommand::Revoke { id },
+        } => revoke_service_account(&quiet_settings(&cli.global)?, &id).await,
         Command::Admin {
             command:
                 AdminCommand::Bootstrap {
@@ -381,6 +384,15 @@ async fn feed_import(settings: &Settings, file: &Path, batch: usize) -> anyhow::
         Some(e) => Err(e.context("the import stopped; the batches before it were applied")),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+async fn revoke_service_account(settings: &Settings, id: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(settings).await?;
+    let revoked = service_accounts::revoke(&CommandBus::new(store.clone()), "operator", id).await;
+    store.shutdown().await;
+    let position = revoked.map_err(refusal)?;
+    eprintln!("revoked service account {id} (event at position {position}); its token is refused from now on");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn create_service_account(

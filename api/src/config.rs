@@ -167,6 +167,11 @@ pub enum ServiceAccountCommand {
         #[arg(long)]
         name: String,
     },
+    /// Revoke an account by its id; its token is refused from then on.
+    Revoke {
+        /// The account's id (as `create` printed it).
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

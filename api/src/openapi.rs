@@ -9,7 +9,7 @@ use crate::paging::BadPage;
 use crate::routes::{
     appeals, audit, checkins, declarations, exports, family, feed, grid_bindings, grid_stats,
     grids, histories, inspectors, me, medical_staff, notices, ops, org_bindings, orgs, projections,
-    region_grids, regions, role_grants, scans, sessions, venues,
+    region_grids, regions, role_grants, scans, service_accounts, sessions, venues,
 };
 
 /// `GET /openapi.json`.
@@ -42,7 +42,7 @@ use crate::routes::{
         grid_bindings::choose_current, grid_bindings::unbind_self, grid_stats::stats, grid_stats::my_stats, region_grids::list, region_grids::list_csv,
         medical_staff::grant, medical_staff::revoke, medical_staff::roster,
         notices::issue, notices::withdraw, notices::show, notices::printable, notices::issued,
-        role_grants::grant, role_grants::revoke,
+        role_grants::grant, role_grants::revoke, sessions::sign_out, service_accounts::revoke,
     ),
     components(
         schemas(

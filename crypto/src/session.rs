@@ -1,5 +1,6 @@
-//! Citizen session bearer tokens: `yk_s_<payload>.<mac>`, the payload naming the person and
-//! the expiry, the MAC an HMAC-SHA256 under the session key.
+//! Citizen session bearer tokens: `yk_s_<payload>.<mac>`, the payload naming the person, the
+//! session (its id, so one session can be ended), when it was issued and when it expires; the
+//! MAC an HMAC-SHA256 under the session key.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -40,8 +41,24 @@ impl SessionError {
 #[serde(deny_unknown_fields)]
 struct Payload {
     pid: Uuid,
+    /// The session's id.
+    sid: Uuid,
+    /// Unix time in seconds.
+    iat: i64,
     /// Unix time in seconds.
     exp: i64,
+    /// The person's session epoch at issue: ending all their sessions moves it on.
+    ep: u32,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedSession {
+    pub person_id: Uuid,
+    pub session_id: Uuid,
+    pub issued_at: OffsetDateTime,
+    /// The person's session epoch when the token was issued.
+    pub epoch: u32,
 }
 
 fn mac(key: &[u8; 32]) -> Hmac<Sha256> {
@@ -51,17 +68,27 @@ fn mac(key: &[u8; 32]) -> Hmac<Sha256> {
     mac
 }
 
-/// A token for `person_id` valid from `now` for `ttl` (to the second), and when it expires.
+/// A token for session `session_id` of `person_id` in the person's session `epoch`, valid from
+/// `now` for `ttl` (to the second), and when it expires.
 pub fn issue(
     key: &[u8; 32],
     person_id: Uuid,
+    session_id: Uuid,
+    epoch: u32,
     now: OffsetDateTime,
     ttl: time::Duration,
 ) -> (String, OffsetDateTime) {
     let exp = (now + ttl).unix_timestamp();
     let expires_at = OffsetDateTime::from_unix_timestamp(exp).unwrap_or(now + ttl);
-    // A UUID and an integer always serialise.
-    let json = serde_json::json!({ "pid": person_id, "exp": exp }).to_string();
+    // UUIDs and integers always serialise.
+    let json = serde_json::json!({
+        "pid": person_id,
+        "sid": session_id,
+        "iat": now.unix_timestamp(),
+        "exp": exp,
+        "ep": epoch,
+    })
+    .to_string();
     let payload = URL_SAFE_NO_PAD.encode(json.as_bytes());
     let mut mac = mac(key);
     mac.update(payload.as_bytes());
@@ -69,9 +96,13 @@ pub fn issue(
     (format!("{PREFIX}{payload}.{tag}"), expires_at)
 }
 
-/// The person a token was issued to, when its MAC matches (compared in constant time) and it
-/// has not expired at `now`.
-pub fn verify(key: &[u8; 32], token: &str, now: OffsetDateTime) -> Result<Uuid, SessionError> {
+/// The person and session a token was issued for, when its MAC matches (compared in constant
+/// time) and it has not expired at `now`. Whether the session was ended is the caller's to ask.
+pub fn verify(
+    key: &[u8; 32],
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<VerifiedSession, SessionError> {
     let body = token
         .strip_prefix(PREFIX)
         .ok_or(SessionError::Malformed("a session token starts with yk_s_"))?;
@@ -96,7 +127,13 @@ pub fn verify(key: &[u8; 32], token: &str, now: OffsetDateTime) -> Result<Uuid, 
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
         });
     }
-    Ok(payload.pid)
+    Ok(VerifiedSession {
+        person_id: payload.pid,
+        session_id: payload.sid,
+        issued_at: OffsetDateTime::from_unix_timestamp(payload.iat)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        epoch: payload.ep,
+    })
 }
 
 #[cfg(test)]
@@ -114,13 +151,20 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_until_it_expires() {
         let person = Uuid::new_v4();
-        let (token, expires_at) = issue(&KEY, person, NOW, ttl());
+        let session = Uuid::new_v4();
+        let (token, expires_at) = issue(&KEY, person, session, 3, NOW, ttl());
         assert!(token.starts_with(PREFIX));
         assert_eq!(expires_at, datetime!(2022-03-01 20:00 UTC));
-        assert_eq!(verify(&KEY, &token, NOW), Ok(person));
+        let verified = VerifiedSession {
+            person_id: person,
+            session_id: session,
+            issued_at: NOW,
+            epoch: 3,
+        };
+        assert_eq!(verify(&KEY, &token, NOW), Ok(verified));
         assert_eq!(
             verify(&KEY, &token, expires_at - time::Duration::seconds(1)),
-            Ok(person)
+            Ok(verified)
         );
         let expired = verify(&KEY, &token, expires_at).expect_err("expired");
         assert_eq!(expired.code(), "session.expired");
@@ -134,13 +178,13 @@ mod tests {
 
     #[test]
     fn altered_or_foreign_tokens_are_refused() {
-        let (token, _) = issue(&KEY, Uuid::new_v4(), NOW, ttl());
+        let (token, _) = issue(&KEY, Uuid::new_v4(), Uuid::new_v4(), 0, NOW, ttl());
         assert_eq!(
             verify(&[8; 32], &token, NOW),
             Err(SessionError::BadSignature)
         );
         // A payload naming someone else, with the original MAC.
-        let (other, _) = issue(&[8; 32], Uuid::new_v4(), NOW, ttl());
+        let (other, _) = issue(&[8; 32], Uuid::new_v4(), Uuid::new_v4(), 0, NOW, ttl());
         let (_, tag) = token.split_once('.').expect("dot");
         let (other_payload, _) = other.split_once('.').expect("dot");
         let spliced = format!("{other_payload}.{tag}");

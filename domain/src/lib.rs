@@ -27,6 +27,7 @@ pub mod region;
 pub mod role_grant;
 pub mod sealed;
 pub mod service_account;
+pub mod session;
 pub mod streams;
 pub mod venue;
 pub mod week;

@@ -59,8 +59,11 @@ pub const NOTICE_NUMBER: &str = "notice-number";
 /// A person's auditor and analyst roles (`role-grant-<person uuid>`).
 pub const ROLE_GRANT: &str = "role-grant";
 
+/// A person's ended sessions (`session-<person uuid>`).
+pub const SESSION: &str = "session";
+
 /// Every category.
-pub const ALL: [&str; 28] = [
+pub const ALL: [&str; 29] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -89,6 +92,7 @@ pub const ALL: [&str; 28] = [
     NOTICE,
     NOTICE_NUMBER,
     ROLE_GRANT,
+    SESSION,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -150,6 +154,7 @@ mod tests {
                 "notice",
                 "notice-number",
                 "role-grant",
+                "session",
             ]
         );
     }

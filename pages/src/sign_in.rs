@@ -232,6 +232,12 @@ pub async fn sign_out(
     if !forgery_checked(&req, &input.csrf) {
         return forged(&ctx);
     }
+    // The session ends for good, not only in this browser.
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        if let Err(error) = services::citizens::sign_out(&state.services, cookie.value()).await {
+            tracing::debug!(code = error.code(), "sign-out of an unusable session");
+        }
+    }
     let mut response = redirect("/login");
     let mut gone = ctx.cookie(SESSION_COOKIE, String::new());
     gone.make_removal();

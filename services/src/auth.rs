@@ -6,6 +6,8 @@ use crypto::session;
 use crypto::token::{token_hash, SERVICE_TOKEN_PREFIX};
 use domain::identity::PersonId;
 use domain::role_grant::PersonRole;
+use domain::service_account::{ServiceAccount, ServiceAccountState};
+use domain::session::Sessions;
 
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -85,14 +87,25 @@ pub fn unauthenticated() -> ServiceError {
 /// Authenticates a bearer token.
 pub async fn authenticate(services: &Services, token: &str) -> ServiceResult<Principal> {
     if token.starts_with(session::PREFIX) {
-        let person_id = session::verify(&services.keys.session_key, token, services.now())
-            .map_err(|e| ServiceError::Unauthenticated {
-                code: e.code(),
-                detail: e.to_string(),
+        let verified =
+            session::verify(&services.keys.session_key, token, services.now()).map_err(|e| {
+                ServiceError::Unauthenticated {
+                    code: e.code(),
+                    detail: e.to_string(),
+                }
             })?;
-        return Ok(Principal::Person {
-            person_id: PersonId::new(person_id),
-        });
+        let person_id = PersonId::new(verified.person_id);
+        // Signed out, or the person shredded: read from the log, so it counts at once.
+        let ended =
+            crate::support::fold::<Sessions>(services, &crate::streams::sessions(person_id))
+                .await?;
+        if !ended.counts(verified.session_id, verified.epoch) {
+            return Err(ServiceError::Unauthenticated {
+                code: "session.ended",
+                detail: "this session was ended (signed out); log in again".into(),
+            });
+        }
+        return Ok(Principal::Person { person_id });
     }
     if !token.starts_with(SERVICE_TOKEN_PREFIX) {
         return Err(unauthenticated());
@@ -101,6 +114,15 @@ pub async fn authenticate(services: &Services, token: &str) -> ServiceResult<Pri
         .await
         .map_err(ServiceError::internal)?
         .ok_or_else(unauthenticated)?;
+    // A revocation counts from its commit, whether or not the read model has applied it.
+    let id = uuid::Uuid::parse_str(&account.account_id).map_err(ServiceError::internal)?;
+    if !matches!(
+        crate::support::fold::<ServiceAccount>(services, &crate::streams::service_account(id))
+            .await?,
+        ServiceAccountState::Active { .. }
+    ) {
+        return Err(unauthenticated());
+    }
     Ok(Principal::ServiceAccount {
         account_id: account.account_id,
         role: account.role,

@@ -41,3 +41,23 @@ pub async fn create(bus: &CommandBus, role: &str, name: &str) -> ServiceResult<C
         position: outcome.position(),
     })
 }
+
+/// Revokes the account `raw` (its id): its token is refused from this commit on. `404
+/// service_account.unknown`, `409 service_account.revoked` when it already is.
+pub async fn revoke(bus: &CommandBus, actor: &str, raw: &str) -> ServiceResult<u64> {
+    let account_id = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
+        ServiceError::refused(domain::service_account::ServiceAccountError::Unknown)
+    })?;
+    let outcome = bus
+        .decide::<ServiceAccount, _>(
+            &CommandContext::new(actor),
+            streams::service_account(account_id),
+            &ServiceAccountCommand::Revoke {
+                at: bus.clock().now(),
+            },
+            |_| (),
+        )
+        .await
+        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
+    Ok(outcome.position())
+}

@@ -158,3 +158,8 @@ pub fn notice_numbers(year: i32) -> StreamId {
 pub fn role_grants(person: PersonId) -> StreamId {
     StreamId::of(category::ROLE_GRANT, person)
 }
+
+/// A person's ended sessions.
+pub fn sessions(person: PersonId) -> StreamId {
+    StreamId::of(category::SESSION, person)
+}

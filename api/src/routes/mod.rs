@@ -23,6 +23,7 @@ pub(crate) mod region_grids;
 pub(crate) mod regions;
 pub(crate) mod role_grants;
 pub(crate) mod scans;
+pub(crate) mod service_accounts;
 pub(crate) mod sessions;
 pub(crate) mod venues;
 
@@ -241,6 +242,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/v1/me/issued-notices", "GET").route(web::get().to(notices::issued)))
     .service(resource("/v1/role-grants", "POST").route(web::post().to(role_grants::grant)))
+    .service(resource("/v1/sessions/current", "DELETE").route(web::delete().to(sessions::sign_out)))
+    .service(
+        resource("/v1/service-accounts/{account_id}", "DELETE")
+            .route(web::delete().to(service_accounts::revoke)),
+    )
     .service(
         resource("/v1/role-grants/{person_id}/{role}", "DELETE")
             .route(web::delete().to(role_grants::revoke)),

@@ -59,3 +59,20 @@ fn rfc3339_utc(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// Signs out: the session token stops working at once (`401 session.ended` from then on); the
+/// person's other sessions go on.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "citizens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Signed out", body = crate::answer::PositionView),
+        (status = 401, response = crate::answer::Unauthenticated),
+    ))]
+pub async fn sign_out(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let token = crate::extract::bearer(&req).ok_or(ApiError::Unauthenticated)?;
+    let position = services::citizens::sign_out(&state.services, &token).await?;
+    Ok(HttpResponse::Ok().json(crate::answer::PositionView { position }))
+}

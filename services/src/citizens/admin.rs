@@ -43,7 +43,7 @@ pub async fn bootstrap_province_admin(
 }
 
 /// Crypto-shreds a subject: records `PersonalDataShredded` (projections drop what they hold),
-/// then destroys the data key, so every sealed value of the subject in the log becomes
+/// ends every session of the registered person, then destroys the data key, so every sealed value of the subject in the log becomes
 /// unreadable while the events stay in place. Safe to repeat.
 pub async fn shred(
     services: &Services,
@@ -62,6 +62,26 @@ pub async fn shred(
         )
         .await
         .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
+    // Their sessions stop counting: nobody signs in as a shredded person.
+    let registered = crate::support::fold::<Identity>(services, &streams::identity(digest))
+        .await?
+        .person_id();
+    if let Some(person) = registered {
+        services
+            .bus
+            .decide::<domain::session::Sessions, _>(
+                &ctx,
+                streams::sessions(person),
+                &domain::session::SessionCommand::EndAll { at: now },
+                |_| Done {},
+            )
+            .await
+            .map_err(|e| {
+                ServiceError::from(e.map_rejected(
+                    |never: std::convert::Infallible| -> ServiceError { match never {} },
+                ))
+            })?;
+    }
     services
         .vault
         .shred(digest.as_str())

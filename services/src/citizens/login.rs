@@ -128,9 +128,18 @@ pub struct Session {
 pub async fn log_in(services: &Services, assertion: &str) -> Result<Session, ServiceError> {
     let who = verify_assertion(services, assertion).await?;
     let (answer, position) = login(services, &who).await?;
+    // The session epoch the token is issued in (moved on when the person is shredded).
+    let epoch = crate::support::fold::<domain::session::Sessions>(
+        services,
+        &streams::sessions(answer.person_id),
+    )
+    .await?
+    .epoch;
     let (token, expires_at) = crypto::session::issue(
         &services.keys.session_key,
         answer.person_id.as_uuid(),
+        Uuid::now_v7(),
+        epoch,
         services.now(),
         time::Duration::hours(crypto::session::DEFAULT_TTL_HOURS),
     );
@@ -141,4 +150,34 @@ pub async fn log_in(services: &Services, assertion: &str) -> Result<Session, Ser
         registered: answer.registered,
         position,
     })
+}
+
+/// Signs out of the session `token` names: from this commit on the token is refused (`401
+/// session.ended`); the person's other sessions go on. Signing out twice changes nothing.
+pub async fn sign_out(services: &Services, token: &str) -> Result<u64, ServiceError> {
+    let session = crypto::session::verify(&services.keys.session_key, token, services.now())
+        .map_err(|e| ServiceError::Unauthenticated {
+            code: e.code(),
+            detail: e.to_string(),
+        })?;
+    let person = PersonId::new(session.person_id);
+    let outcome =
+        services
+            .bus
+            .decide::<domain::session::Sessions, _>(
+                &CommandContext::new(crate::auth::person_actor(person)),
+                streams::sessions(person),
+                &domain::session::SessionCommand::End {
+                    session_id: session.session_id,
+                    at: services.now(),
+                },
+                |_| Done {},
+            )
+            .await
+            .map_err(|e| {
+                ServiceError::from(e.map_rejected(
+                    |never: std::convert::Infallible| -> ServiceError { match never {} },
+                ))
+            })?;
+    Ok(outcome.position())
 }

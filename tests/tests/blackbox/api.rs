@@ -233,6 +233,8 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("get", "/v1/me/issued-notices"),
         ("post", "/v1/role-grants"),
         ("delete", "/v1/role-grants/{person_id}/{role}"),
+        ("delete", "/v1/sessions/current"),
+        ("delete", "/v1/service-accounts/{account_id}"),
         ("get", "/v1/me/grids/{grid_id}/stats"),
         ("post", "/v1/grid-handovers/acceptance"),
         (

@@ -9,4 +9,5 @@ mod medical;
 mod orgs;
 mod pages;
 mod regions;
+mod sessions;
 mod venues;

@@ -212,6 +212,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     readiness_max_lag: Option<u64>,
     keys_file: Option<PathBuf>,
+    /// `[limits]`: rate limits, each `{ burst, per_minute }` (defaults in services::limits).
+    limits: Option<services::limits::Limits>,
 }
 
 /// Everything the server and the CLI need, resolved.
@@ -229,6 +231,8 @@ pub struct Settings {
     /// The keys file (secrets, code-signing keys, trusted identity providers; see
     /// docs/keys.md). Default `DATA_DIR/keys.toml`; `--dev` creates it when missing.
     pub keys_file: PathBuf,
+    /// Rate limits (`[limits]` in the config file).
+    pub limits: services::limits::Limits,
 }
 
 /// Why the configuration could not be read.
@@ -303,6 +307,7 @@ impl Settings {
             keys_file: file
                 .keys_file
                 .unwrap_or_else(|| data_dir.join(crypto::keys::DEV_KEYS_FILE)),
+            limits: file.limits.unwrap_or_default(),
             data_dir,
         })
     }
@@ -318,6 +323,7 @@ impl Settings {
             readiness_max_lag: 10_000,
             min_position_wait: std::time::Duration::from_secs(5),
             keys_file: data_dir.as_ref().join(crypto::keys::DEV_KEYS_FILE),
+            limits: services::limits::Limits::default(),
         }
     }
 }

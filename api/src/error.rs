@@ -85,6 +85,9 @@ pub enum ApiError {
     /// 503 with its own code (a dependency is down, retry shortly).
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
+    /// 429: too many requests of this kind; retry after the seconds given.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -138,6 +141,7 @@ impl ApiError {
             ApiError::Lagging { .. } => "projection.lagging",
             ApiError::NotReady(_) => "service.not_ready",
             ApiError::Unavailable { code, .. } => code,
+            ApiError::RateLimited { .. } => "rate.limited",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -155,6 +159,7 @@ impl ApiError {
             ApiError::Gone { .. } => "Gone",
             ApiError::Lagging { .. } => "Read model lagging",
             ApiError::NotReady(_) | ApiError::Unavailable { .. } => "Not ready",
+            ApiError::RateLimited { .. } => "Too many requests",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -174,6 +179,11 @@ impl ApiError {
             ),
             ApiError::Conflict { extensions, .. } => {
                 (self.to_string(), Vec::new(), extensions.clone())
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                let mut ext = serde_json::Map::new();
+                ext.insert("retry_after".into(), (*retry_after_secs).into());
+                (self.to_string(), Vec::new(), ext)
             }
             ApiError::Internal(_) => {
                 let id = uuid::Uuid::now_v7();
@@ -217,6 +227,7 @@ impl ResponseError for ApiError {
             ApiError::Lagging { .. } | ApiError::NotReady(_) | ApiError::Unavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -235,6 +246,9 @@ impl ResponseError for ApiError {
             ApiError::Lagging { .. } | ApiError::NotReady(_) | ApiError::Unavailable { .. }
         ) {
             response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.json(self.problem())
     }
@@ -280,6 +294,9 @@ impl From<ServiceError> for ApiError {
             },
             ServiceError::Unavailable { code, detail } => ApiError::Unavailable { code, detail },
             ServiceError::Gone { code, detail } => ApiError::Gone { code, detail },
+            ServiceError::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
             ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }

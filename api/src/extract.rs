@@ -156,3 +156,20 @@ impl FromRequest for CommandBody {
         })
     }
 }
+
+/// The client's address (the connection's peer; a proxy in front is one client), the key of
+/// the per-address rate limits.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
+impl FromRequest for ClientAddress {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(ClientAddress(
+            req.peer_addr()
+                .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string()),
+        )))
+    }
+}

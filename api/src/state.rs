@@ -49,7 +49,8 @@ impl AppState {
         runner.start();
         Ok(Self {
             started_at: clock.now(),
-            services: Services::new(CommandBus::new(store.clone()), db, keys),
+            services: Services::new(CommandBus::new(store.clone()), db, keys)
+                .with_limits(settings.limits.clone()),
             settings,
             store,
             runner,

@@ -60,24 +60,30 @@ pub async fn submit(
     let code = input.code.trim();
     let command = CommandContext::new(services::auth::person_actor(person));
     let services = &state.services;
+    let client = crate::context::client(&req);
     let bound = match BindingCode::parse(code, "code") {
         Err(e) => Err(services::ServiceError::from(e)),
-        Ok(parsed) => match parsed.kind() {
-            CodeKind::Org => services::orgs::bind(services, &command, person, None, code)
-                .await
-                .map(|o| {
-                    (
-                        o.position(),
-                        "已绑定组织机构，可在“健康申报”中申报给它。".to_owned(),
-                    )
-                }),
-            CodeKind::Venue => services::venues::bind(services, &command, person, code)
-                .await
-                .map(|o| (o.position(), format!("/inspect/{}", o.response().venue_id))),
-            CodeKind::Grid => services::grids::bind(services, &command, person, code)
-                .await
-                .map(|o| (o.position(), "已绑定网格，成为网格员。".to_owned())),
-        },
+        Ok(parsed) => {
+            services::limits::binding(services, person, &client, async {
+                match parsed.kind() {
+                    CodeKind::Org => services::orgs::bind(services, &command, person, None, code)
+                        .await
+                        .map(|o| {
+                            (
+                                o.position(),
+                                "已绑定组织机构，可在“健康申报”中申报给它。".to_owned(),
+                            )
+                        }),
+                    CodeKind::Venue => services::venues::bind(services, &command, person, code)
+                        .await
+                        .map(|o| (o.position(), format!("/inspect/{}", o.response().venue_id))),
+                    CodeKind::Grid => services::grids::bind(services, &command, person, code)
+                        .await
+                        .map(|o| (o.position(), "已绑定网格，成为网格员。".to_owned())),
+                }
+            })
+            .await
+        }
     };
     match bound {
         Ok((position, next)) => {

@@ -62,13 +62,22 @@ pub async fn submit(
         Err(response) => return response,
     };
     let command = CommandContext::new(services::auth::person_actor(person));
-    let content =
-        match services::venues::check_in(&state.services, &command, person, &input.t, None).await {
-            Ok(outcome) => html! {
-                (layout::notice("good", "打卡成功"))
-                p { "场所：" strong id="venue-name" { (outcome.response().venue_name) } }
-            },
-            Err(error) => layout::notice("bad", &messages::general(&error)),
-        };
+    let checked = match state.services.limiter.take(
+        services::limits::Action::CheckIn,
+        &person.to_string(),
+        state.services.now(),
+    ) {
+        Ok(()) => {
+            services::venues::check_in(&state.services, &command, person, &input.t, None).await
+        }
+        Err(e) => Err(e),
+    };
+    let content = match checked {
+        Ok(outcome) => html! {
+            (layout::notice("good", "打卡成功"))
+            p { "场所：" strong id="venue-name" { (outcome.response().venue_name) } }
+        },
+        Err(error) => layout::notice("bad", &messages::general(&error)),
+    };
     ctx.page(layout::page(&ctx, "快速打卡", content))
 }

@@ -178,6 +178,12 @@ pub fn safe_next(next: &str) -> &str {
     }
 }
 
+/// The client's address, the key of the per-address rate limits.
+pub fn client(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
 /// `303 See Other` to `to`.
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -633,8 +633,18 @@ pub async fn scan(
         medical: false,
     };
     let command = CommandContext::new(services::auth::person_actor(person));
-    match services::venues::scan(&state.services, &command, person, input.token.trim(), place).await
-    {
+    let scanned = match state.services.limiter.take(
+        services::limits::Action::Scan,
+        &person.to_string(),
+        state.services.now(),
+    ) {
+        Ok(()) => {
+            services::venues::scan(&state.services, &command, person, input.token.trim(), place)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match scanned {
         Ok(outcome) => {
             let a = outcome.into_response();
             let (class, words) = match a.colour {

@@ -94,7 +94,15 @@ pub async fn bind(
         Err(response) => return response,
     };
     let command = CommandContext::new(services::auth::person_actor(person));
-    match venues::bind(&state.services, &command, person, input.code.trim()).await {
+    let client = crate::context::client(&req);
+    let bound = services::limits::binding(
+        &state.services,
+        person,
+        &client,
+        venues::bind(&state.services, &command, person, input.code.trim()),
+    )
+    .await;
+    match bound {
         Ok(outcome) => {
             let _ = state.runner.wait_for(outcome.position(), state.wait).await;
             redirect(&format!("/inspect/{}", outcome.response().venue_id))
@@ -207,7 +215,15 @@ pub async fn scan(
         medical: false,
     };
     let command = CommandContext::new(services::auth::person_actor(person));
-    match venues::scan(&state.services, &command, person, input.token.trim(), place).await {
+    let scanned = match state.services.limiter.take(
+        services::limits::Action::Scan,
+        &person.to_string(),
+        state.services.now(),
+    ) {
+        Ok(()) => venues::scan(&state.services, &command, person, input.token.trim(), place).await,
+        Err(e) => Err(e),
+    };
+    match scanned {
         Ok(outcome) => ctx.page(layout::page(
             &ctx,
             "查验结果",

@@ -65,7 +65,14 @@ pub async fn scan(
     };
     let command = CommandContext::new(services::auth::person_actor(person));
     let scanned = match medical::permit_staff(&state.services, person).await {
-        Ok(permit) => medical::scan(&state.services, &command, permit, input.token.trim()).await,
+        Ok(permit) => match state.services.limiter.take(
+            services::limits::Action::Scan,
+            &person.to_string(),
+            state.services.now(),
+        ) {
+            Ok(()) => medical::scan(&state.services, &command, permit, input.token.trim()).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     let answer = match scanned {

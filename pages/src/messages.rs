@@ -67,6 +67,9 @@ pub fn general(error: &ServiceError) -> String {
             }
         }
         ServiceError::Unavailable { .. } => "系统繁忙，请稍后重试".into(),
+        ServiceError::RateLimited { retry_after_secs } => {
+            format!("操作太频繁，请在 {retry_after_secs} 秒后重试")
+        }
         ServiceError::Internal(_) => "系统出错了，请稍后重试".into(),
     }
 }

@@ -170,6 +170,18 @@ pub async fn submit(
     if !forgery_checked(&req, &input.csrf) {
         return forged(&ctx);
     }
+    let limited = state.services.limiter.take(
+        services::limits::Action::SignIn,
+        &crate::context::client(&req),
+        state.services.now(),
+    );
+    if let Err(error) = limited {
+        let problems = Problems::of(&error);
+        return ctx.page_with(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            form(&ctx, &input, &problems),
+        );
+    }
     let assertion = if !input.assertion.trim().is_empty() {
         input.assertion.trim().to_owned()
     } else if let Some(provider) = &state.dev_provider {

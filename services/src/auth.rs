@@ -123,6 +123,11 @@ pub async fn authenticate(services: &Services, token: &str) -> ServiceResult<Pri
     ) {
         return Err(unauthenticated());
     }
+    services.limiter.take(
+        crate::limits::Action::Service,
+        &account.account_id,
+        services.now(),
+    )?;
     Ok(Principal::ServiceAccount {
         account_id: account.account_id,
         role: account.role,

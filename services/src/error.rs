@@ -53,6 +53,10 @@ pub enum ServiceError {
     /// Not now: a read model has not caught up, or a dependency is down; retry shortly.
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
+    /// Too many requests of this kind from this person, address or account: retry after the
+    /// seconds given.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// An unexpected failure, with its cause chain (logged, never shown).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -161,6 +165,7 @@ impl ServiceError {
             | ServiceError::Gone { code, .. }
             | ServiceError::Unavailable { code, .. } => code,
             ServiceError::Forbidden(_) => "auth.forbidden",
+            ServiceError::RateLimited { .. } => "rate.limited",
             ServiceError::Internal(_) => "internal",
         }
     }

@@ -11,6 +11,7 @@ pub mod citizens;
 pub mod error;
 pub mod feed;
 pub mod grids;
+pub mod limits;
 pub mod medical;
 pub mod orgs;
 pub mod page;
@@ -42,6 +43,8 @@ pub struct Services {
     pub db: Database,
     pub keys: Arc<Keys>,
     pub vault: Vault,
+    /// The rate limits' buckets (one set per process).
+    pub limiter: Arc<limits::Limiter>,
 }
 
 impl std::fmt::Debug for Services {
@@ -59,7 +62,14 @@ impl Services {
             db,
             keys,
             vault,
+            limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
         }
+    }
+
+    /// The same use cases with these rate limits.
+    pub fn with_limits(mut self, limits: limits::Limits) -> Self {
+        self.limiter = Arc::new(limits::Limiter::new(limits));
+        self
     }
 
     /// The clock's now.

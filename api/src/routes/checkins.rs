@@ -97,6 +97,11 @@ pub async fn check_in(
     state: web::Data<AppState>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
+    state.services.limiter.take(
+        services::limits::Action::CheckIn,
+        &actor.to_string(),
+        state.services.now(),
+    )?;
     let request: CheckInRequest = body.parse()?;
     let ctx = body.context(services::auth::person_actor(actor))?;
     let outcome = venues::check_in(

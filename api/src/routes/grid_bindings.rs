@@ -39,13 +39,20 @@ pub struct GridBoundView {
         (status = 422, description = "Malformed or mistyped code, or an organisation or venue code (`code.wrong_kind`, saying what it is)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bind(
+    client: crate::extract::ClientAddress,
     state: web::Data<AppState>,
     worker: SignedIn,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
     let request: GridBindRequest = body.parse()?;
     let ctx = body.context(worker.actor())?;
-    let outcome = grids::bind(&state.services, &ctx, worker.0, &request.code).await?;
+    let outcome = services::limits::binding(
+        &state.services,
+        worker.0,
+        &client.0,
+        grids::bind(&state.services, &ctx, worker.0, &request.code),
+    )
+    .await?;
     Ok(binding(outcome, |b| GridBoundView { grid_id: b.grid_id }))
 }
 

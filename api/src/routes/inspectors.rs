@@ -42,12 +42,19 @@ pub struct VenueBoundView {
     ))]
 pub async fn bind(
     SignedIn(person): SignedIn,
+    client: crate::extract::ClientAddress,
     state: web::Data<AppState>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
     let request: VenueBindRequest = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
-    let outcome = venues::bind(&state.services, &ctx, person, &request.code).await?;
+    let outcome = services::limits::binding(
+        &state.services,
+        person,
+        &client.0,
+        venues::bind(&state.services, &ctx, person, &request.code),
+    )
+    .await?;
     Ok(binding(outcome, |b| VenueBoundView {
         venue_id: b.venue_id,
     }))

@@ -43,17 +43,23 @@ pub struct BoundView {
     ))]
 pub async fn bind(
     SignedIn(person): SignedIn,
+    client: crate::extract::ClientAddress,
     state: web::Data<AppState>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
     let request: BindRequest = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
-    let outcome = orgs::bind(
+    let outcome = services::limits::binding(
         &state.services,
-        &ctx,
         person,
-        request.subject_id,
-        &request.code,
+        &client.0,
+        orgs::bind(
+            &state.services,
+            &ctx,
+            person,
+            request.subject_id,
+            &request.code,
+        ),
     )
     .await?;
     Ok(binding(outcome, |b| BoundView { org_id: b.org_id }))

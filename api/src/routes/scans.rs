@@ -109,6 +109,11 @@ pub async fn scan(
     state: web::Data<AppState>,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
+    state.services.limiter.take(
+        services::limits::Action::Scan,
+        &scanner.to_string(),
+        state.services.now(),
+    )?;
     let request: ScanRequest = body.parse()?;
     let ctx = body.context(services::auth::person_actor(scanner))?;
     let place = venues::ScanPlace {

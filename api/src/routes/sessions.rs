@@ -37,8 +37,14 @@ pub struct SessionCreated {
     ))]
 pub async fn create_session(
     state: web::Data<AppState>,
+    client: crate::extract::ClientAddress,
     body: CommandBody,
 ) -> Result<HttpResponse, ApiError> {
+    state.services.limiter.take(
+        services::limits::Action::SignIn,
+        &client.0,
+        state.services.now(),
+    )?;
     let request: SessionRequest = body.parse()?;
     let session = services::citizens::log_in(&state.services, &request.assertion).await?;
     // Usually the session is usable at once because the read models include the

@@ -5,6 +5,7 @@
 mod api;
 mod citizens;
 mod grids;
+mod limits;
 mod medical;
 mod orgs;
 mod pages;

@@ -263,10 +263,17 @@ async fn explain_failure(
     Err(error.into())
 }
 
-/// A unique-constraint violation: another writer took our next position or version.
+/// The message of SQLite's trigger refusing an insert over an existing event: when our own
+/// insert meets it, another writer took our next position or version, as a unique violation.
+pub(crate) const INSERT_OVER_EXISTING: &str = "an insert over an existing event is refused";
+
+/// A unique-constraint violation (or SQLite's insert-over-existing trigger, which fires
+/// first): another writer took our next position or version.
 fn is_unique_violation(error: &StoreError) -> bool {
     matches!(error, StoreError::Database { source, .. }
-        if source.as_database_error().is_some_and(|d| d.is_unique_violation()))
+    if source.as_database_error().is_some_and(|d| {
+        d.is_unique_violation() || d.message().contains(INSERT_OVER_EXISTING)
+    }))
 }
 
 /// The database cannot be reached or is locked: nothing about one request caused it.

@@ -352,6 +352,24 @@ async fn database_refuses_update_and_delete(db: TestDatabase) {
     if let Database::Postgres(_) = db.db {
         assert!(exec(&db.db, "TRUNCATE events").await.is_err());
     }
+    // Writing over an event by an insert that resolves its conflict is refused too.
+    let over = match db.db {
+        Database::Sqlite(_) => vec![
+            "INSERT OR REPLACE INTO events SELECT position, stream, version, event_type, \
+             schema_version, '{}', metadata, recorded_at, hash FROM events WHERE position = 1",
+            "REPLACE INTO events SELECT position, 'other', 9, event_type, schema_version, \
+             payload, metadata, recorded_at, hash FROM events WHERE position = 1",
+            "INSERT OR REPLACE INTO events SELECT 2, stream, version, event_type, \
+             schema_version, '{}', metadata, recorded_at, hash FROM events WHERE position = 1",
+        ],
+        Database::Postgres(_) => vec![
+            "INSERT INTO events SELECT * FROM events WHERE position = 1 \
+             ON CONFLICT (position) DO UPDATE SET payload = '{}'",
+        ],
+    };
+    for sql in over {
+        assert!(exec(&db.db, sql).await.is_err(), "{sql}");
+    }
     assert_eq!(
         store.read_all(0, 10).await.expect("read")[0].payload,
         event(1).payload

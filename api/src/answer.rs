@@ -90,3 +90,35 @@ pub struct MinPosition {
     content_type = "application/problem+json"
 )]
 pub struct Unauthenticated(#[to_schema] pub Problem);
+
+/// A malformed request: body not JSON, wrong content type, a query value of the wrong shape.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "Malformed request (`request.malformed_json`, `request.malformed_query`, `request.content_type`, `request.too_large`)",
+    content_type = "application/problem+json"
+)]
+pub struct BadRequest(#[to_schema] pub Problem);
+
+/// Rate limited.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "Too many requests (`rate.limited`); `Retry-After` says when to try again",
+    content_type = "application/problem+json"
+)]
+pub struct TooManyRequests(#[to_schema] pub Problem);
+
+/// A body of the wrong shape, or fields breaking their rules.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The body has the wrong shape (`body.shape`) or breaks a rule (`validation.failed`, fields listed)",
+    content_type = "application/problem+json"
+)]
+pub struct Unprocessable(#[to_schema] pub Problem);
+
+/// The caller may not do this (a role missing, or a service account on a citizen's route).
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "Not allowed (`auth.forbidden`): a role missing, or a service account on a citizen's route",
+    content_type = "application/problem+json"
+)]
+pub struct Forbidden(#[to_schema] pub Problem);

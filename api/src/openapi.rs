@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::answer::{PositionView, Unauthenticated};
+use crate::answer::{
+    BadRequest, Forbidden, PositionView, TooManyRequests, Unauthenticated, Unprocessable,
+};
 use crate::error::{FieldError, Problem};
 use crate::paging::BadPage;
 use crate::routes::{
@@ -74,9 +76,11 @@ use crate::routes::{
             notices::NoticeDetail, notices::IssuedNoticeView, role_grants::RoleGrantRequest,
             role_grants::RoleGrantedView,
         ),
-        responses(Unauthenticated, BadPage),
+        responses(
+            Unauthenticated, BadPage, BadRequest, TooManyRequests, Unprocessable, Forbidden,
+        ),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     tags(
         (name = "operations", description = "Liveness, readiness and metrics"),
         (name = "citizens", description = "Sessions, own data, code and appeals (logged-in citizens)"),
@@ -107,6 +111,51 @@ impl Modify for BearerAuth {
                 "bearer",
                 SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
             );
+        }
+    }
+}
+
+/// The answers any route may give beyond its own: `400` for a malformed body or query (every
+/// route parses one or the other), `422` for a body of the wrong shape, `403` on every route a
+/// bearer token reaches (a service account on a citizen's route), and `429` where a rate limit
+/// applies (signing in, and every route a bearer token reaches, since service accounts are
+/// limited per account).
+#[derive(Debug)]
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                responses
+                    .entry("400".into())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
+                if operation.request_body.is_some() {
+                    responses
+                        .entry("422".into())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unprocessable")));
+                }
+                if operation.security.is_some() {
+                    responses
+                        .entry("403".into())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Forbidden")));
+                }
+                let limited = operation.security.is_some() || path == "/v1/sessions";
+                if limited {
+                    responses
+                        .entry("429".into())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("TooManyRequests")));
+                }
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ use maud::html;
 use serde::Deserialize;
 use services::auth::Principal;
 
-use crate::context::{signed_in, signed_in_post, Ctx};
+use crate::context::Ctx;
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field};
 use crate::messages;
 use crate::PagesState;

@@ -8,7 +8,8 @@ use domain::code::{BindingCode, CodeKind};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::context::{redirect, signed_in_post, Ctx};
+use crate::context::{redirect, Ctx};
+use crate::gate::signed_in_post;
 use crate::layout::{self, csrf_field, field};
 use crate::messages::Problems;
 use crate::PagesState;
@@ -33,7 +34,7 @@ fn form(ctx: &Ctx, code: &str, problems: &Problems, done: Option<&str>) -> Marku
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return crate::context::to_sign_in(&req);
+        return crate::gate::to_sign_in(&req);
     }
     ctx.page(form(&ctx, "", &Problems::default(), None))
 }

@@ -6,7 +6,8 @@ use commands::CommandContext;
 use maud::html;
 use serde::Deserialize;
 
-use crate::context::{signed_in_post, Ctx};
+use crate::context::Ctx;
+use crate::gate::signed_in_post;
 use crate::layout::{self, csrf_field};
 use crate::messages;
 use crate::PagesState;
@@ -26,7 +27,7 @@ pub async fn page(
 ) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return crate::context::to_sign_in(&req);
+        return crate::gate::to_sign_in(&req);
     }
     ctx.page(layout::page(
         &ctx,

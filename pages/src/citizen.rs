@@ -9,7 +9,8 @@ use domain::identity::RedReason;
 use maud::{html, PreEscaped};
 use serde::Deserialize;
 
-use crate::context::{redirect, signed_in, signed_in_post};
+use crate::context::redirect;
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout;
 use crate::messages;
 use crate::PagesState;

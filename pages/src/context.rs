@@ -109,48 +109,6 @@ impl Ctx {
     }
 }
 
-/// The signed-in person's page context, or the answer that ends the request (`303` to the
-/// sign-in page).
-pub async fn signed_in(
-    req: &HttpRequest,
-    state: &PagesState,
-) -> Result<(Ctx, PersonId), HttpResponse> {
-    let ctx = Ctx::of(req, state).await;
-    match ctx.person {
-        Some(person) => Ok((ctx, person)),
-        None => Err(to_sign_in(req)),
-    }
-}
-
-/// As [`signed_in`], for a form post carrying `form_token`: `403` when it fails the
-/// anti-forgery check.
-pub async fn signed_in_post(
-    req: &HttpRequest,
-    state: &PagesState,
-    form_token: &str,
-) -> Result<(Ctx, PersonId), HttpResponse> {
-    let (ctx, person) = signed_in(req, state).await?;
-    if !forgery_checked(req, form_token) {
-        return Err(crate::sign_in::forged(&ctx));
-    }
-    Ok((ctx, person))
-}
-
-/// `303` to the sign-in page, which comes back to the page asked for (a GET) afterwards: a
-/// poster's QR opens the check-in page again once the person has signed in.
-pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
-    if req.method() != actix_web::http::Method::GET || req.path() == "/" {
-        return redirect("/login");
-    }
-    let back = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
-    let query: String = url_escape(&back);
-    redirect(&format!("/login?next={query}"))
-}
-
 /// `raw` percent-encoded for a query value.
 pub fn url_escape(raw: &str) -> String {
     raw.bytes()
@@ -261,7 +219,7 @@ mod tests {
         let req = TestRequest::get()
             .uri("/checkin?t=YKP1.a%2Bb")
             .to_http_request();
-        let response = to_sign_in(&req);
+        let response = crate::gate::to_sign_in(&req);
         assert_eq!(
             response
                 .headers()

@@ -7,10 +7,11 @@ use commands::CommandContext;
 use domain::health::{DeclarationInput, Symptom};
 use maud::{html, Markup};
 
-use crate::context::{forgery_checked, redirect, signed_in, Ctx};
+use crate::context::{forgery_checked, redirect, Ctx};
+use crate::gate::forged;
+use crate::gate::signed_in;
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
-use crate::sign_in::forged;
 use crate::PagesState;
 
 /// The symptoms in the guide's words.

@@ -7,7 +7,8 @@ use domain::health::EntryInput;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::context::{redirect, signed_in_post, Ctx};
+use crate::context::{redirect, Ctx};
+use crate::gate::signed_in_post;
 use crate::layout::{self, csrf_field, field};
 use crate::messages::Problems;
 use crate::PagesState;
@@ -69,7 +70,7 @@ fn form(ctx: &Ctx, input: &EntryForm, problems: &Problems) -> Markup {
 pub async fn page(req: HttpRequest, state: web::Data<PagesState>) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return crate::context::to_sign_in(&req);
+        return crate::gate::to_sign_in(&req);
     }
     ctx.page(form(&ctx, &EntryForm::default(), &Problems::default()))
 }

@@ -7,7 +7,8 @@ use commands::CommandContext;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::context::{signed_in, signed_in_post, Ctx};
+use crate::context::Ctx;
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use services::grids::{self, GridInput, ManualPersonInput, VisitInput, WorkerAction};
 
 use crate::charts;
-use crate::context::{redirect, signed_in, signed_in_post, Ctx};
+use crate::context::{redirect, Ctx};
 use crate::declare::symptom_label;
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;

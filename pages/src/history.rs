@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use services::citizens::HistoryKind;
 
-use crate::context::signed_in;
 use crate::declare::symptom_label;
+use crate::gate::signed_in;
 use crate::layout;
 use crate::messages;
 use crate::PagesState;

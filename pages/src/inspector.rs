@@ -9,7 +9,8 @@ use serde::Deserialize;
 use services::venues::{self, ScanAnswer, ScanPlace};
 
 use crate::assets;
-use crate::context::{redirect, signed_in, signed_in_post, Ctx};
+use crate::context::{redirect, Ctx};
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;
@@ -135,7 +136,7 @@ pub async fn page(
 ) -> HttpResponse {
     let ctx = Ctx::of(&req, &state).await;
     if ctx.person.is_none() {
-        return crate::context::to_sign_in(&req);
+        return crate::gate::to_sign_in(&req);
     }
     ctx.page(layout::page(
         &ctx,

@@ -17,6 +17,7 @@ mod context;
 mod declare;
 mod entry;
 mod family;
+mod gate;
 mod grid;
 mod history;
 mod inspector;

@@ -9,10 +9,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use services::medical::{self, NoticeInput};
 
-use crate::context::{forgery_checked, signed_in, signed_in_post, Ctx};
+use crate::context::{forgery_checked, Ctx};
+use crate::gate::forged;
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
-use crate::sign_in::forged;
 use crate::PagesState;
 
 fn scan_form(ctx: &Ctx, token: &str, problems: &Problems) -> Markup {

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use services::orgs::{self, AdminAction, OrgInput, OrgPatch};
 
 use crate::charts;
-use crate::context::{redirect, signed_in, signed_in_post, Ctx};
+use crate::context::{redirect, Ctx};
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use services::grids::{self, StatusFilter};
 
 use crate::charts;
-use crate::context::{signed_in, signed_in_post, Ctx};
+use crate::context::Ctx;
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;

@@ -9,6 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::context::{forgery_checked, redirect, Ctx, SESSION_COOKIE};
+use crate::gate::forged;
 use crate::layout::{self, csrf_field, field};
 use crate::messages::Problems;
 use crate::PagesState;
@@ -264,19 +265,4 @@ pub async fn sign_out(
 pub struct CsrfOnly {
     #[serde(default)]
     pub csrf: String,
-}
-
-/// `403` for a request that failed the anti-forgery check.
-pub fn forged(ctx: &Ctx) -> HttpResponse {
-    ctx.page_with(
-        actix_web::http::StatusCode::FORBIDDEN,
-        layout::page(
-            ctx,
-            "请求已过期",
-            html! {
-                (layout::notice("bad", "为了您的安全，这个请求被拒绝了（csrf.refused）。请返回上一页，刷新后重试。"))
-                p { a href="/" { "返回首页" } }
-            },
-        ),
-    )
 }

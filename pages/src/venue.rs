@@ -10,7 +10,8 @@ use serde::Deserialize;
 use services::venues::{self, AdminAction, VenueInput};
 
 use crate::charts;
-use crate::context::{redirect, signed_in, signed_in_post, Ctx};
+use crate::context::{redirect, Ctx};
+use crate::gate::{signed_in, signed_in_post};
 use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;

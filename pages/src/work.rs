@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use crate::context::signed_in;
+use crate::gate::signed_in;
 use crate::layout;
 use crate::messages;
 use crate::PagesState;

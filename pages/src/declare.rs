@@ -29,6 +29,22 @@ pub fn symptom_label(symptom: Symptom) -> &'static str {
     }
 }
 
+/// The symptoms of a declaration as recorded (`["cough", …]`), in words (`咳嗽、乏力`, or `无`).
+pub fn symptoms_text(symptoms: &serde_json::Value) -> String {
+    let labels: Vec<&str> = symptoms
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().and_then(Symptom::parse))
+        .map(symptom_label)
+        .collect();
+    if labels.is_empty() {
+        "无".to_owned()
+    } else {
+        labels.join("、")
+    }
+}
+
 /// The form as posted (repeated `symptoms`, so read as pairs).
 #[derive(Debug, Default, Clone)]
 pub struct Form {

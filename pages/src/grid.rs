@@ -164,15 +164,12 @@ async fn admin_page(
             p { "网格码（网格员绑定用）：" strong id="grid-code" { (grid.code) } }
             @if grid.status == "pending" { p class="hint" { "网格需由所属区域的管理员确认后，网格员才能登记走访。" } }
         }
-        form method="get" action="/grid" class="card" {
-            (field("date", "日期", &day.to_string(), "date", day_problems.field("date"), None))
-            button type="submit" class="secondary" { "查看" }
-        }
+        (layout::date_picker("/grid", &day.to_string(), day_problems.field("date")))
         div class="figures" {
-            div class="figure" id="workers" { span class="n" { (stats.workers) } span { "网格员" } }
-            div class="figure" id="authorised" { span class="n" { (stats.authorised) } span { "已授权" } }
-            div class="figure" id="visits-today" { span class="n" { (stats.visits_today) } span { "当日走访" } }
-            div class="figure" id="visits-total" { span class="n" { (stats.visits_total) } span { "累计走访" } }
+            (layout::figure("workers", "网格员", stats.workers))
+            (layout::figure("authorised", "已授权", stats.authorised))
+            (layout::figure("visits-today", "当日走访", stats.visits_today))
+            (layout::figure("visits-total", "累计走访", stats.visits_total))
         }
         div class="two" {
             (charts::bars("visit-series", "近 14 天走访", &visits))
@@ -228,17 +225,11 @@ async fn admin_page(
     answer(ctx, refused, "网格管理", content)
 }
 
-/// `?date=`.
-#[derive(Debug, Deserialize)]
-pub struct DayQuery {
-    date: Option<String>,
-}
-
 /// `GET /grid`: the admin's grid, or the form to create one.
 pub async fn admin(
     req: HttpRequest,
     state: web::Data<PagesState>,
-    query: web::Query<DayQuery>,
+    query: web::Query<layout::DayQuery>,
 ) -> HttpResponse {
     let (ctx, person) = match signed_in(&req, &state).await {
         Ok(signed) => signed,
@@ -648,10 +639,7 @@ pub async fn scan(
     match scanned {
         Ok(outcome) => {
             let a = outcome.into_response();
-            let (class, words) = match a.colour {
-                domain::health_code::Colour::Green => ("green", "绿码"),
-                domain::health_code::Colour::Red => ("red", "红码"),
-            };
+            let (class, words) = layout::colour(a.colour);
             ctx.page(layout::page(&ctx, "走访", html! {
                 section class={ "card code " (class) } {
                     p id="colour" class={ "colour " (class) } { (words) }
@@ -829,7 +817,7 @@ pub async fn person_declarations(
                     li class="card" {
                         strong { (d["filed_at"].as_str().unwrap_or("").replace('T', " ").get(..16).unwrap_or("")) }
                         " · 体温" @if d["band"] == "fever" { "发热" } @else { "正常" }
-                        " · 症状：" (d["symptoms"].as_array().map(|s| s.iter().filter_map(|v| v.as_str().and_then(Symptom::parse)).map(symptom_label).collect::<Vec<_>>().join("、")).filter(|s| !s.is_empty()).unwrap_or_else(|| "无".to_owned()))
+                        " · 症状：" (crate::declare::symptoms_text(&d["symptoms"]))
                     }
                 }
             }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use services::citizens::HistoryKind;
 
-use crate::declare::symptom_label;
+use crate::declare::symptoms_text;
 use crate::gate::signed_in;
 use crate::layout;
 use crate::messages;
@@ -57,21 +57,12 @@ fn reason_label(raw: &Value) -> &'static str {
 fn item(kind: &str, item: &Value) -> Markup {
     match kind {
         "declarations" => {
-            let symptoms: Vec<&str> = item["symptoms"]
-                .as_array()
-                .map(|s| {
-                    s.iter()
-                        .filter_map(|v| v.as_str().and_then(domain::health::Symptom::parse))
-                        .map(symptom_label)
-                        .collect()
-                })
-                .unwrap_or_default();
             html! {
                 li class="card" {
                     strong { (when(item, "filed_at")) } " · 体温" (band(text(item, "band")))
                     @if let Some(t) = item["temperature_c"].as_f64() { " " (format!("{t:.1}")) "℃" }
                     br;
-                    "症状：" @if symptoms.is_empty() { "无" } @else { (symptoms.join("、")) }
+                    "症状：" (symptoms_text(&item["symptoms"]))
                     " · 14 天接触史：" @if item["contact_14d"].as_bool() == Some(true) { "有" } @else { "无" }
                     " · 所在地：" (text(item, "region"))
                 }

@@ -155,10 +155,7 @@ pub struct ScanForm {
 }
 
 fn answer(ctx: &Ctx, venue_id: &str, a: &ScanAnswer) -> Markup {
-    let (class, words) = match a.colour {
-        domain::health_code::Colour::Green => ("green", "绿码"),
-        domain::health_code::Colour::Red => ("red", "红码"),
-    };
+    let (class, words) = layout::colour(a.colour);
     let check = |band: &str, label: &str, class: &str| {
         html! {
             form method="post" action=(format!("/inspect/{venue_id}/check")) class="inline" {
@@ -326,21 +323,12 @@ pub async fn declaration(
     };
     let content = match seen {
         Ok(d) => {
-            let symptoms: Vec<&str> = d["symptoms"]
-                .as_array()
-                .map(|s| {
-                    s.iter()
-                        .filter_map(|v| v.as_str().and_then(domain::health::Symptom::parse))
-                        .map(crate::declare::symptom_label)
-                        .collect()
-                })
-                .unwrap_or_default();
             html! {
                 section class="card" id="latest" {
                     p { "申报时间：" (d["filed_at"].as_str().unwrap_or("").replace('T', " ").get(..16).unwrap_or("")) }
                     p { "体温：" @if d["band"] == "fever" { "发热" } @else { "正常" }
                         @if let Some(t) = d["temperature_c"].as_f64() { " " (format!("{t:.1}")) "℃" } }
-                    p { "症状：" @if symptoms.is_empty() { "无" } @else { (symptoms.join("、")) } }
+                    p { "症状：" (crate::declare::symptoms_text(&d["symptoms"])) }
                     p { "14 天接触史：" @if d["contact_14d"].as_bool() == Some(true) { "有" } @else { "无" } }
                 }
             }

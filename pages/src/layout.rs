@@ -99,3 +99,32 @@ pub fn code_field(label: &str, token: &str, error: Option<&str>, submit: &str) -
         }
     }
 }
+
+/// A code's colour as the pages show it: its CSS class and its name in words.
+pub fn colour(colour: domain::health_code::Colour) -> (&'static str, &'static str) {
+    match colour {
+        domain::health_code::Colour::Green => ("green", "绿码"),
+        domain::health_code::Colour::Red => ("red", "红码"),
+    }
+}
+
+/// One figure of a dashboard: the number, and what it counts.
+pub fn figure(id: &str, label: &str, n: i64) -> Markup {
+    html! { div class="figure" id=(id) { span class="n" { (n) } span { (label) } } }
+}
+
+/// The day asked for (`?date=`), as the dashboards take it.
+#[derive(Debug, serde::Deserialize)]
+pub struct DayQuery {
+    pub date: Option<String>,
+}
+
+/// A dashboard's date picker, sending `?date=` to `action`.
+pub fn date_picker(action: &str, day: &str, error: Option<&str>) -> Markup {
+    html! {
+        form method="get" action=(action) class="card" {
+            (field("date", "日期", day, "date", error, None))
+            button type="submit" class="secondary" { "查看" }
+        }
+    }
+}

@@ -60,12 +60,6 @@ fn details(ctx: &Ctx, action: &str, input: &OrgForm, problems: &Problems, submit
     }
 }
 
-/// `?date=`.
-#[derive(Debug, Deserialize)]
-pub struct DayQuery {
-    date: Option<String>,
-}
-
 async fn dashboard(
     ctx: &Ctx,
     state: &PagesState,
@@ -137,17 +131,14 @@ async fn dashboard(
             p { strong { (shown.name) } }
             p { "申报码（成员绑定用）：" strong id="org-code" { (shown.code) } }
         }
-        form method="get" action="/org" class="card" {
-            (field("date", "日期", &day.to_string(), "date", problems.field("date"), None))
-            button type="submit" class="secondary" { "查看" }
-        }
+        (layout::date_picker("/org", &day.to_string(), problems.field("date")))
         h2 { (day.to_string()) " 数据" }
         div class="figures" {
-            (figure("members", "成员", stats.members))
-            (figure("declared-today", "当日已申报", stats.declared_today))
-            (figure("not-declared-today", "当日未申报", stats.not_declared_today))
-            (figure("fever-today", "当日发热", stats.fever_today))
-            (figure("symptoms-today", "当日有症状", stats.symptoms_today))
+            (layout::figure("members", "成员", stats.members))
+            (layout::figure("declared-today", "当日已申报", stats.declared_today))
+            (layout::figure("not-declared-today", "当日未申报", stats.not_declared_today))
+            (layout::figure("fever-today", "当日发热", stats.fever_today))
+            (layout::figure("symptoms-today", "当日有症状", stats.symptoms_today))
         }
         div class="two" {
             (charts::bars("declared-series", "近 14 天申报人数", &declared))
@@ -165,10 +156,6 @@ async fn dashboard(
         (details(ctx, "/org/edit", &prefilled, edit_problems, "保存修改"))
     };
     ctx.page_with(status, layout::page(ctx, "组织机构管理", content))
-}
-
-fn figure(id: &str, label: &str, n: i64) -> Markup {
-    html! { div class="figure" id=(id) { span class="n" { (n) } span { (label) } } }
 }
 
 fn failure(ctx: &Ctx, error: &services::ServiceError) -> HttpResponse {
@@ -191,7 +178,7 @@ async fn mine(state: &PagesState, person: domain::identity::PersonId) -> Option<
 pub async fn page(
     req: HttpRequest,
     state: web::Data<PagesState>,
-    query: web::Query<DayQuery>,
+    query: web::Query<layout::DayQuery>,
 ) -> HttpResponse {
     let (ctx, person) = match signed_in(&req, &state).await {
         Ok(signed) => signed,
@@ -301,7 +288,7 @@ pub async fn edit(
 pub async fn csv(
     req: HttpRequest,
     state: web::Data<PagesState>,
-    query: web::Query<DayQuery>,
+    query: web::Query<layout::DayQuery>,
 ) -> HttpResponse {
     let (ctx, person) = match signed_in(&req, &state).await {
         Ok(signed) => signed,

@@ -15,12 +15,6 @@ use crate::layout::{self, csrf_field, field};
 use crate::messages::{self, Problems};
 use crate::PagesState;
 
-/// `?date=`.
-#[derive(Debug, Deserialize)]
-pub struct DayQuery {
-    date: Option<String>,
-}
-
 async fn render(
     ctx: &Ctx,
     state: &PagesState,
@@ -63,10 +57,7 @@ async fn render(
     let content = html! {
         @if let Some(done) = done { div id="done" { (layout::notice("good", done)) } }
         @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
-        form method="get" action="/region" class="card" {
-            (field("date", "日期", &day.to_string(), "date", None, None))
-            button type="submit" class="secondary" { "查看" }
-        }
+        (layout::date_picker("/region", &day.to_string(), None))
         @for (region, listed) in &sections {
             section class="card" id=(format!("region-{region}")) {
                 h2 { "区域 " (region) }
@@ -122,7 +113,7 @@ async fn render(
 pub async fn page(
     req: HttpRequest,
     state: web::Data<PagesState>,
-    query: web::Query<DayQuery>,
+    query: web::Query<layout::DayQuery>,
 ) -> HttpResponse {
     let (ctx, person) = match signed_in(&req, &state).await {
         Ok(signed) => signed,

@@ -75,17 +75,11 @@ fn create_form(ctx: &Ctx, input: &VenueForm, problems: &Problems, said: Option<M
     )
 }
 
-/// The day asked for (`?date=`).
-#[derive(Debug, Deserialize)]
-pub struct DayQuery {
-    pub date: Option<String>,
-}
-
 /// `GET /venue`: the admin's venue for a day, or the form to register one.
 pub async fn page(
     req: HttpRequest,
     state: web::Data<PagesState>,
-    query: web::Query<DayQuery>,
+    query: web::Query<layout::DayQuery>,
 ) -> HttpResponse {
     let (ctx, person) = match signed_in(&req, &state).await {
         Ok(signed) => signed,
@@ -177,18 +171,15 @@ async fn dashboard(
                 a class="button" href="/venue/poster" { "打印场所码海报" }
             }
         }
-        form method="get" action="/venue" class="card" {
-            (field("date", "日期", &day.to_string(), "date", problems.field("date"), None))
-            button type="submit" class="secondary" { "查看" }
-        }
+        (layout::date_picker("/venue", &day.to_string(), problems.field("date")))
         section aria-labelledby="today" {
             h2 id="today" { (day.to_string()) " 数据" }
             div class="figures" {
-                (figure("checks-today", "当日检测人次", f.checks_today))
-                (figure("persons-today", "当日检测人数", f.persons_today))
-                (figure("fever-today", "当日发热人数", f.fever_today))
-                (figure("checks-total", "累计检测人次", f.checks_total))
-                (figure("fever-total", "累计发热人数", f.fever_total))
+                (layout::figure("checks-today", "当日检测人次", f.checks_today))
+                (layout::figure("persons-today", "当日检测人数", f.persons_today))
+                (layout::figure("fever-today", "当日发热人数", f.fever_today))
+                (layout::figure("checks-total", "累计检测人次", f.checks_total))
+                (layout::figure("fever-total", "累计发热人数", f.fever_total))
             }
             div class="two" {
                 (charts::bars("hourly", "各时段检测人次", &hourly))
@@ -266,10 +257,6 @@ async fn dashboard(
         }
     };
     ctx.page(layout::page(&ctx, "场所管理", content))
-}
-
-fn figure(id: &str, label: &str, n: i64) -> Markup {
-    html! { div class="figure" id=(id) { span class="n" { (n) } span { (label) } } }
 }
 
 fn failure(ctx: &Ctx, error: &services::ServiceError) -> HttpResponse {

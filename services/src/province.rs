@@ -8,7 +8,6 @@ use domain::identity::PersonId;
 use domain::region::{Region, RegionCode, RegionState};
 use event_store::StreamId;
 
-use crate::citizens::person_facts;
 use crate::{streams, ServiceError, Services};
 
 /// A person found holding the province admin's seat, with `region-44` as read.
@@ -37,15 +36,6 @@ pub(crate) fn holds(loaded: &Loaded, digest: &DocumentDigest) -> Result<bool, Se
     ))
 }
 
-/// `person`'s document digest.
-pub(crate) async fn digest_of_person(
-    services: &Services,
-    person: PersonId,
-) -> Result<DocumentDigest, ServiceError> {
-    DocumentDigest::parse(person_facts(services, person).await?.digest)
-        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
-}
-
 /// The seat's stream, loaded now.
 pub(crate) async fn load_seat(services: &Services) -> Result<(StreamId, Loaded), ServiceError> {
     let stream = seat()?;
@@ -55,7 +45,7 @@ pub(crate) async fn load_seat(services: &Services) -> Result<(StreamId, Loaded),
 
 /// Lets `person` act as the province admin: `403` for anyone else.
 pub async fn permit(services: &Services, person: PersonId) -> Result<ProvinceAdmin, ServiceError> {
-    let digest = digest_of_person(services, person).await?;
+    let digest = crate::citizens::person_digest(services, person).await?;
     let (stream, loaded) = load_seat(services).await?;
     if !holds(&loaded, &digest)? {
         return Err(ServiceError::forbidden(

@@ -13,7 +13,7 @@ use domain::region::{
 use domain::Decider;
 use serde::{Deserialize, Serialize};
 
-use crate::citizens::{digest_of, parse_name, person_facts, sealed};
+use crate::citizens::{digest_of, parse_name, sealed};
 use crate::support::{fold, Done};
 use crate::{streams, ServiceError, Services};
 
@@ -79,8 +79,7 @@ pub async fn appoint_admin(
 ) -> Result<Outcome<Appointed>, ServiceError> {
     let (region, enclosing) = region_and_enclosing(region)?;
     let now = services.now();
-    let asker = domain::document::DocumentDigest::parse(person_facts(services, by).await?.digest)
-        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    let asker = crate::citizens::person_digest(services, by).await?;
     let document = Document::parse(doc_type, doc_number, domain::week::today(now))?;
     let name = parse_name(name, "name")?;
     let digest = digest_of(&services.keys, &document)?;
@@ -141,8 +140,7 @@ pub async fn revoke_admin(
     person: &str,
 ) -> Result<Outcome<Done>, ServiceError> {
     let (region, enclosing) = region_and_enclosing(region)?;
-    let asker = domain::document::DocumentDigest::parse(person_facts(services, by).await?.digest)
-        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    let asker = crate::citizens::person_digest(services, by).await?;
     // A name that is nobody registered is refused by the decider, after who may ask.
     let admin = match PersonId::parse(person) {
         Some(id) => crate::citizens::person_facts_if_any(services, id)

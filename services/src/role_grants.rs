@@ -9,12 +9,13 @@ use domain::identity::{Identity, PersonId};
 use domain::role_grant::{PersonRole, RoleGrantCommand, RoleGrants};
 use domain::week::today;
 use domain::Decider;
+use domain::Refusal as _;
 use serde::{Deserialize, Serialize};
 
 use crate::citizens::digest_of;
 use crate::feed::DocumentInput;
 use crate::province::ProvinceAdmin;
-use crate::support::{fold, Done};
+use crate::support::{collect, fold, Done};
 use crate::{streams, ServiceError, Services};
 
 /// The answer to a grant.
@@ -39,23 +40,21 @@ pub async fn grant(
     raw_role: &str,
 ) -> Result<Outcome<RoleGranted>, ServiceError> {
     let now = services.now();
-    let parsed = Document::parse(&document.kind, &document.number, today(now));
-    let role = role(raw_role);
-    let (document, role) = match (parsed, role) {
-        (Ok(d), Ok(r)) => (d, r),
-        (Err(e), Ok(_)) => return Err(e.into()),
-        (Ok(_), Err(e)) => return Err(e),
-        (Err(e), Err(_)) => {
-            return Err(vec![
-                e,
-                domain::document::DocumentError {
-                    field: "role",
-                    code: "role.unknown",
-                    detail: domain::role_grant::RoleGrantError::UnknownRole.to_string(),
-                },
-            ]
-            .into())
-        }
+    let mut errors = Vec::new();
+    let document = collect(
+        Document::parse(&document.kind, &document.number, today(now)),
+        &mut errors,
+    );
+    let role = collect(
+        PersonRole::parse(raw_role).map_err(|e| domain::document::DocumentError {
+            field: "role",
+            code: e.code(),
+            detail: e.to_string(),
+        }),
+        &mut errors,
+    );
+    let (Some(document), Some(role)) = (document, role) else {
+        return Err(errors.into());
     };
     let digest = digest_of(&services.keys, &document)?;
     let person = fold::<Identity>(services, &streams::identity(&digest))

@@ -25,8 +25,7 @@ pub async fn file_appeal(
             ),
         )
     })?;
-    let digest = DocumentDigest::parse(person_facts(services, person).await?.digest)
-        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    let digest = person_digest(services, person).await?;
     let digest = &digest;
     let now = services.now();
     let appeal_id = domain::identity::AppealId::new(Uuid::now_v7());

@@ -296,6 +296,15 @@ pub async fn person_facts_if_any(
     facts_from_streams(services, person).await
 }
 
+/// The keyed digest of a person's document (their subject), typed.
+pub(crate) async fn person_digest(
+    services: &Services,
+    person: PersonId,
+) -> Result<DocumentDigest, ServiceError> {
+    DocumentDigest::parse(person_facts(services, person).await?.digest)
+        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
+}
+
 /// The subject (document digest) of a person, whose key seals their data.
 pub async fn subject_of(services: &Services, person: PersonId) -> Result<String, ServiceError> {
     Ok(person_facts(services, person).await?.digest)

@@ -8,7 +8,6 @@ use domain::access::{AccessEvent, AccessedData, Accessor};
 use domain::claim::{Claim, ClaimState};
 use domain::code::CodeKind;
 use domain::divisions;
-use domain::document::DocumentDigest;
 use domain::document::{Document, MobilePhone};
 use domain::grid::{
     CurrentGrid, CurrentGridCommand, Grid, GridChanges, GridCommand, GridId, GridName, GridScan,
@@ -134,19 +133,6 @@ pub async fn create(
     .await
 }
 
-/// The person's document digest (their subject).
-async fn digest_of_person(
-    services: &Services,
-    person: PersonId,
-) -> Result<DocumentDigest, ServiceError> {
-    DocumentDigest::parse(
-        crate::citizens::person_facts(services, person)
-            .await?
-            .digest,
-    )
-    .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
-}
-
 /// Every region that encloses `region` (itself included), innermost first.
 fn enclosing_regions(region: &RegionCode) -> Vec<RegionCode> {
     let known = divisions::guangdong();
@@ -193,7 +179,7 @@ pub async fn confirm(
     let regions = enclosing_regions(&region);
     let region_streams: Vec<StreamId> = regions.iter().map(streams::region).collect();
     let loaded = loaded.join(services.bus.load(&region_streams).await?);
-    let asker = digest_of_person(services, by).await?;
+    let asker = crate::citizens::person_digest(services, by).await?;
     let now = services.now();
     Ok(services
         .bus
@@ -1053,7 +1039,7 @@ pub async fn accept_handover(
 ) -> Result<Outcome<Done>, ServiceError> {
     let grid_id = grid_of_token(token)?;
     let token_hash = crypto::token::token_hash(token);
-    let by_digest = digest_of_person(services, successor).await?;
+    let by_digest = crate::citizens::person_digest(services, successor).await?;
     let g_stream = streams::grid(grid_id);
     let h_stream = streams::grid_handover(grid_id);
     let new_claim = streams::grid_admin(successor);

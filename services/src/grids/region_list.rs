@@ -5,7 +5,7 @@ use domain::identity::PersonId;
 use domain::region::{Region, RegionCode, RegionState};
 use event_store::StreamId;
 
-use super::{digest_of_person, enclosing_regions};
+use super::enclosing_regions;
 use crate::{streams, ServiceError, Services};
 
 /// An admin of a region or of one enclosing it, found before what they ask is read.
@@ -25,7 +25,7 @@ pub async fn authorize_region_viewer(
     let regions = enclosing_regions(&region);
     let region_streams: Vec<StreamId> = regions.iter().map(streams::region).collect();
     let loaded = services.bus.load(&region_streams).await?;
-    let asker = digest_of_person(services, person).await?;
+    let asker = crate::citizens::person_digest(services, person).await?;
     for stream in &region_streams {
         if matches!(loaded.fold::<Region>(stream)?, RegionState::Held { admin } if admin == asker) {
             return Ok(RegionViewer { region });

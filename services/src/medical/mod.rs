@@ -56,18 +56,10 @@ fn field(field: &'static str, code: &'static str, detail: impl Into<String>) -> 
     }
 }
 
-/// The roster's name: 1 to 50 characters, no control characters.
+/// The roster's name, by the rule of every name (`parse_name`), as a field error to collect.
 fn roster_name(raw: &str) -> Result<String, DocumentError> {
-    let name = raw.trim();
-    let n = name.chars().count();
-    if n == 0 || n > 50 || name.chars().any(char::is_control) {
-        return Err(field(
-            "name",
-            "name.format",
-            "a name has 1 to 50 characters",
-        ));
-    }
-    Ok(name.to_owned())
+    crate::citizens::parse_name(raw, "name")
+        .map_err(|_| field("name", "name.format", "a name has 1 to 50 characters"))
 }
 
 fn posting(unit: &str, position: &str) -> Result<Posting, DocumentError> {

@@ -5,7 +5,7 @@
 
 use commands::{CommandContext, Decision, Outcome};
 use domain::access::{AccessEvent, AccessedData, Accessor};
-use domain::document::{mask_name, DocumentDigest};
+use domain::document::mask_name;
 use domain::identity::{Identity, IdentityCommand, PersonId, RedReason};
 use domain::medical::{
     check_reasons, number_year, MedicalScan, MedicalScanCommand, MedicalScanError, Notice,
@@ -111,8 +111,7 @@ pub async fn issue(
         .fold::<MedicalScan>(&scan_stream)?
         .subject()
         .ok_or_else(unknown_scan)?;
-    let digest = DocumentDigest::parse(person_facts(services, subject).await?.digest)
-        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    let digest = crate::citizens::person_digest(services, subject).await?;
     let notice_id = Uuid::now_v7();
     let year = number_year(now);
     let (n_stream, numbers, i_stream) = (
@@ -217,9 +216,8 @@ pub async fn withdraw(
         NoticeState::Absent => return Err(unknown_notice()),
         NoticeState::Issued(n) | NoticeState::Withdrawn(n) => n.subject,
     };
-    let subject_digest = DocumentDigest::parse(person_facts(services, subject).await?.digest)
-        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
-    let by_digest = province::digest_of_person(services, by).await?;
+    let subject_digest = crate::citizens::person_digest(services, subject).await?;
+    let by_digest = crate::citizens::person_digest(services, by).await?;
     let (seat, seat_loaded) = province::load_seat(services).await?;
     let (i_stream, s_stream) = (
         streams::identity(&subject_digest),

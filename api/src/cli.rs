@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use commands::CommandBus;
-use event_store::{EventStore, StoreOptions, SystemClock};
+use event_store::{ChainKey, EventStore, StoreOptions, SystemClock};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use projections::Runner;
@@ -172,9 +172,16 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The store, its hash chain keyed with the keys file's `chain_key` (appends extend the chain
+/// and `audit verify` checks it, so every command needs the server's key).
 async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
+    let keys = Keys::load(&settings.keys_file)?;
     let db = connect(settings).await?;
-    EventStore::open(db, StoreOptions::default())
+    let options = StoreOptions {
+        chain_key: ChainKey::new(keys.chain_key),
+        ..StoreOptions::default()
+    };
+    EventStore::open(db, options)
         .await
         .context("opening the event store")
 }

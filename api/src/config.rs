@@ -30,6 +30,11 @@ pub struct GlobalArgs {
     /// Database URL: sqlite://PATH or postgres://… (default: the SQLite file in the data dir).
     #[arg(long, env = "YUEKANG_DB", global = true)]
     pub db: Option<String>,
+    /// PostgreSQL only: the URL of the role owning the schema. When set, migrations run as
+    /// that role, which then grants the `--db` role the least it needs (SELECT and INSERT on
+    /// the log, nothing that changes or removes a row of it); see docs/postgres.md.
+    #[arg(long, env = "YUEKANG_DB_OWNER", global = true)]
+    pub db_owner: Option<String>,
     /// TOML config file (default: DATA_DIR/yuekang.toml when it exists).
     #[arg(long, env = "YUEKANG_CONFIG", global = true)]
     pub config: Option<PathBuf>,
@@ -207,6 +212,7 @@ pub enum ExportCommand {
 struct FileConfig {
     data_dir: Option<PathBuf>,
     db: Option<String>,
+    db_owner: Option<String>,
     listen: Option<SocketAddr>,
     dev: Option<bool>,
     log_format: Option<LogFormat>,
@@ -221,6 +227,9 @@ struct FileConfig {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The schema owner's URL (PostgreSQL): migrations and grants run as it; the server then
+    /// connects as `database_url`'s least-privileged role.
+    pub database_owner_url: Option<String>,
     pub listen: SocketAddr,
     pub dev: bool,
     pub log_format: LogFormat,
@@ -233,6 +242,9 @@ pub struct Settings {
     pub keys_file: PathBuf,
     /// Rate limits (`[limits]` in the config file).
     pub limits: services::limits::Limits,
+    /// Binding-code serials per kind: [`services::codes::CODES_PER_KIND`]; smaller only in
+    /// tests and capacity drills (not read from the config file).
+    pub code_space: u32,
 }
 
 /// Why the configuration could not be read.
@@ -308,6 +320,8 @@ impl Settings {
                 .keys_file
                 .unwrap_or_else(|| data_dir.join(crypto::keys::DEV_KEYS_FILE)),
             limits: file.limits.unwrap_or_default(),
+            code_space: services::codes::CODES_PER_KIND,
+            database_owner_url: global.db_owner.clone().or(file.db_owner),
             data_dir,
         })
     }
@@ -317,6 +331,7 @@ impl Settings {
         Self {
             data_dir: data_dir.as_ref().to_owned(),
             database_url: database_url.into(),
+            database_owner_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             dev: true,
             log_format: LogFormat::Pretty,
@@ -324,6 +339,7 @@ impl Settings {
             min_position_wait: std::time::Duration::from_secs(5),
             keys_file: data_dir.as_ref().join(crypto::keys::DEV_KEYS_FILE),
             limits: services::limits::Limits::default(),
+            code_space: services::codes::CODES_PER_KIND,
         }
     }
 }
@@ -347,6 +363,7 @@ mod tests {
         GlobalArgs {
             data_dir: data_dir.map(Path::to_owned),
             db: None,
+            db_owner: None,
             config: config.map(Path::to_owned),
             log_format: None,
         }

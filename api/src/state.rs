@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use commands::CommandBus;
 use crypto::keys::Keys;
-use event_store::{Clock, Database, EventStore, StoreOptions};
+use event_store::{ChainKey, Clock, Database, EventStore, StoreOptions};
 use projections::Runner;
 use services::Services;
 use time::OffsetDateTime;
@@ -34,10 +34,17 @@ impl AppState {
     pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let keys = Arc::new(load_keys(&settings)?);
         let db = connect(&settings).await?;
+        if db.can_rewrite_log().await.unwrap_or(false) {
+            tracing::warn!(
+                "the server's database role can change or remove rows of the event log; \
+                 run it as a least-privileged role with --db-owner (docs/postgres.md)"
+            );
+        }
         let store = EventStore::open(
             db.clone(),
             StoreOptions {
                 clock: clock.clone(),
+                chain_key: ChainKey::new(keys.chain_key),
                 ..StoreOptions::default()
             },
         )
@@ -50,7 +57,8 @@ impl AppState {
         Ok(Self {
             started_at: clock.now(),
             services: Services::new(CommandBus::new(store.clone()), db, keys)
-                .with_limits(settings.limits.clone()),
+                .with_limits(settings.limits.clone())
+                .with_code_space(services::codes::CodeSpace::with_size(settings.code_space)),
             settings,
             store,
             runner,
@@ -127,14 +135,34 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Database> {
             )
         })?;
     }
-    let db = Database::connect(&settings.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "connecting to {}",
-                event_store::redact_url(&settings.database_url)
-            )
-        })?;
-    db.migrate().await.context("applying migrations")?;
+    let open = |url: &str| {
+        let url = url.to_owned();
+        async move {
+            Database::connect(&url)
+                .await
+                .with_context(|| format!("connecting to {}", event_store::redact_url(&url)))
+        }
+    };
+    let db = open(&settings.database_url).await?;
+    match &settings.database_owner_url {
+        Some(_) if db.backend() != event_store::Backend::Postgres => {
+            anyhow::bail!("--db-owner applies to PostgreSQL only (SQLite has no roles)")
+        }
+        Some(owner_url) => {
+            // Migrations and grants as the schema's owner; the server keeps the least.
+            let owner = open(owner_url).await?;
+            owner.migrate().await.context("applying migrations")?;
+            let role = db
+                .current_role()
+                .await
+                .context("reading the server's database role")?;
+            owner
+                .grant_least_privilege(&role)
+                .await
+                .with_context(|| format!("granting the role {role} what the server needs"))?;
+            owner.close().await;
+        }
+        None => db.migrate().await.context("applying migrations")?,
+    }
     Ok(db)
 }

@@ -2,10 +2,11 @@
 
 use std::process::Command;
 
+use event_store::hash::{self, ChainKey};
 use event_store::testing::TestDatabase;
 use event_store::{
-    AppendRequest, Database, EventAppender, EventStore, ExpectedVersion, Metadata, NewEvent,
-    StoreOptions, StreamId,
+    AppendRequest, Database, EventAppender, EventReader, EventStore, ExpectedVersion, Metadata,
+    NewEvent, StoreOptions, StreamId,
 };
 
 struct Run {
@@ -53,10 +54,26 @@ fn temp_dir() -> TempDir {
     TempDir(dir)
 }
 
-async fn seed(db: &TestDatabase, n: u64) {
-    let store = EventStore::open(db.db.clone(), StoreOptions::default())
+/// A data directory holding a keys file, as every command that opens the log needs.
+fn keyed_dir() -> (TempDir, ChainKey) {
+    let dir = temp_dir();
+    let (keys, _) = crypto::keys::Keys::load_or_create_dev(&dir).expect("keys");
+    (dir, ChainKey::new(keys.chain_key))
+}
+
+/// The store as the server opens it: its chain keyed with the keys file's `chain_key`.
+async fn open(db: &TestDatabase, key: &ChainKey) -> EventStore {
+    let options = StoreOptions {
+        chain_key: key.clone(),
+        ..StoreOptions::default()
+    };
+    EventStore::open(db.db.clone(), options)
         .await
-        .expect("open");
+        .expect("open")
+}
+
+async fn seed(db: &TestDatabase, key: &ChainKey, n: u64) {
+    let store = open(db, key).await;
     for i in 0..n {
         store
             .append(
@@ -100,15 +117,15 @@ event_store::backend_tests!(
 );
 
 async fn migrate_applies_and_reports(db: TestDatabase) {
-    let dir = temp_dir();
+    let (dir, _) = keyed_dir();
     let run = yuekang(&db, &dir, &["migrate"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("migrations applied to "));
 }
 
 async fn audit_verify_passes_then_names_the_tampered_position(db: TestDatabase) {
-    seed(&db, 6).await;
-    let dir = temp_dir();
+    let (dir, key) = keyed_dir();
+    seed(&db, &key, 6).await;
     let run = yuekang(&db, &dir, &["audit", "verify"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "hash chain intact: 6 events checked");
@@ -125,11 +142,60 @@ async fn audit_verify_passes_then_names_the_tampered_position(db: TestDatabase) 
         "{}",
         run.stderr
     );
+
+    // A database writer recomputes the chain from the tampered event on: without the chain
+    // key (here any other key, or the unkeyed hash of old) it still does not verify.
+    rechain(&db, &ChainKey::new([9; 32]), 4).await;
+    let run = yuekang(&db, &dir, &["audit", "verify"]);
+    assert_eq!(run.code, 1, "a chain recomputed without the key is refused");
+    assert!(
+        run.stderr.contains("hash chain broken at position 4"),
+        "{}",
+        run.stderr
+    );
+    // Only the key was missing: recomputed with it, the rewrite would pass.
+    rechain(&db, &key, 4).await;
+    let run = yuekang(&db, &dir, &["audit", "verify"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Rewrites the stored hashes from position `from` on as a database writer holding `key`
+/// would (the update trigger must be gone, as the tampering above dropped it).
+async fn rechain(db: &TestDatabase, key: &ChainKey, from: u64) {
+    let store = open(db, key).await;
+    let events = store.read_all(0, 1_000).await.expect("read");
+    store.shutdown().await;
+    let mut prev = hash::GENESIS;
+    for event in &events {
+        if event.position >= from {
+            let new = hash::chain(key, &prev, &event.hash_input());
+            let sql = match db.db {
+                Database::Sqlite(_) => format!(
+                    "UPDATE events SET hash = X'{}' WHERE position = {}",
+                    hex_upper(&new),
+                    event.position
+                ),
+                Database::Postgres(_) => format!(
+                    "UPDATE events SET hash = '\\x{}' WHERE position = {}",
+                    hex_upper(&new),
+                    event.position
+                ),
+            };
+            exec(&db.db, &sql).await;
+            prev = new;
+        } else {
+            prev = event.hash;
+        }
+    }
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 async fn projections_list_and_rebuild(db: TestDatabase) {
-    seed(&db, 5).await;
-    let dir = temp_dir();
+    let (dir, key) = keyed_dir();
+    seed(&db, &key, 5).await;
     let list = yuekang(&db, &dir, &["projections", "list"]);
     assert_eq!(list.code, 0, "{}", list.stderr);
     let row = list
@@ -173,8 +239,8 @@ async fn projections_list_and_rebuild(db: TestDatabase) {
 }
 
 async fn export_events_is_pseudonymised_ndjson(db: TestDatabase) {
-    seed(&db, 4).await;
-    let dir = temp_dir();
+    let (dir, key) = keyed_dir();
+    seed(&db, &key, 4).await;
     let run = yuekang(&db, &dir, &["export", "events", "--after", "1"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<serde_json::Value> = run
@@ -199,7 +265,7 @@ async fn export_events_is_pseudonymised_ndjson(db: TestDatabase) {
 }
 
 async fn service_account_create_prints_only_the_token(db: TestDatabase) {
-    let dir = temp_dir();
+    let (dir, key) = keyed_dir();
     let run = yuekang(
         &db,
         &dir,
@@ -226,9 +292,7 @@ async fn service_account_create_prints_only_the_token(db: TestDatabase) {
     assert!(run.stderr.contains("created auditor service account"));
 
     // The event records the role and the token's hash, never the token.
-    let store = EventStore::open(db.db.clone(), StoreOptions::default())
-        .await
-        .expect("open");
+    let store = open(&db, &key).await;
     let events = event_store::EventReader::read_all(&store, 0, 10)
         .await
         .expect("read");

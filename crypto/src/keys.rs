@@ -175,6 +175,9 @@ pub struct Keys {
     pub lookup_key: [u8; 32],
     /// Signs citizen session tokens.
     pub session_key: [u8; 32],
+    /// Keys the event log's hash chain (HMAC-SHA256), so a database writer without it cannot
+    /// rewrite history and still pass `audit verify`.
+    pub chain_key: [u8; 32],
     /// Signs and verifies health-code QR payloads.
     pub code_keys: CodeKeyring,
     /// Identity providers whose assertions are trusted.
@@ -187,6 +190,7 @@ impl fmt::Debug for Keys {
             .field("master_key", &"[redacted]")
             .field("lookup_key", &"[redacted]")
             .field("session_key", &"[redacted]")
+            .field("chain_key", &"[redacted]")
             .field("code_keys", &self.code_keys)
             .field("providers", &self.providers)
             .finish()
@@ -199,6 +203,7 @@ struct KeysFile {
     master_key: String,
     lookup_key: String,
     session_key: String,
+    chain_key: String,
     #[serde(default)]
     code_keys: Vec<CodeKeyEntry>,
     #[serde(default)]
@@ -295,6 +300,7 @@ impl Keys {
             master_key: random(),
             lookup_key: random(),
             session_key: random(),
+            chain_key: random(),
             code_keys,
             providers: vec![dev.provider_key()],
         };
@@ -318,6 +324,7 @@ impl Keys {
         let master_key = decode_32(path, "master_key", &file.master_key)?;
         let lookup_key = decode_32(path, "lookup_key", &file.lookup_key)?;
         let session_key = decode_32(path, "session_key", &file.session_key)?;
+        let chain_key = decode_32(path, "chain_key", &file.chain_key)?;
 
         let mut active = Vec::new();
         let mut retired = Vec::new();
@@ -382,6 +389,7 @@ impl Keys {
             master_key,
             lookup_key,
             session_key,
+            chain_key,
             code_keys,
             providers,
         })
@@ -406,11 +414,13 @@ fn fresh_keys_file() -> Result<String, KeysError> {
          master_key = \"{}\"\n\
          lookup_key = \"{}\"\n\
          session_key = \"{}\"\n\
+         chain_key = \"{}\"\n\
          \n\
          [[code_keys]]\n\
          kid = \"c1\"\n\
          seed = \"{}\"\n\
          status = \"active\"\n",
+        secret()?,
         secret()?,
         secret()?,
         secret()?,
@@ -506,10 +516,11 @@ mod tests {
 
     fn keys_text(code_keys: &str, providers: &str) -> String {
         format!(
-            "master_key = \"{}\"\nlookup_key = \"{}\"\nsession_key = \"{}\"\n{code_keys}{providers}",
+            "master_key = \"{}\"\nlookup_key = \"{}\"\nsession_key = \"{}\"\nchain_key = \"{}\"\n{code_keys}{providers}",
             b64(1, 32),
             b64(2, 32),
-            b64(3, 32)
+            b64(3, 32),
+            b64(4, 32)
         )
     }
 

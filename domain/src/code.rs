@@ -141,6 +141,11 @@ impl BindingCode {
         CodeKind::from_digit(self.0[0]).unwrap_or(CodeKind::Org)
     }
 
+    /// The six middle digits as a number (0 to 999 999).
+    pub fn serial(&self) -> u32 {
+        self.0[1..7].iter().fold(0, |n, &d| n * 10 + u32::from(d))
+    }
+
     pub fn as_string(&self) -> String {
         self.0.iter().map(|d| char::from(b'0' + d)).collect()
     }

@@ -98,6 +98,79 @@ impl Database {
         .map_err(ctx)
     }
 
+    /// The role this pool connects as (PostgreSQL); `sqlite` on SQLite, which has none.
+    pub async fn current_role(&self) -> Result<String, StoreError> {
+        match self {
+            Database::Sqlite(_) => Ok("sqlite".to_owned()),
+            Database::Postgres(pool) => sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(pool)
+                .await
+                .map_err(StoreError::db("reading the current role")),
+        }
+    }
+
+    /// PostgreSQL, run as the schema's owner: grants `role` what the server needs and no
+    /// more. On the log (`events`) and the idempotency records only SELECT and INSERT, so the
+    /// server's connection can neither change nor remove a row nor touch the triggers (only
+    /// the owner can); the vault's keys may also be deleted (shredding); the projections'
+    /// checkpoints updated; and the schema may hold new tables (projection generations),
+    /// which `role` owns. Projection tables and views another role made are handed to `role`
+    /// so its rebuilds can drop them. Idempotent. Nothing to do on SQLite.
+    pub async fn grant_least_privilege(&self, role: &str) -> Result<(), StoreError> {
+        let Database::Postgres(pool) = self else {
+            return Ok(());
+        };
+        let ident = format!("\"{}\"", role.replace('"', "\"\""));
+        let literal = format!("'{}'", role.replace('\'', "''"));
+        let core =
+            "'events', 'idempotency_keys', 'subject_keys', 'projections', '_sqlx_migrations'";
+        let sql = format!(
+            "GRANT USAGE, CREATE ON SCHEMA public TO {ident};
+             REVOKE ALL ON events, idempotency_keys, subject_keys, projections, _sqlx_migrations FROM {ident};
+             GRANT SELECT, INSERT ON events, idempotency_keys TO {ident};
+             GRANT SELECT, INSERT, DELETE ON subject_keys TO {ident};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON projections TO {ident};
+             GRANT SELECT ON _sqlx_migrations TO {ident};
+             DO $grant$
+             DECLARE t record;
+             BEGIN
+                 FOR t IN SELECT c.relname, c.relkind FROM pg_class c
+                          JOIN pg_namespace n ON n.oid = c.relnamespace
+                          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v')
+                            AND c.relname NOT IN ({core})
+                            AND pg_get_userbyid(c.relowner) <> {literal}
+                 LOOP
+                     EXECUTE format('ALTER %s %I OWNER TO %I',
+                         CASE t.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, t.relname, {literal});
+                 END LOOP;
+             END
+             $grant$;"
+        );
+        sqlx::raw_sql(&sql)
+            .execute(pool)
+            .await
+            .map(drop)
+            .map_err(StoreError::db("granting the server's role"))
+    }
+
+    /// Whether this connection's role could change or remove rows of the log: it may UPDATE,
+    /// DELETE or TRUNCATE `events`, or it owns the table (and so its triggers). Always false
+    /// on SQLite, whose triggers refuse every such statement to every connection.
+    pub async fn can_rewrite_log(&self) -> Result<bool, StoreError> {
+        let Database::Postgres(pool) = self else {
+            return Ok(false);
+        };
+        sqlx::query_scalar(
+            "SELECT has_table_privilege('events', 'UPDATE')
+                 OR has_table_privilege('events', 'DELETE')
+                 OR has_table_privilege('events', 'TRUNCATE')
+                 OR pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'events'::regclass), 'USAGE')",
+        )
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::db("reading the role's privileges"))
+    }
+
     /// Closes every pooled connection.
     pub async fn close(&self) {
         match self {

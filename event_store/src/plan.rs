@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 use crate::error::AppendError;
-use crate::hash::{self, HashInput};
+use crate::hash::{self, ChainKey, HashInput};
 use crate::model::{AppendOutcome, AppendRequest, IdempotencyRecord, StreamId};
 
 /// The last event of the log (position 0 and the genesis hash when the log is empty).
@@ -71,6 +71,7 @@ pub(crate) fn micros(at: OffsetDateTime) -> i64 {
 }
 
 pub(crate) fn plan<'a>(
+    key: &ChainKey,
     batch: &[PendingAppend<'a>],
     mut head: Head,
     versions: &mut HashMap<String, u64>,
@@ -99,6 +100,7 @@ pub(crate) fn plan<'a>(
                 version += 1;
                 let position = head.position + 1;
                 let hash = hash::chain(
+                    key,
                     &head.hash,
                     &HashInput {
                         position,
@@ -199,6 +201,7 @@ mod tests {
         });
         let mut versions = HashMap::new();
         let plan = plan(
+            &ChainKey::for_tests(),
             &batch,
             Head::EMPTY,
             &mut versions,
@@ -219,6 +222,7 @@ mod tests {
         assert_eq!(plan.rows[1].hash, {
             let r = &plan.rows[1];
             hash::chain(
+                &ChainKey::for_tests(),
                 &plan.rows[0].hash,
                 &HashInput {
                     position: 2,
@@ -249,6 +253,7 @@ mod tests {
             metadata_json: "{}",
         });
         let plan = plan(
+            &ChainKey::for_tests(),
             &batch,
             Head::EMPTY,
             &mut HashMap::new(),

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::adapter::{Adapter, COMMIT_CONTEXT};
 use crate::error::{AppendError, StoreError};
+use crate::hash::ChainKey;
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
 use crate::plan::{self, AppendCache, Head, PendingAppend};
 use crate::reads::Reads;
@@ -22,6 +23,7 @@ pub(crate) const CHANNEL: &str = "yuekang_events";
 pub(crate) struct PgAdapter {
     readers: PgPool,
     writer: PgPool,
+    chain_key: ChainKey,
 }
 
 impl PgAdapter {
@@ -39,14 +41,18 @@ impl PgAdapter {
         decode_append_state(&rows)
     }
 
-    pub(crate) async fn new(readers: PgPool) -> Result<Self, StoreError> {
+    pub(crate) async fn new(readers: PgPool, chain_key: ChainKey) -> Result<Self, StoreError> {
         let options = (*readers.connect_options()).clone();
         let writer = PgPoolOptions::new()
             .max_connections(1)
             .connect_with(options)
             .await
             .map_err(StoreError::db("opening the PostgreSQL writer connection"))?;
-        Ok(Self { readers, writer })
+        Ok(Self {
+            readers,
+            writer,
+            chain_key,
+        })
     }
 
     pub(crate) fn readers(&self) -> &PgPool {
@@ -100,12 +106,12 @@ impl Adapter for PgAdapter {
             }
         }
 
-        let mut plan = plan::plan(batch, head, &mut versions, &taken, now);
+        let mut plan = plan::plan(&self.chain_key, batch, head, &mut versions, &taken, now);
         if from_cache && plan.has_conflicts() {
             // A conflict decided from memory may only mean another process moved the
             // stream: decide again from what the database says.
             (versions, head) = self.read_state(&mut tx, &streams).await?;
-            plan = plan::plan(batch, head, &mut versions, &taken, now);
+            plan = plan::plan(&self.chain_key, batch, head, &mut versions, &taken, now);
         }
         if !plan.rows.is_empty() {
             let n = plan.rows.len();

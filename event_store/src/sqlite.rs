@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::adapter::{Adapter, COMMIT_CONTEXT};
 use crate::error::{AppendError, StoreError};
+use crate::hash::ChainKey;
 use crate::model::{AppendOutcome, RecordedEvent, StoredIdempotency};
 use crate::plan::{self, AppendCache, Head, PendingAppend};
 use crate::reads::Reads;
@@ -19,6 +20,7 @@ use crate::row::decode_append_state;
 pub(crate) struct SqliteAdapter {
     readers: SqlitePool,
     writer: SqlitePool,
+    chain_key: ChainKey,
 }
 
 impl SqliteAdapter {
@@ -36,7 +38,7 @@ impl SqliteAdapter {
         decode_append_state(&rows)
     }
 
-    pub(crate) async fn new(readers: SqlitePool) -> Result<Self, StoreError> {
+    pub(crate) async fn new(readers: SqlitePool, chain_key: ChainKey) -> Result<Self, StoreError> {
         let options = (*readers.connect_options()).clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -44,7 +46,11 @@ impl SqliteAdapter {
             .connect_with(options)
             .await
             .map_err(StoreError::db("opening the SQLite writer connection"))?;
-        Ok(Self { readers, writer })
+        Ok(Self {
+            readers,
+            writer,
+            chain_key,
+        })
     }
 }
 
@@ -123,12 +129,12 @@ impl Adapter for SqliteAdapter {
             }
         }
 
-        let mut plan = plan::plan(batch, head, &mut versions, &taken, now);
+        let mut plan = plan::plan(&self.chain_key, batch, head, &mut versions, &taken, now);
         if from_cache && plan.has_conflicts() {
             // A conflict decided from memory may only mean another process moved the
             // stream: decide again from what the database says.
             (versions, head) = self.read_state(&mut tx, &streams).await?;
-            plan = plan::plan(batch, head, &mut versions, &taken, now);
+            plan = plan::plan(&self.chain_key, batch, head, &mut versions, &taken, now);
         }
         let mut rest = &plan.rows[..];
         while !rest.is_empty() {

@@ -14,11 +14,10 @@ use crate::adapter::Adapter;
 use crate::clock::{Clock, SystemClock};
 use crate::db::Database;
 use crate::error::{AppendError, StoreError};
-use crate::hash::{self, HashInput};
+use crate::hash::{self, ChainKey};
 use crate::model::{
     AppendOutcome, AppendRequest, RecordedEvent, StoredIdempotency, StreamId, VerifyReport,
 };
-use crate::plan::micros;
 use crate::postgres::{PgAdapter, CHANNEL};
 use crate::reads::Reads;
 use crate::sqlite::SqliteAdapter;
@@ -52,6 +51,9 @@ pub struct StoreOptions {
     pub clock: Arc<dyn Clock>,
     /// The most events one group commit gathers.
     pub max_batch_events: usize,
+    /// The secret keying the hash chain ([`ChainKey::for_tests`] by default: the server
+    /// passes the keys file's `chain_key`).
+    pub chain_key: ChainKey,
 }
 
 impl Default for StoreOptions {
@@ -59,6 +61,7 @@ impl Default for StoreOptions {
         Self {
             clock: Arc::new(SystemClock),
             max_batch_events: 4_000,
+            chain_key: ChainKey::for_tests(),
         }
     }
 }
@@ -76,6 +79,7 @@ struct Inner {
     jobs: mpsc::Sender<Job>,
     head: watch::Sender<u64>,
     clock: Arc<dyn Clock>,
+    chain_key: ChainKey,
     writer: Mutex<Option<JoinHandle<()>>>,
     listener: Option<JoinHandle<()>>,
     stats: Arc<WriterStats>,
@@ -96,9 +100,12 @@ impl EventStore {
     /// PostgreSQL, the LISTEN task that learns of other processes' appends).
     pub async fn open(db: Database, options: StoreOptions) -> Result<Self, StoreError> {
         let (adapter, listener): (Arc<dyn Adapter>, _) = match &db {
-            Database::Sqlite(pool) => (Arc::new(SqliteAdapter::new(pool.clone()).await?), None),
+            Database::Sqlite(pool) => (
+                Arc::new(SqliteAdapter::new(pool.clone(), options.chain_key.clone()).await?),
+                None,
+            ),
             Database::Postgres(pool) => {
-                let adapter = PgAdapter::new(pool.clone()).await?;
+                let adapter = PgAdapter::new(pool.clone(), options.chain_key.clone()).await?;
                 let readers = adapter.readers().clone();
                 (Arc::new(adapter), Some(readers))
             }
@@ -138,6 +145,7 @@ impl EventStore {
                 jobs,
                 head,
                 clock: options.clock,
+                chain_key: options.chain_key,
                 writer: Mutex::new(Some(writer)),
                 listener,
                 stats,
@@ -237,7 +245,9 @@ impl EventStore {
                 checked += 1;
                 let problem = if event.position != expected {
                     Some((expected, "missing"))
-                } else if event.hash != hash::chain(&prev, &hash_input(event)) {
+                } else if event.hash
+                    != hash::chain(&self.inner.chain_key, &prev, &event.hash_input())
+                {
                     Some((event.position, "hash mismatch"))
                 } else {
                     None
@@ -345,19 +355,6 @@ impl EventAppender for EventStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
-    }
-}
-
-pub(crate) fn hash_input(event: &RecordedEvent) -> HashInput<'_> {
-    HashInput {
-        position: event.position,
-        stream: &event.stream,
-        version: event.version,
-        event_type: &event.event_type,
-        schema_version: event.schema_version,
-        payload: &event.payload,
-        metadata: &event.metadata,
-        recorded_at_micros: micros(event.recorded_at),
     }
 }
 

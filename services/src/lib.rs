@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod citizens;
+pub mod codes;
 pub mod error;
 pub mod feed;
 pub mod grids;
@@ -45,6 +46,8 @@ pub struct Services {
     pub vault: Vault,
     /// The rate limits' buckets (one set per process).
     pub limiter: Arc<limits::Limiter>,
+    /// The binding-code space and its counters (one per process).
+    pub codes: Arc<codes::CodeSpace>,
 }
 
 impl std::fmt::Debug for Services {
@@ -63,7 +66,14 @@ impl Services {
             keys,
             vault,
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
+            codes: Arc::new(codes::CodeSpace::default()),
         }
+    }
+
+    /// The same use cases drawing binding codes from `space`.
+    pub fn with_code_space(mut self, space: codes::CodeSpace) -> Self {
+        self.codes = Arc::new(space);
+        self
     }
 
     /// The same use cases with these rate limits.

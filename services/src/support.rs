@@ -51,13 +51,6 @@ pub fn masked_phone(phone: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// A random code of `kind` (six random middle digits and the check digit).
-pub fn random_code(kind: CodeKind) -> BindingCode {
-    let bytes = Uuid::new_v4().into_bytes();
-    let serial = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
-    BindingCode::new(kind, serial)
-}
-
 /// What refusing a second aggregate to the same admin says.
 #[derive(Debug, Clone, Copy)]
 pub struct AdminHasOne {
@@ -93,9 +86,9 @@ where
 {
     let now = services.now();
     let take = ClaimCommand::Take { holder, at: now };
-    // A collision is rare (a million codes per kind): a few draws suffice.
-    for _ in 0..8 {
-        let code = random_code(kind);
+    // A collision is rare while the kind's space is far from full (see crate::codes).
+    for _ in 0..crate::codes::DRAWS {
+        let code = services.codes.draw(kind);
         let c_stream = crate::streams::code(&code);
         let streams = [admin_claim.clone(), c_stream.clone()];
         let result = services
@@ -135,7 +128,10 @@ where
             })
             .await;
         match result {
-            Err(CommandError::Rejected(Draw::CodeTaken)) => continue,
+            Err(CommandError::Rejected(Draw::CodeTaken)) => {
+                services.codes.collided(kind);
+                continue;
+            }
             other => {
                 return other.map_err(|e| {
                     ServiceError::from(e.map_rejected(|r| match r {
@@ -148,9 +144,21 @@ where
             }
         }
     }
-    Err(ServiceError::internal(anyhow::anyhow!(
-        "no free code after 8 draws"
-    )))
+    services.codes.ran_out(kind);
+    tracing::error!(
+        kind = crate::codes::name(kind),
+        draws = crate::codes::DRAWS,
+        "no free binding code: the kind's code space is (nearly) full"
+    );
+    Err(ServiceError::Unavailable {
+        code: "code.exhausted",
+        detail: format!(
+            "no free {} was found in {} draws: the code space is (nearly) full; \
+             the operator has been alerted, try again later",
+            kind.describe(),
+            crate::codes::DRAWS
+        ),
+    })
 }
 
 /// A read model's unix seconds as an instant.

@@ -43,9 +43,19 @@ impl TestApp {
 
     /// Starts the server after letting the test adjust its settings.
     pub async fn spawn_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let url = db.url.clone();
+        Self::spawn_with_url(db, url, adjust).await
+    }
+
+    /// Starts the server on `db` reached through `url` (another role, TLS options, …).
+    pub async fn spawn_with_url(
+        db: TestDatabase,
+        url: String,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let clock = ManualClock::new(datetime!(2026-03-02 09:00 +08:00));
         let data_dir = std::env::temp_dir().join(format!("yuekang-app-{}", uuid::Uuid::new_v4()));
-        let mut settings = Settings::for_database(db.url.clone(), &data_dir);
+        let mut settings = Settings::for_database(url, &data_dir);
         // Suites of other things sign many people in from one address at a frozen clock; the
         // rate-limit tests set the limits they test.
         settings.limits = services::limits::Limits::relaxed();

@@ -37,6 +37,7 @@ pub struct GridCreatedView {
         (status = 201, description = "Created, pending", body = Positioned<GridCreatedView>),
         (status = 401, response = Unauthenticated),
         (status = 409, description = "The caller already administers a grid (`grid.admin_has_grid`, with `grid_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No free binding code of this kind was found: the code space is (nearly) full (`code.exhausted`; capacity in docs/codes.md)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field (each listed)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(

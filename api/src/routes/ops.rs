@@ -138,6 +138,21 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             s.name, s.lag
         );
     }
+    let codes = state.services.codes.counters();
+    out.push_str("# HELP yuekang_code_draw_collisions_total Binding-code draws that hit a taken code, by kind (a kind filling up).\n# TYPE yuekang_code_draw_collisions_total counter\n");
+    for (kind, collisions, _) in &codes {
+        let _ = writeln!(
+            out,
+            "yuekang_code_draw_collisions_total{{kind=\"{kind}\"}} {collisions}"
+        );
+    }
+    out.push_str("# HELP yuekang_code_exhausted_total Creations refused 503 code.exhausted: no free binding code found, by kind.\n# TYPE yuekang_code_exhausted_total counter\n");
+    for (kind, _, exhausted) in &codes {
+        let _ = writeln!(
+            out,
+            "yuekang_code_exhausted_total{{kind=\"{kind}\"}} {exhausted}"
+        );
+    }
     state.http_metrics.render(&mut out);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -144,6 +144,7 @@ impl From<orgs::OrgRegistered> for OrgCreated {
         (status = 201, description = "Registered", body = Positioned<OrgCreated>),
         (status = 401, response = Unauthenticated),
         (status = 409, description = "The caller already administers an organisation (`org.admin_has_org`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No free binding code of this kind was found: the code space is (nearly) full (`code.exhausted`; capacity in docs/codes.md)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field (each listed)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(

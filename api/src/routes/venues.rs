@@ -89,6 +89,7 @@ impl From<venues::VenueCreated> for VenueCreatedView {
         (status = 201, description = "Created", body = Positioned<VenueCreatedView>),
         (status = 401, response = Unauthenticated),
         (status = 409, description = "The caller already administers a venue (`venue.admin_has_venue`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No free binding code of this kind was found: the code space is (nearly) full (`code.exhausted`; capacity in docs/codes.md)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field, e.g. a region that is not a Guangdong town", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(

@@ -21,8 +21,6 @@ use crate::streams;
 use crate::support::{collect, instant, seal_phone, Done};
 use crate::Services;
 
-pub use crate::support::random_code;
-
 /// The org registration as sent.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrgInput {

@@ -357,6 +357,7 @@ async fn shutdown_commits_every_acknowledged_append(db: TestDatabase) {
         .collect();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let db_url = app.db.url.clone();
+    let chain_key = event_store::ChainKey::new(app.state.services.keys.chain_key);
     let handle = app.handle.clone();
     let stopping = tokio::spawn(async move { handle.stop(true).await });
     let mut acknowledged = Vec::new();
@@ -368,7 +369,11 @@ async fn shutdown_commits_every_acknowledged_append(db: TestDatabase) {
     let reopened = event_store::Database::connect(&db_url)
         .await
         .expect("reconnect");
-    let store = event_store::EventStore::open(reopened.clone(), Default::default())
+    let options = event_store::StoreOptions {
+        chain_key,
+        ..Default::default()
+    };
+    let store = event_store::EventStore::open(reopened.clone(), options)
         .await
         .expect("reopen");
     let all = store.read_all(0, 10_000).await.expect("read");

@@ -9,6 +9,7 @@ mod limits;
 mod medical;
 mod orgs;
 mod pages;
+mod postgres;
 mod regions;
 mod sessions;
 mod venues;

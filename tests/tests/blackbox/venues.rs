@@ -23,6 +23,7 @@ event_store::backend_tests!(
     statistics_of_a_scripted_day_hold_no_personal_data,
     checks_land_on_the_cst_day_and_hour,
     who_may_see_is_answered_before_waiting_or_validating,
+    a_full_code_space_answers_503_and_raises_the_metric,
 );
 
 const ADMIN: &str = "44010619900307001X"; // male, 1990
@@ -901,5 +902,54 @@ async fn who_may_see_is_answered_before_waiting_or_validating(db: TestDatabase) 
     )
     .await;
     assert_eq!(status, 422, "{problem}");
+    app.stop().await;
+}
+
+/// A kind's code space shrunk to two codes: the third venue finds no free code and gets a
+/// clear 503, never a 500; nothing is recorded for it, and `/metrics` counts the collisions and
+/// the refusal (an org, another kind, is unaffected).
+async fn a_full_code_space_answers_503_and_raises_the_metric(db: TestDatabase) {
+    let app = TestApp::spawn_with(db, |s| s.code_space = 2).await;
+    let mut codes = Vec::new();
+    for n in 0..2 {
+        let (admin, _) = app
+            .login(&yuekang_tests::resident_id("440106199001", n), "张三强")
+            .await;
+        codes.push(create(&app, &admin).await["code"].clone());
+    }
+    assert_ne!(codes[0], codes[1]);
+    let head = app.state.store.last_position().await.expect("head");
+    let (third, _) = app
+        .login(&yuekang_tests::resident_id("440106199001", 2), "李四")
+        .await;
+    let after_login = app.state.store.last_position().await.expect("head");
+    assert!(after_login > head);
+    let (status, problem) = body(app.post_json_as(&third, "/v1/venues", &venue()).await).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["code"], "code.exhausted");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("venue code"),
+        "{problem}"
+    );
+    assert_eq!(
+        app.state.store.last_position().await.expect("head"),
+        after_login,
+        "nothing recorded"
+    );
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("yuekang_code_exhausted_total{kind=\"venue\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("yuekang_code_exhausted_total{kind=\"org\"} 0"));
+    let collisions = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("yuekang_code_draw_collisions_total{kind=\"venue\"} "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("collision counter");
+    assert!(collisions >= 32, "{collisions}");
     app.stop().await;
 }

@@ -218,6 +218,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     readiness_max_lag: Option<u64>,
     keys_file: Option<PathBuf>,
+    /// Minutes a health-code token stays fresh (reason labels, checks, declaration views).
+    code_fresh_minutes: Option<u32>,
     /// `[limits]`: rate limits, each `{ burst, per_minute }` (defaults in services::limits).
     limits: Option<services::limits::Limits>,
 }
@@ -242,6 +244,8 @@ pub struct Settings {
     pub keys_file: PathBuf,
     /// Rate limits (`[limits]` in the config file).
     pub limits: services::limits::Limits,
+    /// How long after issue a health-code token is fresh (`code_fresh_minutes`, default 5).
+    pub code_freshness: time::Duration,
     /// Binding-code serials per kind: [`services::codes::CODES_PER_KIND`]; smaller only in
     /// tests and capacity drills (not read from the config file).
     pub code_space: u32,
@@ -321,6 +325,11 @@ impl Settings {
                 .unwrap_or_else(|| data_dir.join(crypto::keys::DEV_KEYS_FILE)),
             limits: file.limits.unwrap_or_default(),
             code_space: services::codes::CODES_PER_KIND,
+            code_freshness: file
+                .code_fresh_minutes
+                .map_or(services::DEFAULT_CODE_FRESH_FOR, |m| {
+                    time::Duration::minutes(i64::from(m.clamp(1, 60)))
+                }),
             database_owner_url: global.db_owner.clone().or(file.db_owner),
             data_dir,
         })
@@ -340,6 +349,7 @@ impl Settings {
             keys_file: data_dir.as_ref().join(crypto::keys::DEV_KEYS_FILE),
             limits: services::limits::Limits::default(),
             code_space: services::codes::CODES_PER_KIND,
+            code_freshness: services::DEFAULT_CODE_FRESH_FOR,
         }
     }
 }

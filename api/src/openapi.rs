@@ -25,7 +25,7 @@ use crate::routes::{
         ops::healthz, ops::readyz, ops::metrics,
         projections::list_projections, projections::rebuild_projection,
         audit::verify, audit::events, audit::stream, exports::export_events,
-        sessions::create_session, me::me, me::my_code, me::my_code_svg,
+        sessions::create_session, me::me, me::my_code, me::my_code_svg, me::reset_code,
         family::add_family_member, family::list_family, family::remove_family_member,
         family::family_member_code, declarations::file_declaration, declarations::register_entry,
         histories::my_declarations, histories::my_entries, histories::my_checks,

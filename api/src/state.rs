@@ -58,7 +58,8 @@ impl AppState {
             started_at: clock.now(),
             services: Services::new(CommandBus::new(store.clone()), db, keys)
                 .with_limits(settings.limits.clone())
-                .with_code_space(services::codes::CodeSpace::with_size(settings.code_space)),
+                .with_code_space(services::codes::CodeSpace::with_size(settings.code_space))
+                .with_code_freshness(settings.code_freshness),
             settings,
             store,
             runner,

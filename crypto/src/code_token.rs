@@ -1,6 +1,7 @@
-//! The health-code QR payload: a long-lived token naming one person, signed with the
-//! platform's Ed25519 code key (`YK1.<kid>.<person>.<signature>`), verifiable across key
-//! rotation.
+//! The health-code QR payload: a long-lived token naming one person and the instant it was
+//! issued, signed with the platform's Ed25519 code key (`YK2.<kid>.<person ‖ issued at>.
+//! <signature>`), verifiable across key rotation. Tokens of the first format
+//! (`YK1.<kid>.<person>.<signature>`, no issue time) still verify, as old tokens.
 
 use std::fmt;
 
@@ -9,8 +10,19 @@ use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use uuid::Uuid;
 
-/// The first field of every code token: the format's version.
-pub const VERSION: &str = "YK1";
+/// The first field of a code token: the format's version (the current one).
+pub const VERSION: &str = "YK2";
+
+/// The first format, without an issue time: still verified, never issued.
+pub const VERSION_1: &str = "YK1";
+
+/// What a verified code token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeClaims {
+    pub person: Uuid,
+    /// When the token was issued (Unix microseconds); `None` for a first-format token.
+    pub issued_at_micros: Option<i64>,
+}
 
 /// The version tag of venue poster tokens.
 pub const POSTER_VERSION: &str = "YKP1";
@@ -113,37 +125,68 @@ impl CodeKeyring {
         self.retired.iter().map(|(kid, _)| kid.as_str())
     }
 
-    /// The token for `person_id` under the active key. Deterministic: one person, one key,
-    /// one token. It does not expire: the colour is resolved when it is scanned.
-    pub fn sign(&self, person_id: Uuid) -> String {
-        self.sign_as(VERSION, person_id)
+    /// The token for `person_id` issued at `issued_at_micros` (Unix microseconds) under the
+    /// active key. It does not expire: the colour is resolved when it is scanned; the issue
+    /// time says whether it is fresh enough for more than the colour.
+    pub fn sign(&self, person_id: Uuid, issued_at_micros: i64) -> String {
+        let mut body = [0u8; 24];
+        body[..16].copy_from_slice(person_id.as_bytes());
+        body[16..].copy_from_slice(&issued_at_micros.to_be_bytes());
+        self.sign_bytes(VERSION, &body)
     }
 
-    /// The person a token names, when the token was signed by a key of this ring and not
-    /// altered by a single character.
-    pub fn verify(&self, token: &str) -> Result<Uuid, CodeTokenError> {
-        self.verify_as(VERSION, token)
+    /// The person a token names and when it was issued, when the token (of either format)
+    /// was signed by a key of this ring and not altered by a single character.
+    pub fn verify(&self, token: &str) -> Result<CodeClaims, CodeTokenError> {
+        let version = token.split('.').next().unwrap_or("");
+        if version == VERSION_1 {
+            let person = self.verify_as(VERSION_1, token, 16)?;
+            return Ok(CodeClaims {
+                person: uuid_of(&person),
+                issued_at_micros: None,
+            });
+        }
+        let body = self.verify_as(VERSION, token, 24)?;
+        let mut issued = [0u8; 8];
+        issued.copy_from_slice(&body[16..]);
+        Ok(CodeClaims {
+            person: uuid_of(&body),
+            issued_at_micros: Some(i64::from_be_bytes(issued)),
+        })
+    }
+
+    /// A first-format token (`YK1`, no issue time), as codes were issued before: for tests of
+    /// how such tokens are still read.
+    pub fn sign_first_format(&self, person_id: Uuid) -> String {
+        self.sign_bytes(VERSION_1, person_id.as_bytes())
     }
 
     /// A venue poster token (`YKP1.…`): the same signature scheme under another version tag,
     /// so a poster never passes for a person's code nor the reverse.
     pub fn sign_poster(&self, venue_id: Uuid) -> String {
-        self.sign_as(POSTER_VERSION, venue_id)
+        self.sign_bytes(POSTER_VERSION, venue_id.as_bytes())
     }
 
     /// The venue a poster token names.
     pub fn verify_poster(&self, token: &str) -> Result<Uuid, CodeTokenError> {
-        self.verify_as(POSTER_VERSION, token)
+        self.verify_as(POSTER_VERSION, token, 16)
+            .map(|body| uuid_of(&body))
     }
 
-    fn sign_as(&self, version: &str, id: Uuid) -> String {
+    fn sign_bytes(&self, version: &str, body: &[u8]) -> String {
         let (kid, key) = &self.active;
-        let signed = format!("{version}.{kid}.{}", URL_SAFE_NO_PAD.encode(id.as_bytes()));
+        let signed = format!("{version}.{kid}.{}", URL_SAFE_NO_PAD.encode(body));
         let signature = key.sign(signed.as_bytes());
         format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
     }
 
-    fn verify_as(&self, expected: &str, token: &str) -> Result<Uuid, CodeTokenError> {
+    /// The signed body (`len` bytes) of a token of version `expected`.
+    fn verify_as(
+        &self,
+        expected: &str,
+        token: &str,
+        len: usize,
+    ) -> Result<Vec<u8>, CodeTokenError> {
         let mut parts = token.split('.');
         let (Some(version), Some(kid), Some(person), Some(signature), None) = (
             parts.next(),
@@ -157,20 +200,22 @@ impl CodeKeyring {
             ));
         };
         if version != expected {
-            return Err(CodeTokenError::Malformed(if expected == VERSION {
-                "this is not a health code (version YK1)"
-            } else {
+            return Err(CodeTokenError::Malformed(if expected == POSTER_VERSION {
                 "this is not a venue poster (version YKP1)"
+            } else {
+                "this is not a health code (version YK2 or YK1)"
             }));
         }
         let key = self.verifying_key(kid).ok_or(CodeTokenError::UnknownKey)?;
-        let person: [u8; 16] = URL_SAFE_NO_PAD
+        let body: Vec<u8> = URL_SAFE_NO_PAD
             .decode(person)
             .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or(CodeTokenError::Malformed(
-                "the person part is not 16 bytes of base64url",
-            ))?;
+            .filter(|bytes| bytes.len() == len)
+            .ok_or(CodeTokenError::Malformed(if len == 16 {
+                "the person part is not 16 bytes of base64url"
+            } else {
+                "the person part is not 24 bytes of base64url (person and issue time)"
+            }))?;
         let signature: [u8; 64] = URL_SAFE_NO_PAD
             .decode(signature)
             .ok()
@@ -184,7 +229,7 @@ impl CodeKeyring {
             &Signature::from_bytes(&signature),
         )
         .map_err(|_| CodeTokenError::BadSignature)?;
-        Ok(Uuid::from_bytes(person))
+        Ok(body)
     }
 
     fn verifying_key(&self, kid: &str) -> Option<VerifyingKey> {
@@ -196,6 +241,13 @@ impl CodeKeyring {
             .find(|(retired, _)| retired == kid)
             .map(|(_, key)| *key)
     }
+}
+
+/// The UUID in a token body's first 16 bytes (the caller checked the length).
+fn uuid_of(body: &[u8]) -> Uuid {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&body[..16]);
+    Uuid::from_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -210,28 +262,63 @@ mod tests {
         CodeKeyring::new("c1", key(1), Vec::new()).expect("ring")
     }
 
+    const AT: i64 = 1_772_413_200_000_000; // 2026-03-02 01:00 UTC, in microseconds
+
+    fn claims(person: Uuid, at: i64) -> CodeClaims {
+        CodeClaims {
+            person,
+            issued_at_micros: Some(at),
+        }
+    }
+
     #[test]
-    fn a_signed_code_verifies_to_its_person_and_is_deterministic() {
+    fn a_signed_code_verifies_to_its_person_and_issue_time() {
         let ring = ring();
         let person = Uuid::new_v4();
-        let token = ring.sign(person);
-        assert!(token.starts_with("YK1.c1."));
-        assert_eq!(token, ring.sign(person));
-        assert_eq!(ring.verify(&token), Ok(person));
-        assert_ne!(token, ring.sign(Uuid::new_v4()));
+        let token = ring.sign(person, AT);
+        assert!(token.starts_with("YK2.c1."));
+        assert_eq!(token, ring.sign(person, AT), "deterministic");
+        assert_eq!(ring.verify(&token), Ok(claims(person, AT)));
+        assert_ne!(
+            token,
+            ring.sign(person, AT + 1),
+            "each issue is its own token"
+        );
+        assert_ne!(token, ring.sign(Uuid::new_v4(), AT));
+    }
+
+    #[test]
+    fn first_format_codes_still_verify_without_an_issue_time() {
+        let ring = ring();
+        let person = Uuid::new_v4();
+        let old = ring.sign_first_format(person);
+        assert!(old.starts_with("YK1.c1."));
+        assert_eq!(
+            ring.verify(&old),
+            Ok(CodeClaims {
+                person,
+                issued_at_micros: None
+            })
+        );
+        // A first-format body under the new version (or the reverse) is malformed.
+        let relabelled = old.replacen("YK1.", "YK2.", 1);
+        assert_eq!(
+            ring.verify(&relabelled).map_err(|e| e.code()),
+            Err("code_token.malformed")
+        );
     }
 
     #[test]
     fn a_retired_key_still_verifies_and_a_withdrawn_one_does_not() {
         let person = Uuid::new_v4();
         let old = ring();
-        let token = old.sign(person);
+        let token = old.sign(person, AT);
         let rotated = CodeKeyring::new("c2", key(2), vec![("c1".into(), key(1).verifying_key())])
             .expect("rotated");
         assert_eq!(rotated.active_kid(), "c2");
         assert_eq!(rotated.retired_kids().collect::<Vec<_>>(), vec!["c1"]);
-        assert_eq!(rotated.verify(&token), Ok(person));
-        assert!(rotated.sign(person).starts_with("YK1.c2."));
+        assert_eq!(rotated.verify(&token), Ok(claims(person, AT)));
+        assert!(rotated.sign(person, AT).starts_with("YK2.c2."));
         let withdrawn = CodeKeyring::new("c2", key(2), Vec::new()).expect("withdrawn");
         let refused = withdrawn.verify(&token).expect_err("withdrawn key");
         assert_eq!(refused, CodeTokenError::UnknownKey);
@@ -241,7 +328,7 @@ mod tests {
     #[test]
     fn every_single_changed_character_is_refused() {
         let ring = ring();
-        let token = ring.sign(Uuid::new_v4());
+        let token = ring.sign(Uuid::new_v4(), AT);
         for (i, original) in token.char_indices() {
             for replacement in ['A', 'b', '0', '-', '_', '.'] {
                 if replacement == original {
@@ -260,7 +347,7 @@ mod tests {
     #[test]
     fn a_code_signed_by_another_key_with_the_same_id_is_refused() {
         let forger = CodeKeyring::new("c1", key(9), Vec::new()).expect("forger");
-        let forged = forger.sign(Uuid::new_v4());
+        let forged = forger.sign(Uuid::new_v4(), AT);
         assert_eq!(ring().verify(&forged), Err(CodeTokenError::BadSignature));
         assert_eq!(
             CodeTokenError::BadSignature.code(),
@@ -275,6 +362,7 @@ mod tests {
             "",
             "YK1",
             "YK1.c1.x",
+            "YK3.c1.AAAA.AAAA",
             "YK2.c1.AAAA.AAAA",
             "YK1.c1.AAAA.AAAA.x",
         ] {
@@ -314,7 +402,7 @@ mod tests {
             "a poster is not a health code"
         );
         assert!(
-            ring.verify_poster(&ring.sign(id)).is_err(),
+            ring.verify_poster(&ring.sign(id, AT)).is_err(),
             "a code is not a poster"
         );
         let forged = poster.replacen("YKP1.c1.", "YKP1.c1.A", 1);

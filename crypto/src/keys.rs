@@ -564,7 +564,12 @@ mod tests {
         let old =
             CodeKeyring::new("c1", SigningKey::from_bytes(&[4; 32]), Vec::new()).expect("old ring");
         let person = uuid::Uuid::new_v4();
-        assert_eq!(keys.code_keys.verify(&old.sign(person)), Ok(person));
+        assert_eq!(
+            keys.code_keys
+                .verify(&old.sign(person, 0))
+                .map(|c| c.person),
+            Ok(person)
+        );
         assert_eq!(keys.providers.len(), 1);
         assert_eq!(keys.providers[0].kid, "idp1");
         assert_eq!(keys.providers[0].issuer, "https://idp.example");
@@ -646,7 +651,10 @@ mod tests {
         assert_eq!(second.lookup_key, first.lookup_key);
         assert_eq!(second.session_key, first.session_key);
         let person = uuid::Uuid::new_v4();
-        assert_eq!(second.code_keys.sign(person), first.code_keys.sign(person));
+        assert_eq!(
+            second.code_keys.sign(person, 0),
+            first.code_keys.sign(person, 0)
+        );
         assert_eq!(dev_again.signing_key.to_bytes(), dev.signing_key.to_bytes());
         assert_eq!(
             DevProvider::load(&dir)

@@ -81,3 +81,156 @@ mod tests {
         assert_eq!(colour(Identity::fold(&[hit, released])), Colour::Green);
     }
 }
+
+/// A person's code resets (stream `health-code-<person uuid>`): a reset voids every code token
+/// issued before it, so a photographed code stops working once its holder resets (SPEC §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeCommand {
+    Reset { at: time::OffsetDateTime },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum CodeEvent {
+    CodeReset {
+        #[serde(with = "time::serde::rfc3339")]
+        at: time::OffsetDateTime,
+    },
+}
+
+impl crate::DomainEvent for CodeEvent {}
+
+/// Which code tokens still count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeValidity {
+    /// Tokens issued before this instant (the last reset) are void.
+    pub valid_from: Option<time::OffsetDateTime>,
+}
+
+/// How a scanned token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStanding {
+    /// Reset since it was issued: refused.
+    Void,
+    /// Valid, but older than the freshness window (or from before tokens carried their issue
+    /// time): colour and masked identity only.
+    Old,
+    /// Issued within the freshness window and not reset since.
+    Fresh,
+}
+
+impl CodeValidity {
+    /// The standing at `now` of a token issued at `issued_at` (`None`: a token of the first
+    /// format, which carried no issue time), fresh for `window` after issue.
+    pub fn standing(
+        &self,
+        issued_at: Option<time::OffsetDateTime>,
+        now: time::OffsetDateTime,
+        window: time::Duration,
+    ) -> TokenStanding {
+        match (issued_at, self.valid_from) {
+            (None, Some(_)) => TokenStanding::Void,
+            (Some(issued), Some(from)) if issued < from => TokenStanding::Void,
+            (None, None) => TokenStanding::Old,
+            // A token "issued" in the future (clock skew between servers) is fresh only
+            // within the window too.
+            (Some(issued), _) if (now - issued).abs() <= window => TokenStanding::Fresh,
+            (Some(_), _) => TokenStanding::Old,
+        }
+    }
+}
+
+/// A person's code and its resets.
+#[derive(Debug)]
+pub struct HealthCode;
+
+impl crate::Decider for HealthCode {
+    type Command = CodeCommand;
+    type Event = CodeEvent;
+    type State = CodeValidity;
+    type Error = std::convert::Infallible;
+
+    fn initial() -> CodeValidity {
+        CodeValidity::default()
+    }
+
+    fn decide(
+        command: &CodeCommand,
+        _state: &CodeValidity,
+    ) -> Result<Vec<CodeEvent>, std::convert::Infallible> {
+        match command {
+            CodeCommand::Reset { at } => Ok(vec![CodeEvent::CodeReset { at: *at }]),
+        }
+    }
+
+    fn evolve(_state: CodeValidity, event: &CodeEvent) -> CodeValidity {
+        match event {
+            CodeEvent::CodeReset { at } => CodeValidity {
+                valid_from: Some(*at),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+    use crate::{Decider, Given};
+    use time::macros::datetime;
+    use time::Duration;
+
+    const NOW: time::OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);
+    const WINDOW: Duration = Duration::minutes(5);
+
+    #[test]
+    fn a_reset_is_recorded_each_time() {
+        Given::<HealthCode>::nothing()
+            .when(&CodeCommand::Reset { at: NOW })
+            .then(vec![CodeEvent::CodeReset { at: NOW }]);
+        Given::<HealthCode>::events(vec![CodeEvent::CodeReset {
+            at: NOW - Duration::days(1),
+        }])
+        .when(&CodeCommand::Reset { at: NOW })
+        .then(vec![CodeEvent::CodeReset { at: NOW }]);
+    }
+
+    #[test]
+    fn tokens_are_fresh_within_the_window_old_after_and_void_before_a_reset() {
+        let never_reset = CodeValidity::default();
+        let standing = |v: &CodeValidity, issued| v.standing(issued, NOW, WINDOW);
+        assert_eq!(standing(&never_reset, Some(NOW)), TokenStanding::Fresh);
+        assert_eq!(
+            standing(&never_reset, Some(NOW - Duration::minutes(5))),
+            TokenStanding::Fresh
+        );
+        assert_eq!(
+            standing(
+                &never_reset,
+                Some(NOW - Duration::minutes(5) - Duration::seconds(1))
+            ),
+            TokenStanding::Old
+        );
+        assert_eq!(
+            standing(&never_reset, Some(NOW - Duration::days(400))),
+            TokenStanding::Old,
+            "a screenshot still shows the colour"
+        );
+        assert_eq!(standing(&never_reset, None), TokenStanding::Old);
+
+        let reset = HealthCode::fold(&[CodeEvent::CodeReset {
+            at: NOW - Duration::minutes(1),
+        }]);
+        assert_eq!(
+            standing(&reset, Some(NOW - Duration::minutes(2))),
+            TokenStanding::Void,
+            "issued before the reset, though still within the window"
+        );
+        assert_eq!(standing(&reset, None), TokenStanding::Void);
+        assert_eq!(
+            standing(&reset, Some(NOW - Duration::minutes(1))),
+            TokenStanding::Fresh,
+            "issued at the reset's instant"
+        );
+        assert_eq!(standing(&reset, Some(NOW)), TokenStanding::Fresh);
+    }
+}

@@ -61,9 +61,11 @@ pub const ROLE_GRANT: &str = "role-grant";
 
 /// A person's ended sessions (`session-<person uuid>`).
 pub const SESSION: &str = "session";
+/// A person's code resets (`health-code-<person uuid>`).
+pub const HEALTH_CODE: &str = "health-code";
 
 /// Every category.
-pub const ALL: [&str; 29] = [
+pub const ALL: [&str; 30] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -93,6 +95,7 @@ pub const ALL: [&str; 29] = [
     NOTICE_NUMBER,
     ROLE_GRANT,
     SESSION,
+    HEALTH_CODE,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -155,6 +158,7 @@ mod tests {
                 "notice-number",
                 "role-grant",
                 "session",
+                "health-code",
             ]
         );
     }

@@ -32,6 +32,7 @@ fn guidance(reason: RedReason) -> &'static str {
 pub struct CodeQuery {
     member: Option<String>,
     appealed: Option<String>,
+    reset: Option<String>,
 }
 
 /// `GET /`: the signed-in person's code (or a family member's), or the sign-in page.
@@ -80,6 +81,7 @@ pub async fn code_page(
                 }
             }
         }
+        @if query.reset.is_some() { (layout::notice("good", "已重置：此前生成的二维码（包括截图和照片）已全部失效，请出示下面的新码。")) }
         @if query.appealed.is_some() { (layout::notice("good", "申诉已提交，处理结果会出现在“我的记录”的告知书与申诉中。")) }
         section class={ "card code " (class) } aria-labelledby="colour" {
             div class="qr" { (PreEscaped(svg)) }
@@ -111,13 +113,57 @@ pub async fn code_page(
                 a class="button" href=(member.map_or_else(|| "/".to_owned(), |m| format!("/?member={m}"))) id="refresh" { "刷新" }
             }
         }
-        p class="hint" { "出示时请确认页面上的文字：绿码或红码。截图同样可以被查验。" }
+        p class="hint" {
+            "出示时请确认页面上的文字：绿码或红码。二维码每次打开都会重新生成，本页每 4 分钟自动刷新；"
+            "截图或照片只能被查验颜色，记录体温和查看申报需要当前的码。"
+        }
+        @if own {
+            form method="post" action="/code/reset" class="inline" {
+                (layout::csrf_field(&ctx))
+                button type="submit" class="link" id="reset" { "重置健康码（此前的二维码、截图全部失效）" }
+            }
+        }
         p class="actions" {
             a href="/family" { "家庭成员" }
             a href="/entry" { "入粤登记" }
         }
     };
-    ctx.page(layout::page(&ctx, "我的粤康码", content))
+    // Fresh codes for the scanner: the page fetches a new one every four minutes.
+    ctx.page(layout::page_refreshed(
+        &ctx,
+        "我的粤康码",
+        content,
+        Some(240),
+    ))
+}
+
+/// A form with nothing but its anti-forgery token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /code/reset`: voids every code token issued before (a photographed code stops
+/// working), then shows the new code.
+pub async fn reset_code(
+    req: HttpRequest,
+    state: web::Data<PagesState>,
+    input: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (ctx, person) = match signed_in_post(&req, &state, &input.csrf).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let command = CommandContext::new(services::auth::person_actor(person));
+    match services::citizens::reset_code(&state.services, &command, person).await {
+        Ok(_) => redirect("/?reset=1"),
+        Err(error) => ctx.page(layout::page(
+            &ctx,
+            "我的粤康码",
+            layout::notice("bad", &messages::general(&error)),
+        )),
+    }
 }
 
 /// The appeal form as posted.

@@ -646,13 +646,17 @@ pub async fn scan(
                     p { "姓名：" strong id="name" { (a.name_masked) } }
                     @if !a.reason_labels.is_empty() { p { "红码原因：" (a.reason_labels.join("、")) } }
                 }
-                form method="post" action=(format!("/grid/{grid_id}/visit")) class="card" novalidate {
-                    h2 { "登记走访" }
-                    (csrf_field(&ctx))
-                    input type="hidden" name="mode" value="scan";
-                    input type="hidden" name="scan_id" value=(a.scan_id);
-                    (reading_fields(&Problems::default()))
-                    button type="submit" id="record-visit" { "登记" }
+                @if a.fresh {
+                    form method="post" action=(format!("/grid/{grid_id}/visit")) class="card" novalidate {
+                        h2 { "登记走访" }
+                        (csrf_field(&ctx))
+                        input type="hidden" name="mode" value="scan";
+                        input type="hidden" name="scan_id" value=(a.scan_id);
+                        (reading_fields(&Problems::default()))
+                        button type="submit" id="record-visit" { "登记" }
+                    }
+                } @else {
+                    p class="notice" id="not-fresh" { "这是旧码（如截图或照片），只显示颜色和打码的身份。登记走访，请对方刷新粤康码后重新扫码。" }
                 }
             }))
         }

@@ -175,13 +175,17 @@ fn answer(ctx: &Ctx, venue_id: &str, a: &ScanAnswer) -> Markup {
                 p { "红码原因：" @for l in &a.reason_labels { span class="label" { (l) " " } } }
             }
         }
-        p { a href=(format!("/inspect/{venue_id}/declaration?scan={}", a.scan_id)) id="declaration" { "查看最近一次健康申报" } }
-        section class="card" {
-            h2 { "体温检测结果" }
-            p class="actions" {
-                (check("normal", "正常", "normal"))
-                (check("fever", "发热", "fever"))
+        @if a.fresh {
+            p { a href=(format!("/inspect/{venue_id}/declaration?scan={}", a.scan_id)) id="declaration" { "查看最近一次健康申报" } }
+            section class="card" {
+                h2 { "体温检测结果" }
+                p class="actions" {
+                    (check("normal", "正常", "normal"))
+                    (check("fever", "发热", "fever"))
+                }
             }
+        } @else {
+            p class="notice" id="not-fresh" { "这是旧码（如截图或照片），只显示颜色和打码的身份。记录体温或查看申报，请对方刷新粤康码后重新扫码。" }
         }
     }
 }

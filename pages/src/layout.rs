@@ -8,12 +8,19 @@ use crate::context::Ctx;
 
 /// A whole page titled `title` around `content`.
 pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    page_refreshed(ctx, title, content, None)
+}
+
+/// As [`page`], reloaded by the browser every `refresh` seconds when given (the code page,
+/// so the code shown is always fresh).
+pub fn page_refreshed(ctx: &Ctx, title: &str, content: Markup, refresh: Option<u32>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " · 粤康码" }
                 link rel="stylesheet" href=(assets::url("site.css"));
             }

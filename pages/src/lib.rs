@@ -117,6 +117,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/entry", web::get().to(entry::page))
         .route("/entry", web::post().to(entry::submit))
         .route("/appeal", web::post().to(citizen::appeal))
+        .route("/code/reset", web::post().to(citizen::reset_code))
         .route("/org", web::get().to(org::page))
         .route("/org", web::post().to(org::register))
         .route("/org/edit", web::post().to(org::edit))

@@ -105,6 +105,10 @@ pub fn zh(code: &str) -> Option<&'static str> {
         "band.unknown" => "请选择体温结果",
         "scan.expired" => "扫码已超过 30 分钟，请重新扫码",
         "scan.unknown" => "没有这次扫码记录",
+        "scan.code_not_fresh" => {
+            "对方出示的是旧码（如截图或照片），只能查看颜色；请对方刷新粤康码后重新扫码"
+        }
+        "code_token.reset" => "此码已被持码人重置，不再有效；请对方出示当前的粤康码",
         "check.already_recorded" => "这次扫码已经记录过体温",
         "scan.other_venue" => "这次扫码不是在本场所",
         "code_token.malformed" | "code_token.unknown_key" | "code_token.bad_signature" => {

@@ -36,6 +36,9 @@ use time::OffsetDateTime;
 pub use error::{FieldError, ServiceError, ServiceResult};
 pub use support::Done;
 
+/// How long a code token is fresh by default.
+pub const DEFAULT_CODE_FRESH_FOR: time::Duration = time::Duration::minutes(5);
+
 /// What every use case works with: the command bus (store and clock), the read models'
 /// database, the keys and the personal-data vault.
 #[derive(Clone)]
@@ -48,6 +51,9 @@ pub struct Services {
     pub limiter: Arc<limits::Limiter>,
     /// The binding-code space and its counters (one per process).
     pub codes: Arc<codes::CodeSpace>,
+    /// How long after issue a health-code token is fresh: enough for reason labels, checks,
+    /// visits and declaration views (SPEC §3; default 5 minutes).
+    pub code_fresh_for: time::Duration,
 }
 
 impl std::fmt::Debug for Services {
@@ -67,7 +73,14 @@ impl Services {
             vault,
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
             codes: Arc::new(codes::CodeSpace::default()),
+            code_fresh_for: DEFAULT_CODE_FRESH_FOR,
         }
+    }
+
+    /// The same use cases with this freshness window for code tokens.
+    pub fn with_code_freshness(mut self, window: time::Duration) -> Self {
+        self.code_fresh_for = window;
+        self
     }
 
     /// The same use cases drawing binding codes from `space`.

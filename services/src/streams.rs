@@ -163,3 +163,8 @@ pub fn role_grants(person: PersonId) -> StreamId {
 pub fn sessions(person: PersonId) -> StreamId {
     StreamId::of(category::SESSION, person)
 }
+
+/// A person's code resets.
+pub fn health_code(person: PersonId) -> StreamId {
+    StreamId::of(category::HEALTH_CODE, person)
+}

@@ -93,7 +93,10 @@ pub struct ReasonView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CodeView {
     pub person_id: Uuid,
-    /// The signed QR payload; valid long-term (the colour is resolved when scanned).
+    /// The signed QR payload, issued now: valid long-term for the colour and the masked
+    /// identity (the colour is resolved when scanned); for reason labels, checks and
+    /// declaration views it must be fresh (issued within the last few minutes), so apps fetch
+    /// it again when showing it.
     pub token: String,
     /// `green` or `red`.
     pub colour: String,
@@ -137,6 +140,25 @@ pub async fn my_code(
     Ok(web::Json(
         citizens::health_code(&state.services, person).await?.into(),
     ))
+}
+
+/// Resets own code: every code token issued before is refused from then on
+/// (`422 code_token.reset`), so a photographed or shared code stops working; the code fetched
+/// next works.
+#[utoipa::path(post, path = "/v1/me/code/reset", tag = "citizens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Reset", body = crate::answer::PositionView),
+        (status = 401, response = Unauthenticated),
+    ))]
+pub async fn reset_code(
+    state: web::Data<AppState>,
+    by: SignedIn,
+    body: crate::extract::CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = body.bodiless_context(by.actor())?;
+    let outcome = citizens::reset_code(&state.services, &ctx, by.0).await?;
+    Ok(crate::answer::done(&outcome))
 }
 
 /// Own health code as a QR image coloured by the current colour.

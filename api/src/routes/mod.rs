@@ -70,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/me", "GET").route(web::get().to(me::me)))
     .service(resource("/v1/me/code", "GET").route(web::get().to(me::my_code)))
     .service(resource("/v1/me/code.svg", "GET").route(web::get().to(me::my_code_svg)))
+    .service(resource("/v1/me/code/reset", "POST").route(web::post().to(me::reset_code)))
     .service(
         resource("/v1/me/family", "GET, POST")
             .route(web::get().to(family::list_family))

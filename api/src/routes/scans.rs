@@ -23,8 +23,13 @@ pub struct ScanAnswer {
     pub phone_masked: String,
     /// `green` or `red`
     pub colour: String,
-    /// The active red reasons' labels.
+    /// The active red reasons' labels: for a fresh code only (empty for an old one, such as
+    /// a photo: colour and masked identity alone).
     pub reason_labels: Vec<String>,
+    /// Whether the code shown was issued within the last few minutes and not reset since:
+    /// only then may a check, a visit or a declaration view follow (`409
+    /// scan.code_not_fresh`).
+    pub fresh: bool,
     /// Medical scans only (staff are a government role): the name in clear.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -58,6 +63,7 @@ impl From<venues::ScanAnswer> for ScanAnswer {
             phone_masked: a.phone_masked,
             colour: a.colour.as_str().into(),
             reason_labels: a.reason_labels,
+            fresh: a.fresh,
             name: a.name,
             phone: a.phone,
             reasons: a.reasons.map(|reasons| {
@@ -102,7 +108,7 @@ pub struct ScanRequest {
         (status = 401, response = Unauthenticated),
         (status = 403, description = "The scanner has no right in this context (not an inspector bound to the venue, a worker of the grid, or granted medical staff)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The code names nobody registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Forged or altered code (`code_token.*`), or a bad context", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Forged or altered code (`code_token.*`), a code its holder reset since it was issued (`code_token.reset`), or a bad context", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn scan(
     SignedIn(scanner): SignedIn,

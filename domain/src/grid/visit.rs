@@ -35,6 +35,9 @@ pub enum GridScanCommand {
         worker: PersonId,
         subject: PersonId,
         facts: VisitFacts,
+        /// The code shown was issued within the freshness window and not reset since: only
+        /// then may a visit or a declaration view follow (SPEC §3).
+        fresh: bool,
         at: OffsetDateTime,
     },
     RecordVisit {
@@ -64,6 +67,10 @@ pub enum GridScanEvent {
         grid_id: GridId,
         worker: PersonId,
         subject: PersonId,
+        /// Whether the code shown was fresh (scans recorded before codes carried their issue
+        /// time read as fresh).
+        #[serde(default = "recorded_before_freshness")]
+        fresh: bool,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -82,6 +89,10 @@ pub enum GridScanEvent {
 
 impl crate::DomainEvent for GridScanEvent {}
 
+fn recorded_before_freshness() -> bool {
+    true
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum GridScanState {
@@ -90,6 +101,7 @@ pub enum GridScanState {
         grid_id: GridId,
         worker: PersonId,
         subject: PersonId,
+        fresh: bool,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -143,6 +155,11 @@ pub enum VisitError {
     AlreadyVisited,
     #[error("the visit already exists")]
     AlreadyRecorded,
+    #[error(
+        "the code shown was not issued in the last few minutes (a screenshot or photo shows \
+         the colour only): ask the person to refresh their code and scan again"
+    )]
+    CodeNotFresh,
 }
 
 impl Refusal for VisitError {
@@ -156,6 +173,7 @@ impl Refusal for VisitError {
             VisitError::Expired => "scan.expired",
             VisitError::AlreadyVisited => "visit.already_recorded",
             VisitError::AlreadyRecorded => "visit.exists",
+            VisitError::CodeNotFresh => "scan.code_not_fresh",
         }
     }
 
@@ -168,7 +186,8 @@ impl Refusal for VisitError {
             | VisitError::OtherGrid
             | VisitError::Expired
             | VisitError::AlreadyVisited
-            | VisitError::AlreadyRecorded => RefusalKind::Conflict,
+            | VisitError::AlreadyRecorded
+            | VisitError::CodeNotFresh => RefusalKind::Conflict,
         }
     }
 }
@@ -214,6 +233,7 @@ impl Decider for GridScan {
                     grid_id,
                     worker,
                     subject,
+                    fresh,
                     at,
                     ..
                 },
@@ -223,6 +243,7 @@ impl Decider for GridScan {
                 grid_id: *grid_id,
                 worker: *worker,
                 subject: *subject,
+                fresh: *fresh,
                 at: *at,
             }]),
             (
@@ -239,20 +260,24 @@ impl Decider for GridScan {
                     worker_bound,
                     at,
                 },
-                GridScanState::Scanned {
+                state @ (GridScanState::Scanned {
                     worker,
                     at: scanned_at,
                     ..
                 }
                 | GridScanState::Visited {
                     worker, scanned_at, ..
-                },
+                }),
             ) => {
                 if viewer != worker || !worker_bound {
                     return Err(VisitError::NotTheScanner);
                 }
                 if *at - *scanned_at > GRID_SCAN_VALIDITY {
                     return Err(VisitError::Expired);
+                }
+                // A visit follows only a fresh code, so a visited scan was fresh.
+                if matches!(state, GridScanState::Scanned { fresh: false, .. }) {
+                    return Err(VisitError::CodeNotFresh);
                 }
                 Ok(vec![])
             }
@@ -273,6 +298,7 @@ impl Decider for GridScan {
                     grid_id: scanned_in,
                     worker: scanner,
                     subject,
+                    fresh,
                     at: scanned_at,
                 },
             ) => {
@@ -284,6 +310,9 @@ impl Decider for GridScan {
                 }
                 if *at - *scanned_at > GRID_SCAN_VALIDITY {
                     return Err(VisitError::Expired);
+                }
+                if !fresh {
+                    return Err(VisitError::CodeNotFresh);
                 }
                 Ok(vec![GridScanEvent::GridVisitRecorded {
                     visit_id: *visit_id,
@@ -304,12 +333,14 @@ impl Decider for GridScan {
                 grid_id,
                 worker,
                 subject,
+                fresh,
                 at,
                 ..
             } => GridScanState::Scanned {
                 grid_id: *grid_id,
                 worker: *worker,
                 subject: *subject,
+                fresh: *fresh,
                 at: *at,
             },
             GridScanEvent::GridVisitRecorded {
@@ -471,18 +502,55 @@ mod tests {
             worker: worker(),
             subject: subject(),
             facts: f,
+            fresh: true,
             at: AT,
         }
     }
 
     fn scanned() -> GridScanEvent {
+        scanned_fresh(true)
+    }
+
+    fn scanned_fresh(fresh: bool) -> GridScanEvent {
         GridScanEvent::GridCodeScanned {
             scan_id: Uuid::from_u128(1),
             grid_id: grid(),
             worker: worker(),
             subject: subject(),
+            fresh,
             at: AT,
         }
+    }
+
+    #[test]
+    fn an_old_code_is_scanned_but_takes_no_visit_and_shows_no_declaration() {
+        let old = GridScanCommand::Scan {
+            scan_id: Uuid::from_u128(1),
+            grid_id: grid(),
+            worker: worker(),
+            subject: subject(),
+            facts: facts(true, true),
+            fresh: false,
+            at: AT,
+        };
+        Given::<GridScan>::nothing()
+            .when(&old)
+            .then(vec![scanned_fresh(false)]);
+        Given::<GridScan>::events(vec![scanned_fresh(false)])
+            .when(&visit(worker(), facts(true, true), AT))
+            .then_error(VisitError::CodeNotFresh);
+        Given::<GridScan>::events(vec![scanned_fresh(false)])
+            .when(&GridScanCommand::ViewDeclaration {
+                viewer: worker(),
+                worker_bound: true,
+                at: AT,
+            })
+            .then_error(VisitError::CodeNotFresh);
+        // Who may act comes first.
+        Given::<GridScan>::events(vec![scanned_fresh(false)])
+            .when(&visit(subject(), facts(true, true), AT))
+            .then_error(VisitError::NotTheScanner);
+        assert_eq!(VisitError::CodeNotFresh.code(), "scan.code_not_fresh");
     }
 
     fn visit(by: PersonId, f: VisitFacts, at: OffsetDateTime) -> GridScanCommand {

@@ -27,6 +27,9 @@ pub enum ScanCommand {
         inspector: PersonId,
         subject: PersonId,
         inspector_bound: bool,
+        /// The code shown was issued within the freshness window (and not reset since): only
+        /// then may a check or a declaration view follow (SPEC §3, a photographed code).
+        fresh: bool,
         at: OffsetDateTime,
     },
     Check {
@@ -56,6 +59,10 @@ pub enum ScanEvent {
         venue_id: VenueId,
         inspector: PersonId,
         subject: PersonId,
+        /// Whether the code shown was fresh (scans recorded before codes carried their issue
+        /// time allowed everything: they read as fresh).
+        #[serde(default = "recorded_before_freshness")]
+        fresh: bool,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -73,6 +80,10 @@ pub enum ScanEvent {
 
 impl crate::DomainEvent for ScanEvent {}
 
+fn recorded_before_freshness() -> bool {
+    true
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum ScanState {
@@ -81,6 +92,7 @@ pub enum ScanState {
         venue_id: VenueId,
         inspector: PersonId,
         subject: PersonId,
+        fresh: bool,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -104,6 +116,7 @@ impl ScanState {
                 inspector,
                 subject,
                 at,
+                ..
             }
             | ScanState::Checked {
                 venue_id,
@@ -135,6 +148,11 @@ pub enum ScanError {
     NotBoundToCheck(VenueId),
     #[error("only the inspector who scanned sees this")]
     NotAllowedToView,
+    #[error(
+        "the code shown was not issued in the last few minutes (a screenshot or photo shows \
+         the colour only): ask the person to refresh their code and scan again"
+    )]
+    CodeNotFresh,
 }
 
 impl Refusal for ScanError {
@@ -146,6 +164,7 @@ impl Refusal for ScanError {
             ScanError::OtherVenue => "scan.other_venue",
             ScanError::Expired => "scan.expired",
             ScanError::AlreadyChecked => "check.already_recorded",
+            ScanError::CodeNotFresh => "scan.code_not_fresh",
             ScanError::NotBoundToScan(_)
             | ScanError::NotBoundToCheck(_)
             | ScanError::NotAllowedToView => FORBIDDEN,
@@ -162,7 +181,8 @@ impl Refusal for ScanError {
             ScanError::AlreadyScanned
             | ScanError::OtherVenue
             | ScanError::Expired
-            | ScanError::AlreadyChecked => RefusalKind::Conflict,
+            | ScanError::AlreadyChecked
+            | ScanError::CodeNotFresh => RefusalKind::Conflict,
         }
     }
 }
@@ -203,6 +223,7 @@ impl Decider for Scan {
                     inspector,
                     subject,
                     inspector_bound: true,
+                    fresh,
                     at,
                 },
                 ScanState::Absent,
@@ -211,6 +232,7 @@ impl Decider for Scan {
                 venue_id: *venue_id,
                 inspector: *inspector,
                 subject: *subject,
+                fresh: *fresh,
                 at: *at,
             }]),
             (
@@ -256,6 +278,7 @@ impl Decider for Scan {
                     venue_id: scanned_at_venue,
                     inspector: scanner,
                     subject,
+                    fresh,
                     at: scanned,
                 },
             ) => {
@@ -267,6 +290,9 @@ impl Decider for Scan {
                 }
                 if expired(*scanned, *at) {
                     return Err(ScanError::Expired);
+                }
+                if !fresh {
+                    return Err(ScanError::CodeNotFresh);
                 }
                 Ok(vec![ScanEvent::TemperatureChecked {
                     check_id: *check_id,
@@ -285,7 +311,7 @@ impl Decider for Scan {
                     inspector_bound,
                     at,
                 },
-                ScanState::Scanned {
+                state @ (ScanState::Scanned {
                     inspector,
                     at: scanned,
                     ..
@@ -294,13 +320,17 @@ impl Decider for Scan {
                     inspector,
                     at: scanned,
                     ..
-                },
+                }),
             ) => {
                 if viewer != inspector || !inspector_bound {
                     return Err(ScanError::NotAllowedToView);
                 }
                 if expired(*scanned, *at) {
                     return Err(ScanError::Expired);
+                }
+                // A check follows only a fresh code, so a checked scan was fresh.
+                if matches!(state, ScanState::Scanned { fresh: false, .. }) {
+                    return Err(ScanError::CodeNotFresh);
                 }
                 Ok(vec![])
             }
@@ -315,6 +345,7 @@ impl Decider for Scan {
                     venue_id,
                     inspector,
                     subject,
+                    fresh,
                     at,
                     ..
                 },
@@ -322,6 +353,7 @@ impl Decider for Scan {
                 venue_id: *venue_id,
                 inspector: *inspector,
                 subject: *subject,
+                fresh: *fresh,
                 at: *at,
             },
             (
@@ -330,6 +362,7 @@ impl Decider for Scan {
                     inspector,
                     subject,
                     at,
+                    ..
                 },
                 ScanEvent::TemperatureChecked { .. },
             ) => ScanState::Checked {
@@ -375,18 +408,63 @@ mod tests {
             inspector: p(5),
             subject: p(9),
             inspector_bound,
+            fresh: true,
             at: AT,
         }
     }
 
     fn scanned() -> ScanEvent {
+        scanned_fresh(true)
+    }
+
+    fn scanned_fresh(fresh: bool) -> ScanEvent {
         ScanEvent::CodeScanned {
             scan_id: Uuid::from_u128(7),
             venue_id: venue(),
             inspector: p(5),
             subject: p(9),
+            fresh,
             at: AT,
         }
+    }
+
+    #[test]
+    fn an_old_code_is_scanned_but_neither_checked_nor_its_declaration_viewed() {
+        let old = ScanCommand::Scan {
+            scan_id: Uuid::from_u128(7),
+            venue_id: venue(),
+            inspector: p(5),
+            subject: p(9),
+            inspector_bound: true,
+            fresh: false,
+            at: AT,
+        };
+        Given::<Scan>::nothing()
+            .when(&old)
+            .then(vec![scanned_fresh(false)]);
+        Given::<Scan>::events(vec![scanned_fresh(false)])
+            .when(&check(5, venue(), AT))
+            .then_error(ScanError::CodeNotFresh);
+        Given::<Scan>::events(vec![scanned_fresh(false)])
+            .when(&view(5, true, AT))
+            .then_error(ScanError::CodeNotFresh);
+        // Who may act is answered first: another inspector learns nothing of the code.
+        Given::<Scan>::events(vec![scanned_fresh(false)])
+            .when(&view(6, true, AT))
+            .then_error(ScanError::NotAllowedToView);
+        Given::<Scan>::events(vec![scanned_fresh(false)])
+            .when(&check(6, venue(), AT))
+            .then_error(ScanError::NotTheScanner);
+        assert_eq!(ScanError::CodeNotFresh.code(), "scan.code_not_fresh");
+        assert_eq!(ScanError::CodeNotFresh.kind(), RefusalKind::Conflict);
+        // Scans recorded before codes carried their issue time read as fresh.
+        let before: ScanEvent = serde_json::from_value(serde_json::json!({
+            "type": "CodeScanned",
+            "data": {"scan_id": Uuid::from_u128(7), "venue_id": venue(), "inspector": p(5),
+                     "subject": p(9), "at": "2026-03-02T09:00:00+08:00"}
+        }))
+        .expect("an event of the first shape");
+        assert_eq!(before, scanned());
     }
 
     fn demographics() -> Demographics {

@@ -149,8 +149,9 @@ pub struct ActiveReason {
     pub source: String,
 }
 
-/// A person's health code: the signed QR payload (valid long-term: the colour is resolved
-/// when scanned), its colour now, and the active red reasons.
+/// A person's health code: the signed QR payload, issued now (valid long-term for the colour,
+/// fresh for a few minutes for more: apps and pages fetch it again), its colour now, and the
+/// active red reasons.
 #[derive(Debug, Clone)]
 pub struct HealthCode {
     pub person_id: PersonId,
@@ -168,10 +169,38 @@ pub async fn health_code(
     let reasons = active_reasons(services, &row.digest).await?;
     Ok(HealthCode {
         person_id: person,
-        token: services.keys.code_keys.sign(person.as_uuid()),
+        token: services.keys.code_keys.sign(
+            person.as_uuid(),
+            (services.now().unix_timestamp_nanos() / 1_000) as i64,
+        ),
         colour: Colour::of(reasons.iter().map(|r| &r.reason)),
         reasons,
     })
+}
+
+/// Resets `person`'s code: every code token issued before now is refused from then on (a
+/// photographed or shared code stops working); the code the person fetches next works.
+pub async fn reset_code(
+    services: &Services,
+    ctx: &CommandContext,
+    person: PersonId,
+) -> Result<commands::Outcome<crate::Done>, ServiceError> {
+    let stream = crate::streams::health_code(person);
+    let now = services.now();
+    Ok(services
+        .bus
+        .execute(ctx, std::slice::from_ref(&stream), |loaded| {
+            let state = loaded.fold::<domain::health_code::HealthCode>(&stream)?;
+            let events = domain::health_code::HealthCode::decide(
+                &domain::health_code::CodeCommand::Reset { at: now },
+                &state,
+            )
+            .map_err(ServiceError::internal)?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(crate::Done {}).append(stream.clone(), &events)?,
+            )
+        })
+        .await?)
 }
 
 /// The active red reasons of the identity `digest`, as the health codes read model has them.

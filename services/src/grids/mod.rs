@@ -590,10 +590,17 @@ pub(crate) async fn scan(
     ctx: &CommandContext,
     worker: PersonId,
     grid_id: GridId,
-    subject: PersonId,
+    code: crate::venues::ShownCode,
 ) -> Result<Outcome<crate::venues::ScanAnswer>, ServiceError> {
+    let subject = code.subject;
+    // Who may scan is answered before the person is looked up.
     let permit = permit_visit(services, worker, grid_id).await?;
-    let answer = crate::venues::masked_answer(services, subject).await?;
+    let c_stream = streams::health_code(subject);
+    let loaded = permit
+        .loaded
+        .join(services.bus.load(std::slice::from_ref(&c_stream)).await?);
+    let fresh = crate::venues::code_is_fresh(services, &loaded, &code)?;
+    let answer = crate::venues::masked_answer(services, subject, fresh).await?;
     let now = services.now();
     let s_stream = streams::grid_scan(answer.scan_id);
     let a_stream = streams::access(subject);
@@ -603,7 +610,7 @@ pub(crate) async fn scan(
     );
     Ok(services
         .bus
-        .execute_loaded(ctx, permit.loaded, |loaded| {
+        .execute_loaded(ctx, loaded, |loaded| {
             let scanned = GridScan::decide(
                 &GridScanCommand::Scan {
                     scan_id: answer.scan_id,
@@ -611,6 +618,7 @@ pub(crate) async fn scan(
                     worker,
                     subject,
                     facts: visit_facts(loaded, grid_id, worker)?,
+                    fresh: crate::venues::code_is_fresh(services, loaded, &code)?,
                     at: now,
                 },
                 &GridScan::initial(),
@@ -629,7 +637,8 @@ pub(crate) async fn scan(
                     .append(s_stream.clone(), &scanned)?
                     .append(a_stream.clone(), &[accessed])?
                     .check(g_stream.clone())
-                    .check(w_stream.clone()),
+                    .check(w_stream.clone())
+                    .check(c_stream.clone()),
             )
         })
         .await?)

@@ -5,7 +5,6 @@
 
 use commands::{CommandContext, Decision, Outcome};
 use domain::access::{AccessEvent, AccessedData, Accessor};
-use domain::identity::PersonId;
 use domain::medical::{MedicalScan, MedicalScanCommand};
 use domain::Decider;
 
@@ -20,13 +19,17 @@ pub async fn scan(
     permit: StaffPermit,
     token: &str,
 ) -> Result<Outcome<ScanAnswer>, ServiceError> {
-    let subject = services
-        .keys
-        .code_keys
-        .verify(token)
-        .map(PersonId::new)
-        .map_err(|e| crate::venues::refused_token("token", e))?;
-    let mut answer = crate::venues::masked_answer(services, subject).await?;
+    let code = crate::venues::read_code(services, token)?;
+    let subject = code.subject;
+    let c_stream = streams::health_code(subject);
+    let loaded = permit
+        .loaded
+        .clone()
+        .join(services.bus.load(std::slice::from_ref(&c_stream)).await?);
+    // Staff, a government role, see the reasons whatever the code's age; a reset code is
+    // refused to them too.
+    crate::venues::code_is_fresh(services, &loaded, &code)?;
+    let mut answer = crate::venues::masked_answer(services, subject, true).await?;
     let facts = crate::citizens::person_facts(services, subject).await?;
     answer.reasons = Some(crate::citizens::active_reasons(services, &facts.digest).await?);
     let now = services.now();
@@ -40,7 +43,8 @@ pub async fn scan(
     };
     let outcome = services
         .bus
-        .execute_loaded(ctx, permit.loaded.clone(), |loaded| {
+        .execute_loaded(ctx, loaded, |loaded| {
+            crate::venues::code_is_fresh(services, loaded, &code)?;
             let scanned = MedicalScan::decide(
                 &MedicalScanCommand::Scan {
                     scan_id: answer.scan_id,
@@ -63,7 +67,8 @@ pub async fn scan(
                             accessed(AccessedData::Profile),
                         ],
                     )?
-                    .check(permit.stream.clone()),
+                    .check(permit.stream.clone())
+                    .check(c_stream.clone()),
             )
         })
         .await?;

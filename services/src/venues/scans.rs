@@ -1,6 +1,7 @@
 //! Scans of a citizen's code by a bound inspector, the scanned person's latest declaration,
 //! and the temperature check recorded on a scan.
 
+use domain::health_code::{HealthCode, TokenStanding};
 use event_store::StreamId;
 
 use super::*;
@@ -16,8 +17,13 @@ pub struct ScanAnswer {
     pub phone_masked: String,
     /// The code's colour now (serialised `green` or `red`, as idempotency records keep it).
     pub colour: Colour,
-    /// The active red reasons' labels.
+    /// The active red reasons' labels: shown only for a fresh code (issued within the last
+    /// few minutes): a photographed code shows the colour and the masked identity alone.
     pub reason_labels: Vec<String>,
+    /// Whether the code shown was fresh: only then may a check, a visit or a declaration view
+    /// follow this scan (`409 scan.code_not_fresh` otherwise).
+    #[serde(default = "answers_before_freshness")]
+    pub fresh: bool,
     /// Medical scans only (a government role, SPEC §2): the name in clear. Never recorded
     /// with the answer a retry replays; opened again for each answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -28,6 +34,55 @@ pub struct ScanAnswer {
     /// Medical scans only: each active reason with its label, since when, and its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasons: Option<Vec<crate::citizens::ActiveReason>>,
+}
+
+fn answers_before_freshness() -> bool {
+    true
+}
+
+/// A verified code token: the person it names and when it was issued.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShownCode {
+    pub subject: PersonId,
+    /// `None` for a token of the first format (no issue time).
+    pub issued_at: Option<OffsetDateTime>,
+}
+
+/// Verifies the code token `token` (pure: nothing is looked up).
+pub(crate) fn read_code(services: &Services, token: &str) -> Result<ShownCode, ServiceError> {
+    let claims = services
+        .keys
+        .code_keys
+        .verify(token)
+        .map_err(|e| refused_token("token", e))?;
+    Ok(ShownCode {
+        subject: PersonId::new(claims.person),
+        issued_at: claims
+            .issued_at_micros
+            .and_then(|m| OffsetDateTime::from_unix_timestamp_nanos(i128::from(m) * 1_000).ok()),
+    })
+}
+
+/// Whether `code` is fresh, from its holder's resets in `loaded` (which holds the stream
+/// [`streams::health_code`] of the code's person): `422 code_token.reset` when the holder
+/// reset their code after it was issued.
+pub(crate) fn code_is_fresh(
+    services: &Services,
+    loaded: &commands::Loaded,
+    code: &ShownCode,
+) -> Result<bool, ServiceError> {
+    let validity = loaded.fold::<HealthCode>(&streams::health_code(code.subject))?;
+    match validity.standing(code.issued_at, services.now(), services.code_fresh_for) {
+        TokenStanding::Void => Err(ServiceError::invalid_with_code(
+            "token",
+            "code_token.reset",
+            "this code was reset by its holder and no longer counts; ask them to show the \
+             code their app shows now"
+                .to_owned(),
+        )),
+        TokenStanding::Old => Ok(false),
+        TokenStanding::Fresh => Ok(true),
+    }
 }
 
 /// Where a scan happens, as the scanner says.
@@ -48,20 +103,12 @@ pub async fn scan(
     token: &str,
     place: ScanPlace,
 ) -> Result<Outcome<ScanAnswer>, ServiceError> {
-    let subject = |token: &str| {
-        services
-            .keys
-            .code_keys
-            .verify(token)
-            .map(PersonId::new)
-            .map_err(|e| refused_token("token", e))
-    };
-    let (venue_id, subject) = match (place.venue_id, place.grid_id, place.medical) {
-        (Some(v), None, false) => (VenueId::new(v), subject(token)?),
+    let (venue_id, code) = match (place.venue_id, place.grid_id, place.medical) {
+        (Some(v), None, false) => (VenueId::new(v), read_code(services, token)?),
         (None, Some(grid), false) => {
             let grid = domain::grid::GridId::new(grid);
-            let subject = subject(token)?;
-            return crate::grids::scan(services, ctx, scanner, grid, subject).await;
+            let code = read_code(services, token)?;
+            return crate::grids::scan(services, ctx, scanner, grid, code).await;
         }
         (None, None, true) => {
             // Who may scan is answered before the code is read.
@@ -76,14 +123,28 @@ pub async fn scan(
             ))
         }
     };
-    let answer = masked_answer(services, subject).await?;
-    let now = services.now();
+    let subject = code.subject;
     let i_stream = streams::inspection(venue_id, scanner);
+    let c_stream = streams::health_code(subject);
+    let loaded = services
+        .bus
+        .load(&[i_stream.clone(), c_stream.clone()])
+        .await?;
+    // Who may scan is answered before the person is looked up (403 or 404 would otherwise
+    // tell a stranger whether the code's person exists).
+    if !is_bound(loaded.fold::<Inspection>(&i_stream)?) {
+        return Err(ServiceError::refused(
+            domain::venue::ScanError::NotBoundToScan(venue_id),
+        ));
+    }
+    let fresh = code_is_fresh(services, &loaded, &code)?;
+    let answer = masked_answer(services, subject, fresh).await?;
+    let now = services.now();
     let s_stream = streams::scan(answer.scan_id);
     let a_stream = streams::access(subject);
     Ok(services
         .bus
-        .execute(ctx, std::slice::from_ref(&i_stream), |loaded| {
+        .execute_loaded(ctx, loaded, |loaded| {
             let inspector_bound = is_bound(loaded.fold::<Inspection>(&i_stream)?);
             let scanned = Scan::decide(
                 &ScanCommand::Scan {
@@ -92,6 +153,7 @@ pub async fn scan(
                     inspector: scanner,
                     subject,
                     inspector_bound,
+                    fresh: code_is_fresh(services, loaded, &code)?,
                     at: now,
                 },
                 &Scan::initial(),
@@ -105,22 +167,24 @@ pub async fn scan(
                 data: AccessedData::Code,
                 at: now,
             };
-            // Still bound when the scan commits.
+            // Still bound, and the code not reset, when the scan commits.
             Ok::<_, ServiceError>(
                 Decision::unchanged(answer.clone())
                     .append(s_stream.clone(), &scanned)?
                     .append(a_stream.clone(), &[accessed])?
-                    .check(i_stream.clone()),
+                    .check(i_stream.clone())
+                    .check(c_stream.clone()),
             )
         })
         .await?)
 }
 
-/// What a scanner sees of `subject` (masked name and phone, colour, reason labels), under a
-/// fresh scan id.
+/// What a scanner sees of `subject` (masked name and phone, colour, and for a `fresh` code
+/// the reason labels), under a new scan id.
 pub(crate) async fn masked_answer(
     services: &Services,
     subject: PersonId,
+    fresh: bool,
 ) -> Result<ScanAnswer, ServiceError> {
     let row = crate::citizens::person_facts(services, subject).await?;
     let reasons = projections::health_codes::reasons(&services.db, &row.digest)
@@ -143,7 +207,12 @@ pub(crate) async fn masked_answer(
             profile.as_ref().and_then(|p| p.phone.as_deref()),
         ),
         colour: Colour::of(&reasons),
-        reason_labels: reasons.iter().map(|r| r.label().to_owned()).collect(),
+        reason_labels: if fresh {
+            reasons.iter().map(|r| r.label().to_owned()).collect()
+        } else {
+            Vec::new()
+        },
+        fresh,
         name: None,
         phone: None,
         reasons: None,

@@ -180,6 +180,7 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("get", "/v1/me"),
         ("get", "/v1/me/code"),
         ("get", "/v1/me/code.svg"),
+        ("post", "/v1/me/code/reset"),
         ("get", "/v1/me/family"),
         ("post", "/v1/me/family"),
         ("delete", "/v1/me/family/{person_id}"),

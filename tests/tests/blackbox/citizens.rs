@@ -278,7 +278,7 @@ async fn a_pre_registration_hit_makes_the_person_red_on_first_login(db: TestData
         .as_str()
         .expect("guidance")
         .contains("release"));
-    assert!(code["token"].as_str().expect("token").starts_with("YK1."));
+    assert!(code["token"].as_str().expect("token").starts_with("YK2."));
     // Someone else stays green.
     let (other, _) = app.login(LI, "李四").await;
     let other_code = app.get_json(&other, "/v1/me/code").await;

@@ -24,6 +24,7 @@ event_store::backend_tests!(
     checks_land_on_the_cst_day_and_hour,
     who_may_see_is_answered_before_waiting_or_validating,
     a_full_code_space_answers_503_and_raises_the_metric,
+    a_photographed_code_shows_the_colour_only_and_a_reset_voids_it,
 );
 
 const ADMIN: &str = "44010619900307001X"; // male, 1990
@@ -437,11 +438,14 @@ async fn forged_codes_and_unbound_inspectors_are_refused(db: TestDatabase) {
     let parts: Vec<&str> = token.split('.').collect();
     let other_bytes = uuid::Uuid::parse_str(&other_id).expect("uuid").into_bytes();
     use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut signed = b64.decode(parts[2]).expect("token body");
+    signed[..16].copy_from_slice(&other_bytes); // the issue time stays
     let swapped = format!(
         "{}.{}.{}.{}",
         parts[0],
         parts[1],
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other_bytes),
+        b64.encode(signed),
         parts[3]
     );
     let (status, problem) = scan(&app, &inspector, &venue_id, &swapped).await;
@@ -677,6 +681,8 @@ async fn statistics_of_a_scripted_day_hold_no_personal_data(db: TestDatabase) {
         201
     );
     app.clock.set(datetime!(2026-03-02 10:15 +08:00));
+    // The code shown is the one the app shows now (a fresh one).
+    let admin_code = code_token(&app, &admin_self).await;
     let (_, s2) = scan(&app, &inspector, &venue_id, &admin_code).await;
     assert_eq!(
         check(
@@ -822,10 +828,10 @@ async fn checked_inspector_id(app: &TestApp, token: &str) -> String {
 async fn checks_land_on_the_cst_day_and_hour(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let (_, _, _, venue_id) = venue_with_inspector(&app).await;
-    let (citizen, _) = app.login(CITIZEN, "李四").await;
-    let token = code_token(&app, &citizen).await;
     // 00:30 CST on Tuesday is 16:30 UTC on Monday.
     app.clock.set(datetime!(2026-03-02 16:30 UTC));
+    let (citizen, _) = app.login(CITIZEN, "李四").await;
+    let token = code_token(&app, &citizen).await;
     let (inspector, _) = app.login(INSPECTOR, "陈六").await;
     let (_, seen) = scan(&app, &inspector, &venue_id, &token).await;
     let (_, checked) = check(
@@ -951,5 +957,77 @@ async fn a_full_code_space_answers_503_and_raises_the_metric(db: TestDatabase) {
         .and_then(|n| n.parse::<u64>().ok())
         .expect("collision counter");
     assert!(collisions >= 32, "{collisions}");
+    app.stop().await;
+}
+
+/// SPEC §3 against a photographed code: a stranger with a photo of someone's code binds as
+/// an inspector of their own venue. An old token still shows the colour and the masked
+/// identity (a screenshot works), but no reason labels, and no check or declaration view
+/// follows its scan; a fresh token shows what the seed shows; after the holder resets their
+/// code every token issued before is refused, and the new one works.
+async fn a_photographed_code_shows_the_colour_only_and_a_reset_voids_it(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (_, inspector, _, venue_id) = venue_with_inspector(&app).await;
+    let feed = app.service_token("feed").await;
+    let (status, _) = body(app.post_json_as(&feed, "/v1/feed/batches", &json!({"records": [{
+        "record_id": "psb-1", "document": {"type": "resident_id", "number": CITIZEN}, "name": "李四强",
+        "reason": "close_contact", "action": "hit", "effective_at": "2026-03-01T10:00:00+08:00", "region": "440305"}]})).await).await;
+    assert_eq!(status, 200);
+    let (citizen, _) = app.login(CITIZEN, "李四强").await;
+    let photographed = code_token(&app, &citizen).await;
+    assert!(photographed.starts_with("YK2."), "{photographed}");
+
+    // Six minutes later the photo is old: colour and masked identity only.
+    app.clock.advance(time::Duration::minutes(6));
+    let (status, old) = scan(&app, &inspector, &venue_id, &photographed).await;
+    assert_eq!(status, 200, "{old}");
+    assert_eq!(old["colour"], "red");
+    assert_eq!(old["name_masked"], "李*强");
+    assert_eq!(old["reason_labels"], json!([]));
+    assert_eq!(old["fresh"], false);
+    let old_scan = old["scan_id"].as_str().expect("scan id");
+    let (status, problem) = body(
+        app.get_as(&inspector, &format!("/v1/scans/{old_scan}/declaration"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "scan.code_not_fresh");
+    let head = app.state.store.last_position().await.expect("head");
+    let (status, problem) = check(&app, &inspector, &venue_id, old_scan, "fever").await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "scan.code_not_fresh");
+    assert_eq!(
+        app.state.store.last_position().await.expect("head"),
+        head,
+        "no fake fever check recorded"
+    );
+
+    // The code the citizen shows now is fresh: what the seed shows.
+    let current = code_token(&app, &citizen).await;
+    let (status, fresh) = scan(&app, &inspector, &venue_id, &current).await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(fresh["fresh"], true);
+    assert_eq!(fresh["reason_labels"], json!(["密切接触者"]));
+    let fresh_scan = fresh["scan_id"].as_str().expect("scan id");
+    let (status, _) = check(&app, &inspector, &venue_id, fresh_scan, "normal").await;
+    assert_eq!(status, 201);
+
+    // The holder resets: every token issued before is refused, even one still fresh.
+    app.clock.advance(time::Duration::seconds(1));
+    let (status, reset) = body(app.post_as(&citizen, "/v1/me/code/reset").await).await;
+    assert_eq!(status, 200, "{reset}");
+    assert!(reset["position"].as_u64().is_some());
+    app.clock.advance(time::Duration::seconds(1));
+    for token in [&photographed, &current] {
+        let (status, problem) = scan(&app, &inspector, &venue_id, token).await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["code"], "code_token.reset");
+        assert_eq!(problem["errors"][0]["field"], "token");
+    }
+    let renewed = code_token(&app, &citizen).await;
+    let (status, again) = scan(&app, &inspector, &venue_id, &renewed).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["fresh"], true);
     app.stop().await;
 }

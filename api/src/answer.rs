@@ -122,3 +122,11 @@ pub struct Unprocessable(#[to_schema] pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct Forbidden(#[to_schema] pub Problem);
+
+/// The database is out of reach (or a command's commit ended with its outcome unknown).
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "Not available now (`store.unavailable`: the database is out of reach; retry shortly, a command with the same `Idempotency-Key`); `Retry-After` says when",
+    content_type = "application/problem+json"
+)]
+pub struct Unavailable(#[to_schema] pub Problem);

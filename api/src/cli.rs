@@ -160,6 +160,13 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let dev = settings.dev;
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let state = app.state();
+    if dev {
+        tracing::warn!(
+            "DEVELOPMENT MODE (--dev): development keys in the data directory and the \
+             development identity provider are trusted; anyone can mint a sign-in. Never \
+             serve real people this way"
+        );
+    }
     tracing::info!(
         listen = %state.settings.listen,
         port = app.port(),

@@ -35,6 +35,10 @@ pub struct GlobalArgs {
     /// the log, nothing that changes or removes a row of it); see docs/postgres.md.
     #[arg(long, env = "YUEKANG_DB_OWNER", global = true)]
     pub db_owner: Option<String>,
+    /// `serve`: a second address serving `/metrics` alone, without a token (for a scraper on
+    /// a private network). On the main address `/metrics` needs an auditor or analyst token.
+    #[arg(long, env = "YUEKANG_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
     /// TOML config file (default: DATA_DIR/yuekang.toml when it exists).
     #[arg(long, env = "YUEKANG_CONFIG", global = true)]
     pub config: Option<PathBuf>,
@@ -57,8 +61,11 @@ pub enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long, env = "YUEKANG_LISTEN")]
         listen: Option<SocketAddr>,
-        /// Development mode: readable logs, development keys created in the data directory.
-        #[arg(long, env = "YUEKANG_DEV")]
+        /// Development mode: readable logs, development keys created in the data directory,
+        /// the development identity provider trusted. Only this flag enables it (no
+        /// environment variable, no config file), and the server announces it on every start
+        /// and in `/readyz`.
+        #[arg(long)]
         dev: bool,
     },
     /// Apply database migrations and exit.
@@ -214,12 +221,15 @@ struct FileConfig {
     db: Option<String>,
     db_owner: Option<String>,
     listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     dev: Option<bool>,
     log_format: Option<LogFormat>,
     readiness_max_lag: Option<u64>,
     keys_file: Option<PathBuf>,
     /// Minutes a health-code token stays fresh (reason labels, checks, declaration views).
     code_fresh_minutes: Option<u32>,
+    /// Hours the answers under idempotency keys are remembered.
+    idempotency_ttl_hours: Option<u32>,
     /// `[limits]`: rate limits, each `{ burst, per_minute }` (defaults in services::limits).
     limits: Option<services::limits::Limits>,
 }
@@ -233,6 +243,8 @@ pub struct Settings {
     /// connects as `database_url`'s least-privileged role.
     pub database_owner_url: Option<String>,
     pub listen: SocketAddr,
+    /// Where `/metrics` is served alone without a token, when set.
+    pub metrics_listen: Option<SocketAddr>,
     pub dev: bool,
     pub log_format: LogFormat,
     /// `/readyz` answers 503 while any projection lags the log by more events than this.
@@ -246,6 +258,9 @@ pub struct Settings {
     pub limits: services::limits::Limits,
     /// How long after issue a health-code token is fresh (`code_fresh_minutes`, default 5).
     pub code_freshness: time::Duration,
+    /// How long the answers under idempotency keys are remembered (`idempotency_ttl_hours`,
+    /// default 24): a retry after that is a new command.
+    pub idempotency_ttl: time::Duration,
     /// Binding-code serials per kind: [`services::codes::CODES_PER_KIND`]; smaller only in
     /// tests and capacity drills (not read from the config file).
     pub code_space: u32,
@@ -264,6 +279,11 @@ pub enum ConfigError {
         path: PathBuf,
         source: toml::de::Error,
     },
+    #[error(
+        "config file {path} sets `dev`: development mode (which trusts the development identity \
+         provider) is enabled only by the `--dev` flag of `serve`; remove the line"
+    )]
+    DevInFile { path: PathBuf },
 }
 
 impl Settings {
@@ -302,7 +322,17 @@ impl Settings {
             .clone()
             .or(file.db)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("yuekang.db").display()));
-        let dev = dev || file.dev.unwrap_or(false);
+        if file.dev.is_some() {
+            return Err(ConfigError::DevInFile {
+                path: global.config.clone().unwrap_or_else(|| {
+                    global
+                        .data_dir
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from(Self::DEFAULT_DATA_DIR))
+                        .join("yuekang.toml")
+                }),
+            });
+        }
         let listen = listen.or(file.listen).unwrap_or_else(|| {
             Self::DEFAULT_LISTEN
                 .parse()
@@ -330,7 +360,13 @@ impl Settings {
                 .map_or(services::DEFAULT_CODE_FRESH_FOR, |m| {
                     time::Duration::minutes(i64::from(m.clamp(1, 60)))
                 }),
+            idempotency_ttl: file
+                .idempotency_ttl_hours
+                .map_or(services::answers::DEFAULT_TTL, |h| {
+                    time::Duration::hours(i64::from(h.max(1)))
+                }),
             database_owner_url: global.db_owner.clone().or(file.db_owner),
+            metrics_listen: global.metrics_listen.or(file.metrics_listen),
             data_dir,
         })
     }
@@ -342,6 +378,7 @@ impl Settings {
             database_url: database_url.into(),
             database_owner_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             dev: true,
             log_format: LogFormat::Pretty,
             readiness_max_lag: 10_000,
@@ -350,6 +387,7 @@ impl Settings {
             limits: services::limits::Limits::default(),
             code_space: services::codes::CODES_PER_KIND,
             code_freshness: services::DEFAULT_CODE_FRESH_FOR,
+            idempotency_ttl: services::answers::DEFAULT_TTL,
         }
     }
 }
@@ -374,6 +412,7 @@ mod tests {
             data_dir: data_dir.map(Path::to_owned),
             db: None,
             db_owner: None,
+            metrics_listen: None,
             config: config.map(Path::to_owned),
             log_format: None,
         }
@@ -399,20 +438,28 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(
             dir.join("yuekang.toml"),
-            "listen = \"0.0.0.0:9000\"\ndb = \"postgres://file/db\"\ndev = true\n",
+            "listen = \"0.0.0.0:9000\"\ndb = \"postgres://file/db\"\n",
         )
         .expect("write");
         let from_file = Settings::resolve(&global(Some(&dir), None), None, false).expect("resolve");
         assert_eq!(from_file.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(from_file.database_url, "postgres://file/db");
-        assert!(from_file.dev);
-        assert_eq!(from_file.log_format, LogFormat::Pretty);
+        assert!(!from_file.dev);
+        assert_eq!(from_file.log_format, LogFormat::Json);
+        let dev = Settings::resolve(&global(Some(&dir), None), None, true).expect("resolve");
+        assert!(dev.dev, "the --dev flag");
+        assert_eq!(dev.log_format, LogFormat::Pretty);
         let mut flags = global(Some(&dir), None);
         flags.db = Some("sqlite://flag.db".into());
         let flagged = Settings::resolve(&flags, Some("127.0.0.1:1".parse().expect("addr")), false)
             .expect("resolve");
         assert_eq!(flagged.database_url, "sqlite://flag.db");
         assert_eq!(flagged.listen.to_string(), "127.0.0.1:1");
+        std::fs::write(dir.join("yuekang.toml"), "dev = true\n").expect("write");
+        let refused =
+            Settings::resolve(&global(Some(&dir), None), None, false).expect_err("dev in the file");
+        assert!(matches!(refused, ConfigError::DevInFile { .. }));
+        assert!(refused.to_string().contains("--dev"), "{refused}");
         std::fs::write(dir.join("yuekang.toml"), "lissen = 1\n").expect("write");
         assert!(matches!(
             Settings::resolve(&global(Some(&dir), None), None, false),

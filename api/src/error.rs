@@ -93,9 +93,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// A 500 for an unexpected failure, keeping the cause for the log.
+    /// A 500 for an unexpected failure, keeping the cause for the log; a database out of
+    /// reach is a 503 `store.unavailable` instead (see [`ServiceError::internal`]).
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
-        ApiError::Internal(error.into())
+        match ServiceError::internal(error) {
+            ServiceError::Internal(cause) => ApiError::Internal(cause),
+            other => other.into(),
+        }
     }
 
     /// A 422 naming one field and the rule it broke.
@@ -323,6 +327,48 @@ mod tests {
             json["type"],
             "https://yuekang.example/problems/validation.failed"
         );
+    }
+
+    #[test]
+    fn an_unreachable_database_answers_503_problem_json() {
+        for error in [
+            ApiError::from(ServiceError::from(event_store::StoreError::Database {
+                context: "reading a stream",
+                source: sqlx::Error::PoolTimedOut,
+            })),
+            ApiError::internal(event_store::StoreError::Database {
+                context: "pinging the database",
+                source: sqlx::Error::Io(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                )),
+            }),
+            ApiError::from(ServiceError::from(
+                commands::CommandError::<ServiceError>::Store(
+                    event_store::StoreError::CommitUnknown("connection reset".into()),
+                ),
+            )),
+        ] {
+            let response = error.error_response();
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{error:?}"
+            );
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .map(|v| v.as_bytes()),
+                Some(&b"application/problem+json"[..])
+            );
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+            assert_eq!(error.problem().code, "store.unavailable");
+        }
+        let bad_sql = ApiError::internal(event_store::StoreError::Database {
+            context: "reading a stream",
+            source: sqlx::Error::RowNotFound,
+        });
+        assert_eq!(bad_sql.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

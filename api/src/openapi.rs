@@ -4,7 +4,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::answer::{
-    BadRequest, Forbidden, PositionView, TooManyRequests, Unauthenticated, Unprocessable,
+    BadRequest, Forbidden, PositionView, TooManyRequests, Unauthenticated, Unavailable,
+    Unprocessable,
 };
 use crate::error::{FieldError, Problem};
 use crate::paging::BadPage;
@@ -78,6 +79,7 @@ use crate::routes::{
         ),
         responses(
             Unauthenticated, BadPage, BadRequest, TooManyRequests, Unprocessable, Forbidden,
+            Unavailable,
         ),
     ),
     modifiers(&BearerAuth, &CommonAnswers),
@@ -119,7 +121,8 @@ impl Modify for BearerAuth {
 /// route parses one or the other), `422` for a body of the wrong shape, `403` on every route a
 /// bearer token reaches (a service account on a citizen's route), and `429` where a rate limit
 /// applies (signing in, and every route a bearer token reaches, since service accounts are
-/// limited per account).
+/// limited per account), and `503` wherever the database is read or written (every `/v1/`
+/// route and `/metrics`: `store.unavailable` while it is out of reach).
 #[derive(Debug)]
 struct CommonAnswers;
 
@@ -148,6 +151,11 @@ impl Modify for CommonAnswers {
                     responses
                         .entry("403".into())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Forbidden")));
+                }
+                if path.starts_with("/v1/") || path == "/metrics" {
+                    responses
+                        .entry("503".into())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
                 }
                 let limited = operation.security.is_some() || path == "/v1/sessions";
                 if limited {

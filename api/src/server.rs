@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     state: web::Data<AppState>,
 }
@@ -46,7 +47,18 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = settings
+            .metrics_listen
+            .map(|addr| {
+                TcpListener::bind(addr).with_context(|| format!("binding {addr} for /metrics"))
+            })
+            .transpose()?;
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let state = web::Data::new(AppState::open(settings, clock).await?);
+        state.set_metrics_address(metrics_addr);
         let app_state = state.clone();
         let pages_state = web::Data::new(state.pages());
         let mut server = HttpServer::new(move || {
@@ -54,6 +66,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(pages_state.clone())
                 .wrap(middleware::from_fn(telemetry::log_requests))
+                .wrap(middleware::from_fn(metrics_address_serves_metrics_alone))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
@@ -63,14 +76,23 @@ impl Application {
         })
         .listen(listener)?
         .shutdown_timeout(10);
+        if let Some(metrics_listener) = metrics_listener {
+            server = server.listen(metrics_listener)?;
+        }
         if !handle_signals {
             server = server.disable_signals().workers(2);
         }
         Ok(Self {
             port,
+            metrics_port: metrics_addr.map(|a| a.port()),
             server: server.run(),
             state,
         })
+    }
+
+    /// The port of the metrics address, when one is configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The port actually bound (useful with port 0).
@@ -95,6 +117,28 @@ impl Application {
         tracing::info!("shut down cleanly");
         result
     }
+}
+
+/// On the metrics address only `/metrics` is served (404 for everything else).
+async fn metrics_address_serves_metrics_alone(
+    req: actix_web::dev::ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let on_metrics_address = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.metrics_address())
+        .is_some_and(|addr| req.app_config().local_addr() == addr);
+    if on_metrics_address && req.path() != "/metrics" {
+        let response = crate::error::ApiError::NotFound {
+            code: "route.not_found",
+            detail: "the metrics address serves /metrics alone".into(),
+        };
+        return Ok(req.error_response(response).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// `/docs` without the slash: the interactive docs live under `/docs/`.

@@ -26,6 +26,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub started_at: OffsetDateTime,
     pub(crate) http_metrics: HttpMetrics,
+    /// The address serving `/metrics` alone without a token, once bound.
+    metrics_address: std::sync::OnceLock<Option<std::net::SocketAddr>>,
+    /// The scheduled job forgetting old idempotency answers.
+    housekeeping: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl AppState {
@@ -54,18 +58,40 @@ impl AppState {
             .await
             .context("installing the projections")?;
         runner.start();
+        let housekeeping = tokio::spawn(forget_old_answers_now_and_then(
+            store.clone(),
+            clock.clone(),
+            settings.idempotency_ttl,
+        ));
         Ok(Self {
+            housekeeping: std::sync::Mutex::new(Some(housekeeping)),
             started_at: clock.now(),
-            services: Services::new(CommandBus::new(store.clone()), db, keys)
-                .with_limits(settings.limits.clone())
-                .with_code_space(services::codes::CodeSpace::with_size(settings.code_space))
-                .with_code_freshness(settings.code_freshness),
+            services: Services::new(
+                CommandBus::new(store.clone())
+                    .with_answer_seal(Arc::new(services::answers::SealedAnswers::new(&keys))),
+                db,
+                keys,
+            )
+            .with_limits(settings.limits.clone())
+            .with_code_space(services::codes::CodeSpace::with_size(settings.code_space))
+            .with_code_freshness(settings.code_freshness),
             settings,
             store,
             runner,
             clock,
             http_metrics: HttpMetrics::default(),
+            metrics_address: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Records the metrics address actually bound (once, at start).
+    pub(crate) fn set_metrics_address(&self, address: Option<std::net::SocketAddr>) {
+        let _ = self.metrics_address.set(address);
+    }
+
+    /// The address serving `/metrics` alone without a token, when one is bound.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_address.get().copied().flatten()
     }
 
     /// Read-your-writes: waits until every projection has applied `min_position`.
@@ -101,10 +127,48 @@ impl AppState {
     }
 
     /// Stops the projections, commits what the writer holds, closes the database.
+    /// Forgets the answers to commands older than the idempotency TTL now (the server also
+    /// does this every ten minutes); how many were forgotten.
+    pub async fn forget_old_answers(&self) -> Result<u64, ApiError> {
+        Ok(services::answers::forget_old(
+            &self.store,
+            self.clock.now(),
+            self.settings.idempotency_ttl,
+        )
+        .await?)
+    }
+
     pub async fn shutdown(&self) {
+        if let Some(job) = self
+            .housekeeping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            job.abort();
+        }
         self.runner.stop().await;
         self.store.shutdown().await;
         self.services.db.close().await;
+    }
+}
+
+/// Every ten minutes, forgets the answers remembered under idempotency keys for commands
+/// older than `ttl` (a failure is logged and tried again next time).
+async fn forget_old_answers_now_and_then(
+    store: EventStore,
+    clock: Arc<dyn Clock>,
+    ttl: time::Duration,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match services::answers::forget_old(&store, clock.now(), ttl).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(forgotten = n, "forgot old idempotency answers"),
+            Err(e) => tracing::warn!(error = %e, "forgetting old idempotency answers failed"),
+        }
     }
 }
 

@@ -234,11 +234,31 @@ pub struct CommandBus {
     store: EventStore,
     /// How many times a conflicted command is decided again.
     retries: u32,
+    /// Seals the answers remembered under idempotency keys (none: kept as plain JSON).
+    seal: Option<Arc<dyn AnswerSeal>>,
+}
+
+/// How the answers remembered under idempotency keys are kept: sealed, so the table holds
+/// nothing personal in clear. `key` is the scoped idempotency key.
+pub trait AnswerSeal: Send + Sync + std::fmt::Debug {
+    fn seal(&self, key: &str, answer: &str) -> Result<String, String>;
+    /// The answer, when `stored` was sealed for `key` by this seal.
+    fn open(&self, key: &str, stored: &str) -> Option<String>;
 }
 
 impl CommandBus {
     pub fn new(store: EventStore) -> Self {
-        Self { store, retries: 3 }
+        Self {
+            store,
+            retries: 3,
+            seal: None,
+        }
+    }
+
+    /// The same bus sealing the answers it remembers under idempotency keys.
+    pub fn with_answer_seal(mut self, seal: Arc<dyn AnswerSeal>) -> Self {
+        self.seal = Some(seal);
+        self
     }
 
     /// The same bus with another retry bound (0: a conflict is returned at once).
@@ -430,7 +450,15 @@ impl CommandBus {
         if stored.request_hash != idempotency.request_hash {
             return Err(CommandError::IdempotencyKeyReused);
         }
-        let response = serde_json::from_str(&stored.response).map_err(CommandError::Encode)?;
+        let answer = match &self.seal {
+            Some(seal) => seal.open(key, &stored.response).ok_or_else(|| {
+                CommandError::Encode(serde::de::Error::custom(
+                    "a remembered answer does not open under the answer key",
+                ))
+            })?,
+            None => stored.response,
+        };
+        let response = serde_json::from_str(&answer).map_err(CommandError::Encode)?;
         Ok(Some(Outcome::Replayed {
             response,
             position: stored.position,
@@ -445,12 +473,23 @@ impl CommandBus {
         decision: &Decision<R>,
     ) -> Result<AppendRequest, CommandError<E>> {
         let idempotency = match (scoped_key, &ctx.idempotency) {
-            (Some(key), Some(k)) => Some(IdempotencyRecord {
-                key,
-                request_hash: k.request_hash.clone(),
-                response: serde_json::to_string(&decision.response)
-                    .map_err(CommandError::Encode)?,
-            }),
+            (Some(key), Some(k)) => {
+                let answer =
+                    serde_json::to_string(&decision.response).map_err(CommandError::Encode)?;
+                let response = match &self.seal {
+                    Some(seal) => seal.seal(&key, &answer).map_err(|e| {
+                        CommandError::Encode(serde::ser::Error::custom(format!(
+                            "sealing the answer: {e}"
+                        )))
+                    })?,
+                    None => answer,
+                };
+                Some(IdempotencyRecord {
+                    key,
+                    request_hash: k.request_hash.clone(),
+                    response,
+                })
+            }
             _ => None,
         };
         let appended = |s: &StreamId| {

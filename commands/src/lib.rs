@@ -10,6 +10,6 @@
 mod bus;
 mod context;
 
-pub use bus::{CommandBus, CommandError, Decision, Loaded, LoadedStream, Outcome};
+pub use bus::{AnswerSeal, CommandBus, CommandError, Decision, Loaded, LoadedStream, Outcome};
 pub use context::{CommandContext, IdempotencyKey};
 pub use event_store::{Clock, ManualClock, SystemClock};

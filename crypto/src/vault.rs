@@ -331,6 +331,69 @@ impl Vault {
 }
 
 /// `v1.<nonce>.<ciphertext>` of `plaintext` under `key`, bound to `subject`.
+/// Seals the answers remembered under idempotency keys (a scan's masked name and red labels,
+/// say), so that table holds nothing personal in clear: AES-256-GCM under a key derived from
+/// the master key, with the scoped idempotency key as associated data (an answer cannot be
+/// moved to another key).
+#[derive(Clone)]
+pub struct AnswerKey(Aes256Gcm);
+
+impl fmt::Debug for AnswerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AnswerKey([redacted])")
+    }
+}
+
+impl AnswerKey {
+    /// `HMAC-SHA256(master_key, "yuekang.answers.v1")` as the AES key.
+    pub fn derive(master_key: &[u8; 32]) -> Self {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(master_key) else {
+            unreachable!("HMAC takes a key of any length")
+        };
+        mac.update(b"yuekang.answers.v1");
+        let key: [u8; 32] = mac.finalize().into_bytes().into();
+        Self(Aes256Gcm::new(&key.into()))
+    }
+
+    /// `answer` sealed for the idempotency key `key`.
+    pub fn seal(&self, key: &str, answer: &str) -> Result<String, VaultError> {
+        encrypt(&self.0, key, answer.as_bytes())
+    }
+
+    /// The answer sealed for `key`, when `sealed` is one and authenticates.
+    pub fn open(&self, key: &str, sealed: &str) -> Option<String> {
+        decrypt(&self.0, key, sealed)
+            .ok()
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_sealed_to_their_key() {
+        let key = AnswerKey::derive(&[7; 32]);
+        let sealed = key
+            .seal("person-1:k1", "{\"name_masked\":\"李*强\"}")
+            .expect("seal");
+        assert!(!sealed.contains("李"), "{sealed}");
+        assert_eq!(
+            key.open("person-1:k1", &sealed).as_deref(),
+            Some("{\"name_masked\":\"李*强\"}")
+        );
+        assert_eq!(key.open("person-1:k2", &sealed), None, "another key");
+        assert_eq!(
+            AnswerKey::derive(&[8; 32]).open("person-1:k1", &sealed),
+            None
+        );
+        assert_eq!(key.open("person-1:k1", "{}"), None, "not sealed");
+    }
+}
+
 fn encrypt(key: &Aes256Gcm, subject: &str, plaintext: &[u8]) -> Result<String, VaultError> {
     let nonce: [u8; 12] = random_array().map_err(VaultError::Random)?;
     let ciphertext = key

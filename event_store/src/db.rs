@@ -62,7 +62,7 @@ impl Database {
                 .map_err(StoreError::db("parsing the PostgreSQL URL"))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(3))
                 .connect_with(options)
                 .await
                 .map_err(StoreError::db("connecting to PostgreSQL"))?;
@@ -110,10 +110,10 @@ impl Database {
     }
 
     /// PostgreSQL, run as the schema's owner: grants `role` what the server needs and no
-    /// more. On the log (`events`) and the idempotency records only SELECT and INSERT, so the
-    /// server's connection can neither change nor remove a row nor touch the triggers (only
-    /// the owner can); the vault's keys may also be deleted (shredding); the projections'
-    /// checkpoints updated; and the schema may hold new tables (projection generations),
+    /// more. On the log (`events`) only SELECT and INSERT, so the server's connection can
+    /// neither change nor remove a row nor touch the triggers (only the owner can); the
+    /// idempotency records may also be deleted (old answers are forgotten) but not changed;
+    /// the vault's keys deleted (shredding); the projections' checkpoints updated; and the schema may hold new tables (projection generations),
     /// which `role` owns. Projection tables and views another role made are handed to `role`
     /// so its rebuilds can drop them. Idempotent. Nothing to do on SQLite.
     pub async fn grant_least_privilege(&self, role: &str) -> Result<(), StoreError> {
@@ -127,7 +127,8 @@ impl Database {
         let sql = format!(
             "GRANT USAGE, CREATE ON SCHEMA public TO {ident};
              REVOKE ALL ON events, idempotency_keys, subject_keys, projections, _sqlx_migrations FROM {ident};
-             GRANT SELECT, INSERT ON events, idempotency_keys TO {ident};
+             GRANT SELECT, INSERT ON events TO {ident};
+             GRANT SELECT, INSERT, DELETE ON idempotency_keys TO {ident};
              GRANT SELECT, INSERT, DELETE ON subject_keys TO {ident};
              GRANT SELECT, INSERT, UPDATE, DELETE ON projections TO {ident};
              GRANT SELECT ON _sqlx_migrations TO {ident};

@@ -23,7 +23,7 @@ mod writer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{redact_url, Backend, Database};
-pub use error::{AppendError, StoreError};
+pub use error::{is_unavailable_error, is_unreachable, AppendError, StoreError};
 pub use hash::ChainKey;
 pub use model::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, Metadata, NewEvent,

@@ -2,6 +2,7 @@
 //! several server processes share one gap-free log), new positions announced by NOTIFY.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -45,6 +46,10 @@ impl PgAdapter {
         let options = (*readers.connect_options()).clone();
         let writer = PgPoolOptions::new()
             .max_connections(1)
+            // As the readers' pool: while the database is away an append waits this long for
+            // its connection (then answers unavailable), not the default 30 s, and the
+            // reconnection backoff stays short once it is back.
+            .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await
             .map_err(StoreError::db("opening the PostgreSQL writer connection"))?;

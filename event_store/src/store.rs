@@ -18,6 +18,7 @@ use crate::hash::{self, ChainKey};
 use crate::model::{
     AppendOutcome, AppendRequest, RecordedEvent, StoredIdempotency, StreamId, VerifyReport,
 };
+use crate::plan::micros;
 use crate::postgres::{PgAdapter, CHANNEL};
 use crate::reads::Reads;
 use crate::sqlite::SqliteAdapter;
@@ -179,6 +180,27 @@ impl EventStore {
     /// The answer remembered under an idempotency key, if any.
     pub async fn idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError> {
         self.inner.adapter.idempotency(key).await
+    }
+
+    /// Forgets the answers remembered under idempotency keys for commands committed before
+    /// `before`: a retry after that is a new command. Returns how many were forgotten. The
+    /// log is untouched.
+    pub async fn forget_answers_before(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let sql = include_str!("sql/forget_answers.sql");
+        let ctx = StoreError::db("forgetting old idempotency answers");
+        let done = match &self.inner.db {
+            Database::Sqlite(pool) => sqlx::query(sql)
+                .bind(micros(before))
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+            Database::Postgres(pool) => sqlx::query(sql)
+                .bind(micros(before))
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+        };
+        done.map_err(ctx)
     }
 
     /// The log after `after`, as a stream read page by page.

@@ -276,23 +276,10 @@ fn is_unique_violation(error: &StoreError) -> bool {
     }))
 }
 
-/// The database cannot be reached or is locked: nothing about one request caused it.
+/// The database cannot be reached, is locked, or is shutting down or starting up: nothing
+/// about one request caused it.
 fn is_unavailable(error: &StoreError) -> bool {
-    match error {
-        StoreError::Database { source, .. } => match source {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => true,
-            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), past the busy timeout.
-            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6")),
-            _ => false,
-        },
-        StoreError::Closed => true,
-        _ => false,
-    }
+    error.is_unavailable()
 }
 
 /// Whether `error` came from COMMIT itself, after which the outcome is unknown.

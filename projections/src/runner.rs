@@ -18,6 +18,11 @@ use crate::{Projection, ProjectionError, Tables};
 const BATCH: u32 = 1_000;
 /// How often an idle runner looks at the log even without a notification.
 const POLL: Duration = Duration::from_secs(1);
+/// A rebuild recorded in a checkpoint row whose position has not moved for this long, while
+/// no process is seen working on it, is taken to be dead (its process was killed): a runner
+/// that starts abandons it (its half-built tables dropped). A live rebuild moves its position
+/// with every batch of [`BATCH`] events, far more often.
+const STALE_REBUILD: Duration = Duration::from_secs(10);
 
 /// What went wrong running or rebuilding a projection.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +115,8 @@ pub struct Runner {
     store: EventStore,
     managed: Arc<Vec<Arc<Managed>>>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// How long a recorded rebuild may stand still before [`Runner::start`] abandons it.
+    stale_rebuild: Duration,
 }
 
 enum Arg<'a> {
@@ -274,7 +281,15 @@ impl Runner {
             store,
             managed: Arc::new(managed),
             tasks: Arc::new(Mutex::new(Vec::new())),
+            stale_rebuild: STALE_REBUILD,
         })
+    }
+
+    /// The same runner abandoning, when started, the rebuilds recorded in the checkpoints
+    /// that stand still for `after` (default 10 s) while no process of its own runs them.
+    pub fn abandon_stale_rebuilds_after(mut self, after: Duration) -> Self {
+        self.stale_rebuild = after;
+        self
     }
 
     async fn install(store: &EventStore, projection: &dyn Projection) -> Result<Row_, RunnerError> {
@@ -307,6 +322,9 @@ impl Runner {
     }
 
     /// Starts one task per projection: catch up from the checkpoint, then follow the log.
+    /// Also sweeps away rebuilds a killed process left behind: recorded in a checkpoint row,
+    /// run by no process of its own, and not advancing for 10 s (see
+    /// [`Runner::abandon_stale_rebuilds_after`]).
     pub fn start(&self) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         for m in self.managed.iter() {
@@ -314,6 +332,54 @@ impl Runner {
             m.set_phase(Phase::CatchingUp, None);
             tasks.push(tokio::spawn(follow(self.store.clone(), m.clone())));
         }
+        tasks.push(tokio::spawn(sweep_stale_rebuilds(
+            self.clone(),
+            self.stale_rebuild,
+        )));
+    }
+
+    /// Abandons projection `m`'s rebuild of `generation` if it is still recorded at
+    /// `position` and this process is not running it: whether it was abandoned. The row is
+    /// locked while deciding, so a rebuild still advancing (or swapping in) is left alone.
+    async fn abandon_if_stuck(
+        &self,
+        m: &Managed,
+        generation: u64,
+        position: Option<u64>,
+    ) -> Result<bool, RunnerError> {
+        if m.rebuilding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let name = m.projection.name();
+        let mut tx = Tx::begin(self.store.database()).await?;
+        let row = fetch_row(&mut tx, Statement::GetForUpdate, name).await?;
+        if !row.is_some_and(|r| {
+            r.rebuilding_generation == Some(generation) && r.rebuild_position == position
+        }) {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        execute(
+            &mut tx,
+            Statement::AbandonRebuild,
+            &[
+                Arg::Text(name),
+                Arg::Int(generation as i64),
+                Arg::Int(now_micros()),
+            ],
+        )
+        .await?;
+        tx.run_script(&drop_script(
+            m.projection.as_ref(),
+            std::iter::once(generation),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Stops the projection tasks (each stops between batches; a batch is one transaction).
@@ -677,6 +743,48 @@ impl Runner {
             "rebuild swapped in"
         );
         Ok(position)
+    }
+}
+
+/// Abandons the rebuilds recorded in the checkpoint rows that make no progress for `grace`
+/// and that this process is not running: what a process killed mid-rebuild leaves behind.
+async fn sweep_stale_rebuilds(runner: Runner, grace: Duration) {
+    let mut backoff = Duration::from_millis(500);
+    let recorded = loop {
+        match runner.rows().await {
+            Ok(rows) => break rows,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the projections' rebuilds yet; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    };
+    let suspects: Vec<(Arc<Managed>, u64, Option<u64>)> = runner
+        .managed
+        .iter()
+        .filter_map(|m| {
+            let row = recorded.get(m.projection.name())?;
+            Some((m.clone(), row.rebuilding_generation?, row.rebuild_position))
+        })
+        .collect();
+    if suspects.is_empty() {
+        return;
+    }
+    tokio::time::sleep(grace).await;
+    for (m, generation, position) in suspects {
+        let name = m.projection.name();
+        match runner.abandon_if_stuck(&m, generation, position).await {
+            Ok(true) => tracing::warn!(
+                projection = name,
+                generation,
+                "abandoned a rebuild that made no progress (its process died); its tables are dropped"
+            ),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(projection = name, generation, %error, "could not abandon a stale rebuild")
+            }
+        }
     }
 }
 

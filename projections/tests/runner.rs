@@ -123,6 +123,7 @@ event_store::backend_tests!(
     status_reports_lag_and_waiting_times_out,
     event_counts_counts_by_type,
     a_failed_rebuild_is_abandoned_cleanly,
+    a_rebuild_left_by_a_killed_process_is_abandoned,
 );
 
 /// Counts events, but fails while `broken` is set (to make a rebuild fail part-way).
@@ -404,4 +405,82 @@ async fn a_failed_rebuild_is_abandoned_cleanly(db: TestDatabase) {
     broken.store(false, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(runner.rebuild("flaky", |_| {}).await.expect("rebuild"), 50);
     assert_eq!(runner.status().await.expect("status")[0].generation, 2);
+}
+
+async fn exec(db: &Database, sql: &str) {
+    match db {
+        Database::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        Database::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+    }
+    .expect("statement");
+}
+
+async fn ledger_rebuild(runner: &Runner) -> (u64, Option<u64>) {
+    let status = runner.status().await.expect("status");
+    let ledger = status.iter().find(|s| s.name == "ledger").expect("ledger");
+    (ledger.generation, ledger.rebuild_position)
+}
+
+async fn a_rebuild_left_by_a_killed_process_is_abandoned(db: TestDatabase) {
+    let store = open(&db).await;
+    let head = append(&store, 100).await;
+    let first = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner");
+    first.start();
+    first.wait_for(head, WAIT).await.expect("caught up");
+    first.stop().await;
+    // What a process killed mid-rebuild leaves: the next generation half filled, and the
+    // checkpoint row saying it is being rebuilt.
+    let killed = "CREATE TABLE ledger_g2 (position BIGINT PRIMARY KEY, stream TEXT NOT NULL);
+         INSERT INTO ledger_g2 (position, stream) VALUES (1, 's-1');
+         UPDATE projections SET rebuilding_generation = 2, rebuild_position = 1 WHERE name = 'ledger';";
+    exec(&db.db, killed).await;
+    let table_g2 = match &db.db {
+        Database::Sqlite(_) => "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_g2'",
+        Database::Postgres(_) => "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'ledger_g2'",
+    };
+
+    // A rebuild that advances meanwhile is alive (another process): left alone.
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner")
+        .abandon_stale_rebuilds_after(Duration::from_millis(600));
+    runner.start();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    exec(
+        &db.db,
+        "UPDATE projections SET rebuild_position = 2 WHERE name = 'ledger'",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(
+        ledger_rebuild(&runner).await,
+        (1, Some(2)),
+        "still rebuilding"
+    );
+    assert_eq!(scalar(&db.db, table_g2).await, 1);
+    runner.stop().await;
+
+    // One that stands still is abandoned by the next runner to start: its tables dropped,
+    // the serving model untouched, and a new rebuild goes through.
+    let runner = Runner::new(store.clone(), projections())
+        .await
+        .expect("runner")
+        .abandon_stale_rebuilds_after(Duration::from_millis(300));
+    runner.start();
+    let deadline = std::time::Instant::now() + WAIT;
+    while ledger_rebuild(&runner).await != (1, None) {
+        assert!(std::time::Instant::now() < deadline, "never abandoned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(scalar(&db.db, table_g2).await, 0, "its tables are dropped");
+    assert_eq!(ledger_rows(&db.db).await, (100, 100));
+    assert_eq!(
+        runner.rebuild("ledger", |_| {}).await.expect("rebuild"),
+        head
+    );
+    assert_eq!(ledger_rebuild(&runner).await, (2, None));
+    assert_eq!(ledger_rows(&db.db).await, (100, 100));
+    runner.stop().await;
 }

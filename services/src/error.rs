@@ -19,6 +19,10 @@ pub struct FieldError {
 /// The code of an [`ServiceError::Invalid`] whose rule has no code of its own.
 pub const VALIDATION_FAILED: &str = "validation.failed";
 
+/// The code of an [`ServiceError::Unavailable`] for a database out of reach (or a commit
+/// whose outcome is unknown): retry, a command with the same idempotency key.
+pub const STORE_UNAVAILABLE: &str = "store.unavailable";
+
 /// Why a use case refused, by kind.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -66,9 +70,19 @@ pub enum ServiceError {
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
-    /// An unexpected failure, keeping the cause.
+    /// An unexpected failure, keeping the cause; except that a database out of reach (or
+    /// an append whose commit's outcome is unknown) is no fault of the request:
+    /// [`ServiceError::Unavailable`] with [`STORE_UNAVAILABLE`], to be retried (with the same
+    /// idempotency key).
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
-        ServiceError::Internal(error.into())
+        let error = error.into();
+        if event_store::is_unavailable_error(error.as_ref()) {
+            return ServiceError::Unavailable {
+                code: STORE_UNAVAILABLE,
+                detail: "the database is unavailable; retry shortly (with the same Idempotency-Key, for a command)".into(),
+            };
+        }
+        ServiceError::Internal(error)
     }
 
     /// One field and the rule it broke.
@@ -218,20 +232,21 @@ where
     fn from(error: CommandError<E>) -> Self {
         match error {
             CommandError::Rejected(rule) => rule.into(),
-            CommandError::Conflict {
-                stream,
-                expected,
-                actual,
-            } => ServiceError::conflict(
+            // The stream's name may hold a document digest or a person's id: the problem
+            // names only its kind (the log and the trace keep the rest).
+            CommandError::Conflict { stream, .. } => ServiceError::conflict(
                 "concurrency.conflict",
                 format!(
-                    "{stream} changed concurrently (expected version {expected}, found {actual}); retry"
+                    "another request changed the same {} record at the same time; retry",
+                    domain::streams::split(stream.as_str()).map_or("", |(category, _)| category)
                 ),
             ),
             CommandError::IdempotencyKeyReused => ServiceError::conflict(
                 "idempotency.key_reused",
                 "this Idempotency-Key was already used with a different request",
             ),
+            // The store's error itself (its variant is transparent, hiding it from the chain).
+            CommandError::Store(e) => ServiceError::internal(e),
             other => ServiceError::internal(other),
         }
     }
@@ -263,6 +278,26 @@ mod tests {
     }
 
     #[test]
+    fn a_concurrency_conflict_names_no_stream() {
+        let stream =
+            event_store::StreamId::parse("identity-3f2a9c0de1b2c3d4e5f6a7b8c9d0e1f2").expect("id");
+        let e = ServiceError::from(CommandError::<ServiceError>::Conflict {
+            stream,
+            expected: event_store::ExpectedVersion::Exact(1),
+            actual: 2,
+        });
+        assert_eq!(e.code(), "concurrency.conflict");
+        let ServiceError::Conflict { detail, .. } = e else {
+            panic!("a conflict");
+        };
+        assert_eq!(
+            detail,
+            "another request changed the same identity record at the same time; retry"
+        );
+        assert!(!detail.contains("3f2a9c"));
+    }
+
+    #[test]
     fn a_conflict_carries_its_extensions_and_code() {
         let e = ServiceError::conflict("org.admin_has_org", "you already administer one")
             .with("org_id", "x");
@@ -271,6 +306,41 @@ mod tests {
             panic!("a conflict");
         };
         assert_eq!(extensions["org_id"], "x");
+    }
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_not_internal() {
+        use event_store::StoreError;
+        let down = || StoreError::Unavailable("the database is locked".into());
+        for e in [
+            ServiceError::from(down()),
+            ServiceError::from(StoreError::Closed),
+            ServiceError::from(CommandError::<ServiceError>::Store(down())),
+            ServiceError::from(CommandError::<ServiceError>::Store(
+                StoreError::CommitUnknown("connection reset".into()),
+            )),
+            ServiceError::internal(anyhow::Error::from(down()).context("loading the venue")),
+        ] {
+            assert!(
+                matches!(
+                    e,
+                    ServiceError::Unavailable {
+                        code: STORE_UNAVAILABLE,
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+        }
+        for e in [
+            ServiceError::from(StoreError::Corrupt("bad row".into())),
+            ServiceError::from(CommandError::<ServiceError>::Store(StoreError::Corrupt(
+                "bad row".into(),
+            ))),
+            ServiceError::internal(anyhow::anyhow!("something else")),
+        ] {
+            assert!(matches!(e, ServiceError::Internal(_)), "{e:?}");
+        }
     }
 
     #[test]

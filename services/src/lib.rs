@@ -4,6 +4,7 @@
 //! [`ServiceError`] kinds with stable codes).
 
 pub mod analysis;
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -20,6 +20,8 @@ pub use event_store::testing::TestDatabase as Db;
 #[derive(Debug)]
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics address, when the settings asked for one.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub state: web::Data<AppState>,
@@ -68,11 +70,15 @@ impl TestApp {
             .await
             .expect("build the application");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let state = app.state();
         let handle = app.handle();
         let server = tokio::spawn(app.run_until_stopped());
         Self {
             address,
+            metrics_address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -11,6 +11,9 @@ use crate::error::{ApiError, Problem};
 use crate::metrics::escape;
 use crate::state::AppState;
 
+/// How long `/readyz` waits for the database to answer before answering 503.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The process is up.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -35,6 +38,8 @@ pub struct Readiness {
     /// The last position of the log.
     pub position: u64,
     pub projections: Vec<ProjectionLag>,
+    /// Development mode (`serve --dev`): the development identity provider is trusted.
+    pub dev: bool,
 }
 
 /// Liveness: the process answers.
@@ -51,12 +56,14 @@ pub async fn healthz() -> web::Json<Health> {
         (status = 503, description = "Store unreachable or projections lagging", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
-    state
-        .services
-        .db
-        .ping()
-        .await
-        .map_err(|_| ApiError::NotReady("the database does not answer".into()))?;
+    // A database out of reach makes the pool wait for a connection (up to its acquire
+    // timeout); a readiness probe wants its answer sooner.
+    match tokio::time::timeout(READY_WAIT, state.services.db.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) | Err(_) => {
+            return Err(ApiError::NotReady("the database does not answer".into()))
+        }
+    }
     let statuses = state
         .runner
         .status()
@@ -78,6 +85,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, 
     }
     Ok(web::Json(Readiness {
         status: "ready",
+        dev: state.settings.dev,
         position,
         projections: statuses
             .into_iter()
@@ -91,10 +99,28 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, 
     }))
 }
 
-/// Prometheus text exposition of the log, the projections and the HTTP traffic.
+/// Prometheus text exposition of the log, the projections and the HTTP traffic. Live counts
+/// (red-code hits among them) are for operators: on the main address an auditor or analyst
+/// token is needed; the metrics address (`--metrics-listen`) serves it alone without one.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, response = crate::answer::Unauthenticated),
+        (status = 403, description = "Neither an auditor nor an analyst", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn metrics(
+    req: actix_web::HttpRequest,
+    caller: Option<crate::extract::Caller>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let on_metrics_address = state.metrics_address() == Some(req.app_config().local_addr());
+    if !on_metrics_address {
+        caller
+            .ok_or(ApiError::Unauthenticated)?
+            .require(&state, &["auditor", "analyst"])
+            .await?;
+    }
     let head = state
         .store
         .last_position()

@@ -94,15 +94,58 @@ pub fn line(key: &[u8], event: &RecordedEvent) -> anyhow::Result<String> {
         "schema_version": event.schema_version,
         "recorded_at": event.recorded_at.format(&time::format_description::well_known::Rfc3339)?,
         "actor": metadata.actor.map(|a| pseudonym(key, &a)),
-        "data": scrub(key, data),
+        "data": scrub(key, data, domain::week::today(event.recorded_at)),
     }))?)
 }
 
-/// Pseudonymises the ids inside a payload and drops sealed personal data: a UUID or a
-/// document digest (64 hex) becomes its pseudonym, the same everywhere, so analysts can
+/// Fields an export leaves out: free text (places visited, appeal details, trip details,
+/// job titles), names and addresses of venues, organisations and grids (they tie back to
+/// their admin), and the feed's record ids.
+const LEFT_OUT: [&str; 11] = [
+    "visited",
+    "detail",
+    "trip_number",
+    "origin",
+    "arrival_date",
+    "unit",
+    "position",
+    "address",
+    "name",
+    "record_id",
+    "source",
+];
+
+/// A birth date as stored: `[year, ordinal day]` (the `time` crate's compact form) or
+/// `"YYYY-MM-DD"`.
+fn birth_date(value: &serde_json::Value) -> Option<time::Date> {
+    match value {
+        serde_json::Value::Array(parts) => {
+            let year = i32::try_from(parts.first()?.as_i64()?).ok()?;
+            let ordinal = u16::try_from(parts.get(1)?.as_u64()?).ok()?;
+            time::Date::from_ordinal_date(year, ordinal).ok()
+        }
+        serde_json::Value::String(text) => time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok(),
+        _ => None,
+    }
+}
+
+/// A division code at city level (`440305` and `440305001` → `440300`): a district or a
+/// town, with the rest of a record, can single a person out.
+fn city_level(code: &str) -> Option<String> {
+    (code.len() >= 6 && code.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("{}00", &code[..4]))
+}
+
+/// Pseudonymises the ids inside a payload and drops what could single someone out: a UUID or
+/// a document digest (64 hex) becomes its pseudonym, the same everywhere, so analysts can
 /// still join on it; a sealed value (`v1.…`, ciphertext under a subject key) becomes
-/// `"[sealed]"`.
-fn scrub(key: &[u8], value: serde_json::Value) -> serde_json::Value {
+/// `"[sealed]"`; a birth date becomes the age band on the event's day (`day`); regions are
+/// cut to their city; the fields of [`LEFT_OUT`] are dropped.
+fn scrub(key: &[u8], value: serde_json::Value, day: time::Date) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::String(s) => {
@@ -115,10 +158,25 @@ fn scrub(key: &[u8], value: serde_json::Value) -> serde_json::Value {
                 Value::String(s)
             }
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(key, v)).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, scrub(key, v))).collect())
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| scrub(key, v, day)).collect())
         }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| !LEFT_OUT.contains(&k.as_str()))
+                .map(|(k, v)| match (k.as_str(), &v) {
+                    ("birth_date", born) => {
+                        let band = birth_date(born)
+                            .map(|born| domain::demographics::AgeBand::on(born, day).as_str());
+                        ("age_band".to_owned(), band.map_or(Value::Null, Value::from))
+                    }
+                    ("region" | "town", Value::String(code)) => {
+                        (k, city_level(code).map_or(Value::Null, Value::from))
+                    }
+                    _ => (k, scrub(key, v, day)),
+                })
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -148,6 +206,52 @@ mod tests {
     }
 
     #[test]
+    fn what_could_single_someone_out_is_coarsened_or_left_out() {
+        let day = time::macros::date!(2026 - 03 - 02);
+        let compact = super::scrub(b"k1", serde_json::json!({"birth_date": [1950, 66]}), day);
+        assert_eq!(
+            compact["age_band"], "60+",
+            "the stored form: [year, ordinal day]"
+        );
+        let data = serde_json::json!({
+            "birth_date": "1990-03-07",
+            "sex": "male",
+            "region": "440305",
+            "venue": {"town": "440106001", "name": "天河城", "address": "v1.bm9uY2U.Y2lwaGVy"},
+            "visited": ["深圳湾公园"],
+            "detail": "我没有去过那里",
+            "trip_number": "G1234",
+            "origin": "湖北省武汉市",
+            "arrival_date": "2026-02-28",
+            "record_id": "psb-2026-000123",
+            "source": "psb-2026-000123",
+            "reason": "close_contact",
+        });
+        let out = super::scrub(b"k1", data, day);
+        assert_eq!(out["age_band"], "18-39", "35 on the event's day");
+        assert!(out.get("birth_date").is_none());
+        assert_eq!(out["sex"], "male");
+        assert_eq!(out["region"], "440300");
+        assert_eq!(out["venue"]["town"], "440100");
+        let text = out.to_string();
+        for gone in [
+            "天河城",
+            "深圳湾",
+            "我没有",
+            "G1234",
+            "武汉",
+            "2026-02-28",
+            "psb-",
+            "[sealed]",
+        ] {
+            assert!(!text.contains(gone), "{gone} in {text}");
+        }
+        assert_eq!(out["reason"], "close_contact");
+        assert_eq!(super::city_level("44"), None);
+        assert_eq!(super::city_level("441900003").as_deref(), Some("441900"));
+    }
+
+    #[test]
     fn payload_ids_are_pseudonymised_and_sealed_values_dropped() {
         let person = "0192f0c4-7e57-7000-8000-000000000001";
         let digest = "ab".repeat(32);
@@ -159,7 +263,7 @@ mod tests {
             "reason": "close_contact",
             "temperature_c": 36.5,
         });
-        let out = super::scrub(b"k1", data);
+        let out = super::scrub(b"k1", data, time::macros::date!(2026 - 03 - 02));
         let text = out.to_string();
         assert!(!text.contains(person) && !text.contains(&digest));
         assert_eq!(out["profile"], "[sealed]");

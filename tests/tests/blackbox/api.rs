@@ -10,6 +10,7 @@ event_store::backend_tests!(
     healthz_answers_ok,
     readyz_reports_projections_and_refuses_when_lagging,
     metrics_count_events_by_type_from_the_projection,
+    metrics_need_a_token_or_their_own_address,
     unknown_routes_are_problem_documents,
     openapi_documents_every_route_and_docs_are_served_offline,
     every_answer_carries_a_request_id,
@@ -23,6 +24,7 @@ event_store::backend_tests!(
     auditors_page_through_the_log_with_filters,
     auditors_read_a_stream_as_of_an_instant,
     oversized_bodies_and_bad_queries_are_problem_documents,
+    an_unreachable_database_answers_503_store_unavailable,
 );
 
 async fn append(app: &TestApp, event_type: &str, n: usize) -> u64 {
@@ -81,6 +83,7 @@ async fn readyz_reports_projections_and_refuses_when_lagging(db: TestDatabase) {
     assert_eq!(response.status().as_u16(), 200);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["status"], "ready");
+    assert_eq!(body["dev"], true, "the test server runs as --dev would");
     assert_eq!(body["position"], 2);
     assert_eq!(body["projections"][0]["name"], "event_counts");
     assert_eq!(body["projections"][0]["lag"], 0);
@@ -97,12 +100,21 @@ async fn readyz_reports_projections_and_refuses_when_lagging(db: TestDatabase) {
 }
 
 async fn metrics_count_events_by_type_from_the_projection(db: TestDatabase) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_with(db, |s| {
+        s.metrics_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    })
+    .await;
     append(&app, "VenueCreated", 3).await;
     let position = append(&app, "CheckRecorded", 2).await;
     app.state.wait_for(Some(position)).await.expect("caught up");
     app.get("/healthz").await;
-    let response = app.get("/metrics").await;
+    let metrics = app.metrics_address.clone().expect("a metrics address");
+    let response = app
+        .client
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .expect("scrape");
     assert_eq!(response.status().as_u16(), 200);
     assert!(response
         .headers()
@@ -122,6 +134,50 @@ async fn metrics_count_events_by_type_from_the_projection(db: TestDatabase) {
         assert!(
             text.lines().any(|l| l == line),
             "metrics has {line:?}:\n{text}"
+        );
+    }
+    app.stop().await;
+}
+
+/// Live counts are for operators: on the main address `/metrics` needs an auditor or analyst
+/// token; the metrics address serves it alone, without one, and nothing else.
+async fn metrics_need_a_token_or_their_own_address(db: TestDatabase) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.metrics_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    })
+    .await;
+    let (status, problem) = yuekang_tests::body(app.get("/metrics").await).await;
+    assert_eq!(status, 401, "{problem}");
+    let (citizen, _) = app.login("44010619900307001X", "张三强").await;
+    let (status, problem) = yuekang_tests::body(app.get_as(&citizen, "/metrics").await).await;
+    assert_eq!(status, 403, "{problem}");
+    for role in ["auditor", "analyst"] {
+        let token = app.service_token(role).await;
+        let response = app.get_as(&token, "/metrics").await;
+        assert_eq!(response.status().as_u16(), 200, "{role}");
+        assert!(response
+            .text()
+            .await
+            .expect("text")
+            .contains("yuekang_events_total"));
+    }
+    let feed = app.service_token("feed").await;
+    assert_eq!(app.get_as(&feed, "/metrics").await.status().as_u16(), 403);
+    let metrics = app.metrics_address.clone().expect("a metrics address");
+    let scrape = |path: &str| app.client.get(format!("{metrics}{path}")).send();
+    let response = scrape("/metrics").await.expect("scrape");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response
+        .text()
+        .await
+        .expect("text")
+        .contains("yuekang_up 1"));
+    for path in ["/v1/me", "/healthz", "/", "/openapi.json"] {
+        let response = scrape(path).await.expect("request");
+        assert_eq!(
+            response.status().as_u16(),
+            404,
+            "{path} on the metrics address"
         );
     }
     app.stop().await;
@@ -834,4 +890,47 @@ async fn oversized_bodies_and_bad_queries_are_problem_documents(db: TestDatabase
     .await;
     problem(app.get("/v1/me").await, 401, "auth.unauthenticated").await;
     app.stop().await;
+}
+
+async fn an_unreachable_database_answers_503_store_unavailable(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (token, _) = app
+        .login(&yuekang_tests::resident_id("440106199003", 1), "张三强")
+        .await;
+    // The pool closed stands for a database out of reach: every connection attempt fails.
+    app.state.services.db.close().await;
+    let response = app
+        .client
+        .post(app.url("/v1/declarations"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "declaration-1")
+        .json(&serde_json::json!({"symptoms": [], "contact_14d": false, "visited": [], "region": "440106", "band": "normal"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body = problem(response, 503, "store.unavailable").await;
+    assert!(
+        !body.to_string().contains("pool"),
+        "no detail of the cause: {body}"
+    );
+    problem(
+        app.get("/v1/me/declarations").await,
+        401,
+        "auth.unauthenticated",
+    )
+    .await;
+    problem(
+        app.get_as(&token, "/v1/me/declarations").await,
+        503,
+        "store.unavailable",
+    )
+    .await;
+    problem(app.get("/readyz").await, 503, "service.not_ready").await;
 }

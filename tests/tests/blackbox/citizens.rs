@@ -163,6 +163,8 @@ async fn without_dev_the_development_provider_is_not_trusted(db: TestDatabase) {
         login_status(&app, &app.assertion("resident_id", ZHANG, "张三强", "face")).await;
     assert_eq!(status, 401, "{problem}");
     assert_eq!(problem["code"], "assertion.unknown_key");
+    let ready = app.get_json("", "/readyz").await;
+    assert_eq!(ready["dev"], false, "readiness says the mode");
     app.stop().await;
 }
 

@@ -25,6 +25,8 @@ event_store::backend_tests!(
     who_may_see_is_answered_before_waiting_or_validating,
     a_full_code_space_answers_503_and_raises_the_metric,
     a_photographed_code_shows_the_colour_only_and_a_reset_voids_it,
+    remembered_answers_are_sealed_and_forgotten,
+    exports_carry_age_bands_cities_and_no_free_text,
 );
 
 const ADMIN: &str = "44010619900307001X"; // male, 1990
@@ -340,6 +342,15 @@ async fn venue_with_inspector(app: &TestApp) -> (String, String, String, String)
     )
 }
 
+/// The feed names the citizen a close contact (密切接触者).
+async fn close_contact(app: &TestApp) {
+    let feed = app.service_token("feed").await;
+    let (status, _) = body(app.post_json_as(&feed, "/v1/feed/batches", &json!({"records": [{
+        "record_id": "psb-1", "document": {"type": "resident_id", "number": CITIZEN}, "name": "李四强",
+        "reason": "close_contact", "action": "hit", "effective_at": "2026-03-01T10:00:00+08:00", "region": "440305"}]})).await).await;
+    assert_eq!(status, 200);
+}
+
 async fn code_token(app: &TestApp, token: &str) -> String {
     app.get_json(token, "/v1/me/code").await["token"]
         .as_str()
@@ -362,11 +373,7 @@ async fn scan(app: &TestApp, inspector: &str, venue_id: &str, token: &str) -> (u
 async fn scans_show_masked_data_and_are_recorded_for_the_citizen(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let (_, inspector, inspector_id, venue_id) = venue_with_inspector(&app).await;
-    let feed = app.service_token("feed").await;
-    let (status, _) = body(app.post_json_as(&feed, "/v1/feed/batches", &json!({"records": [{
-        "record_id": "psb-1", "document": {"type": "resident_id", "number": CITIZEN}, "name": "李四强",
-        "reason": "close_contact", "action": "hit", "effective_at": "2026-03-01T10:00:00+08:00", "region": "440305"}]})).await).await;
-    assert_eq!(status, 200);
+    close_contact(&app).await;
     let (citizen, citizen_id) = app.login(CITIZEN, "李四强").await;
     let token = code_token(&app, &citizen).await;
     let (status, seen) = scan(&app, &inspector, &venue_id, &token).await;
@@ -945,7 +952,13 @@ async fn a_full_code_space_answers_503_and_raises_the_metric(db: TestDatabase) {
         after_login,
         "nothing recorded"
     );
-    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    let analyst = app.service_token("analyst").await;
+    let metrics = app
+        .get_as(&analyst, "/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics");
     assert!(
         metrics.contains("yuekang_code_exhausted_total{kind=\"venue\"} 1"),
         "{metrics}"
@@ -968,11 +981,7 @@ async fn a_full_code_space_answers_503_and_raises_the_metric(db: TestDatabase) {
 async fn a_photographed_code_shows_the_colour_only_and_a_reset_voids_it(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let (_, inspector, _, venue_id) = venue_with_inspector(&app).await;
-    let feed = app.service_token("feed").await;
-    let (status, _) = body(app.post_json_as(&feed, "/v1/feed/batches", &json!({"records": [{
-        "record_id": "psb-1", "document": {"type": "resident_id", "number": CITIZEN}, "name": "李四强",
-        "reason": "close_contact", "action": "hit", "effective_at": "2026-03-01T10:00:00+08:00", "region": "440305"}]})).await).await;
-    assert_eq!(status, 200);
+    close_contact(&app).await;
     let (citizen, _) = app.login(CITIZEN, "李四强").await;
     let photographed = code_token(&app, &citizen).await;
     assert!(photographed.starts_with("YK2."), "{photographed}");
@@ -1029,5 +1038,123 @@ async fn a_photographed_code_shows_the_colour_only_and_a_reset_voids_it(db: Test
     let (status, again) = scan(&app, &inspector, &venue_id, &renewed).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["fresh"], true);
+    app.stop().await;
+}
+
+/// The idempotency table keeps a scan's answer (masked name, red label) sealed, not in clear;
+/// a retry within the TTL answers the same; after the TTL the answer is forgotten by the
+/// scheduled job's pass and a retry with the key is a new scan.
+async fn remembered_answers_are_sealed_and_forgotten(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (_, inspector, _, venue_id) = venue_with_inspector(&app).await;
+    close_contact(&app).await;
+    let (citizen, _) = app.login(CITIZEN, "李四强").await;
+    let token = code_token(&app, &citizen).await;
+    let scan = || {
+        app.client
+            .post(app.url("/v1/scans"))
+            .bearer_auth(&inspector)
+            .header("Idempotency-Key", "scan-1")
+            .json(&json!({"token": token, "context": {"venue_id": venue_id}}))
+            .send()
+    };
+    let (status, first) = body(scan().await.expect("scan")).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["reason_labels"], json!(["密切接触者"]));
+    let stored = remembered_answers(&app).await;
+    assert_eq!(stored.len(), 1, "the scan's answer: {stored:?}");
+    for answer in &stored {
+        for secret in ["李*强", "139****5678", "密切接触者", "\\u5bc6", "scan_id"] {
+            assert!(!answer.contains(secret), "{secret} in clear in {answer}");
+        }
+    }
+    let (status, again) = body(scan().await.expect("retry")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, first, "a retry answers the same");
+
+    // A day later the scheduled pass forgets it: the same key is a new scan.
+    app.clock.advance(time::Duration::hours(25));
+    assert_eq!(app.state.forget_old_answers().await.expect("forget"), 1);
+    assert!(remembered_answers(&app).await.is_empty());
+    let (inspector_again, _) = app.login(INSPECTOR, "陈六").await;
+    let (citizen, _) = app.login(CITIZEN, "李四强").await;
+    let token = code_token(&app, &citizen).await;
+    let (status, later) = body(
+        app.client
+            .post(app.url("/v1/scans"))
+            .bearer_auth(&inspector_again)
+            .header("Idempotency-Key", "scan-1")
+            .json(&json!({"token": token, "context": {"venue_id": venue_id}}))
+            .send()
+            .await
+            .expect("scan"),
+    )
+    .await;
+    assert_eq!(status, 200, "{later}");
+    assert_ne!(later["scan_id"], first["scan_id"], "a new scan");
+    app.stop().await;
+}
+
+/// Every answer in the idempotency table, as stored.
+async fn remembered_answers(app: &TestApp) -> Vec<String> {
+    let sql = "SELECT response FROM idempotency_keys ORDER BY position";
+    match &app.state.services.db {
+        event_store::Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        event_store::Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+    }
+    .expect("read the idempotency table")
+}
+
+/// An analyst's export of a scripted morning: birth dates become age bands, regions their
+/// city, and places visited, venue names and addresses and feed record ids are left out.
+async fn exports_carry_age_bands_cities_and_no_free_text(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (_, _, _, _) = venue_with_inspector(&app).await;
+    close_contact(&app).await;
+    let (citizen, _) = app.login(CITIZEN, "李四强").await;
+    let (status, _) = body(
+        app.post_json_as(
+            &citizen,
+            "/v1/declarations",
+            &json!({"temperature_c": 36.6, "region": "440305", "visited": ["深圳湾公园"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let analyst = app.service_token("analyst").await;
+    let response = app
+        .get_as(&analyst, "/v1/exports/events.ndjson?after=0")
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.expect("export");
+    for secret in [
+        "1985-11-20",
+        "天河城",
+        "天河路",
+        "深圳湾",
+        "psb-1",
+        "440305\"",
+        "440106001",
+        "李四强",
+        CITIZEN,
+    ] {
+        assert!(!text.contains(secret), "{secret} in the export");
+    }
+    let registered = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json line"))
+        .find(|l| {
+            l["type"] == "PersonRegistered" && l["data"]["age_band"].as_str() == Some("40-59")
+        });
+    assert!(
+        registered.is_some(),
+        "the citizen (40) registered, as an age band: {}",
+        text.lines()
+            .filter(|l| l.contains("Registered"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(text.contains("\"440300\""), "regions at city level");
     app.stop().await;
 }

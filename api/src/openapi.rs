@@ -40,7 +40,7 @@ use crate::routes::{
         scans::scan, scans::scan_declaration, scans::check,
         checkins::poster, checkins::poster_svg, checkins::check_in,
         regions::appoint_admin, regions::revoke_admin,
-        grids::create, grids::edit, grids::confirm, grids::record_visit, grids::dissolve, grids::offer_handover, grids::accept_handover, grids::person_declarations, grids::key_persons, grids::authorise_worker, grids::revoke_worker,
+        grids::create, grids::edit, grids::confirm, grids::record_visit, grids::dissolve, grids::offer_handover, grids::accept_handover, venues::accept_handover, grids::person_declarations, grids::key_persons, grids::authorise_worker, grids::revoke_worker,
         grids::unbind_worker, grid_bindings::bind, grid_bindings::my_grids,
         grid_bindings::choose_current, grid_bindings::unbind_self, grid_stats::stats, grid_stats::my_stats, region_grids::list, region_grids::list_csv,
         medical_staff::grant, medical_staff::revoke, medical_staff::roster,

@@ -16,6 +16,7 @@ pub mod document;
 pub mod event;
 pub mod feed;
 pub mod grid;
+pub mod handover;
 pub mod health;
 pub mod health_code;
 pub mod identity;

@@ -63,9 +63,11 @@ pub const ROLE_GRANT: &str = "role-grant";
 pub const SESSION: &str = "session";
 /// A person's code resets (`health-code-<person uuid>`).
 pub const HEALTH_CODE: &str = "health-code";
+/// A venue's pending handover (`venue-handover-<venue uuid>`).
+pub const VENUE_HANDOVER: &str = "venue-handover";
 
 /// Every category.
-pub const ALL: [&str; 30] = [
+pub const ALL: [&str; 31] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -96,6 +98,7 @@ pub const ALL: [&str; 30] = [
     ROLE_GRANT,
     SESSION,
     HEALTH_CODE,
+    VENUE_HANDOVER,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -159,6 +162,7 @@ mod tests {
                 "role-grant",
                 "session",
                 "health-code",
+                "venue-handover",
             ]
         );
     }

@@ -840,14 +840,24 @@ pub struct AcceptForm {
     token: String,
 }
 
-fn accept_form(ctx: &Ctx, problems: &Problems) -> Markup {
+/// The accept form, posting back to `action` (`/grid/accept` or `/venue/accept`).
+fn accept_form(ctx: &Ctx, action: &str, problems: &Problems) -> Markup {
     html! {
         @if let Some(general) = &problems.general { (layout::notice("bad", general)) }
-        form method="post" action="/grid/accept" class="card" novalidate {
+        form method="post" action=(action) class="card" novalidate {
             (csrf_field(ctx))
-            (field("token", "移交码", "", "text", problems.field("handover_token"), Some("由原网格管理员提供，24 小时内有效")))
-            button type="submit" id="accept" { "接收网格" }
+            (field("token", "移交码", "", "text", problems.field("handover_token"), Some("由原管理员提供，24 小时内有效")))
+            button type="submit" id="accept" { "接收" }
         }
+    }
+}
+
+/// The page title of the accept form at `path`.
+fn accept_title(path: &str) -> &'static str {
+    if path.starts_with("/venue") {
+        "接收场所"
+    } else {
+        "接收网格"
     }
 }
 
@@ -857,10 +867,11 @@ pub async fn accept_page(req: HttpRequest, state: web::Data<PagesState>) -> Http
         Ok(signed) => signed,
         Err(response) => return response,
     };
+    let path = req.path().to_owned();
     ctx.page(layout::page(
         &ctx,
-        "接收网格",
-        accept_form(&ctx, &Problems::default()),
+        accept_title(&path),
+        accept_form(&ctx, &path, &Problems::default()),
     ))
 }
 
@@ -875,10 +886,21 @@ pub async fn accept(
         Err(response) => return response,
     };
     let command = CommandContext::new(services::auth::person_actor(person));
-    match grids::accept_handover(&state.services, &command, person, input.token.trim()).await {
+    let token = input.token.trim();
+    // A venue's token or a grid's: each goes to its own use case and page.
+    let (accepted, home) = if token.starts_with(services::venues::HANDOVER_TOKEN_PREFIX) {
+        let accepted =
+            services::venues::accept_handover(&state.services, &command, person, token).await;
+        (accepted, "/venue")
+    } else {
+        let accepted = grids::accept_handover(&state.services, &command, person, token).await;
+        (accepted, "/grid")
+    };
+    let path = req.path().to_owned();
+    match accepted {
         Ok(outcome) => {
             let _ = state.runner.wait_for(outcome.position(), state.wait).await;
-            redirect("/grid")
+            redirect(home)
         }
         Err(e) => {
             let mut problems = Problems::of(&e);
@@ -887,7 +909,12 @@ pub async fn accept(
                     problems.fields.insert("handover_token".into(), general);
                 }
             }
-            answer(&ctx, true, "接收网格", accept_form(&ctx, &problems))
+            answer(
+                &ctx,
+                true,
+                accept_title(&path),
+                accept_form(&ctx, &path, &problems),
+            )
         }
     }
 }

@@ -61,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/venue/poster", web::get().to(venue::poster))
         .route("/venue/edit", web::post().to(venue::edit))
         .route("/venue/handover", web::post().to(venue::hand_over))
+        .route("/venue/accept", web::get().to(grid::accept_page))
+        .route("/venue/accept", web::post().to(grid::accept))
         .route(
             "/venue/inspectors/{person_id}/unbind",
             web::post().to(venue::unbind),

@@ -233,11 +233,11 @@ async fn dashboard(
         }
         section class="card" {
             h2 { "移交场所" }
-            p class="hint" { "移交后，接任者成为场所管理员，您将不再管理此场所。" }
+            p class="hint" { "生成移交码交给接任者；接任者用本人证件登录后，在“接收移交”页面（/venue/accept）输入移交码，接收后成为场所管理员，您将不再管理此场所。" }
             form method="post" action="/venue/handover" novalidate {
                 (csrf_field(&ctx))
                 (field("successor", "接任者居民身份证号码", "", "text", None, None))
-                button type="submit" class="secondary" id="hand-over" { "移交" }
+                button type="submit" class="secondary" id="hand-over" { "生成移交码" }
             }
         }
         section class="card" {
@@ -417,7 +417,8 @@ pub struct HandoverForm {
     successor: String,
 }
 
-/// `POST /venue/handover`: the named successor becomes the venue's admin.
+/// `POST /venue/handover`: a one-time token for the named successor, who accepts it at
+/// `/venue/accept` and becomes the venue's admin.
 pub async fn hand_over(
     req: HttpRequest,
     state: web::Data<PagesState>,
@@ -430,7 +431,7 @@ pub async fn hand_over(
     let command = CommandContext::new(services::auth::person_actor(person));
     let handed = match admin_permit(&state, person, AdminAction::HandOver).await {
         Ok((_, permit)) => {
-            venues::hand_over(
+            venues::offer_handover(
                 &state.services,
                 &command,
                 permit,
@@ -441,14 +442,35 @@ pub async fn hand_over(
         }
         Err(e) => Err(e),
     };
-    let said = match handed {
-        Ok(outcome) => {
-            let _ = state.runner.wait_for(outcome.position(), state.wait).await;
-            ("good", "场所已移交".to_owned())
+    match handed {
+        Ok(offered) => {
+            let svg = qr::code_svg(&offered.token, QrColour::Green).unwrap_or_default();
+            let expires = domain::week::cst_rfc3339(offered.expires_at);
+            ctx.page(layout::page(
+                &ctx,
+                "移交场所",
+                html! {
+                    (layout::notice("good", "请把下面的移交码交给接任者，24 小时内有效，仅显示一次；接任者接收前，您仍是场所管理员。"))
+                    section class="card" {
+                        div class="qr" { (PreEscaped(svg)) }
+                        p { code id="handover-token" { (offered.token) } }
+                        p class="hint" { "有效期至 " (expires.get(..16).unwrap_or("").replace('T', " ")) "。接任者登录后打开 /venue/accept 输入移交码。" }
+                        p { a href="/venue" { "返回我的场所" } }
+                    }
+                },
+            ))
         }
-        Err(e) => ("bad", problem_sentence(&e)),
-    };
-    dashboard(&ctx, &state, person, None, Some(said)).await
+        Err(e) => {
+            dashboard(
+                &ctx,
+                &state,
+                person,
+                None,
+                Some(("bad", problem_sentence(&e))),
+            )
+            .await
+        }
+    }
 }
 
 /// `POST /venue/inspectors/{person_id}/unbind`.

@@ -164,6 +164,11 @@ pub fn sessions(person: PersonId) -> StreamId {
     StreamId::of(category::SESSION, person)
 }
 
+/// A venue's pending handover.
+pub fn venue_handover(venue: VenueId) -> StreamId {
+    StreamId::of(category::VENUE_HANDOVER, venue)
+}
+
 /// A person's code resets.
 pub fn health_code(person: PersonId) -> StreamId {
     StreamId::of(category::HEALTH_CODE, person)

@@ -161,6 +161,54 @@ where
     })
 }
 
+/// A new admin-handover token for `target`: `<prefix><target, simple>_<secret>` (the prefix
+/// says which kind of aggregate it hands over).
+pub(crate) fn handover_token(prefix: &str, target: Uuid) -> String {
+    format!(
+        "{prefix}{}_{}",
+        target.simple(),
+        crypto::token::new_service_token().trim_start_matches(crypto::token::SERVICE_TOKEN_PREFIX)
+    )
+}
+
+/// The aggregate a handover token of `prefix` names: `409 handover.invalid_token` for
+/// anything else.
+pub(crate) fn handover_target(prefix: &str, token: &str) -> Result<Uuid, ServiceError> {
+    token
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(target, _)| Uuid::try_parse(target).ok())
+        .ok_or_else(|| ServiceError::refused(domain::handover::HandoverError::InvalidToken))
+}
+
+/// Moves an admin claim at a handover: `old` (the outgoing admin's claim) released and `new`
+/// (the successor's) taken for `holder`, from the claims' states in `loaded`; `taken_by_other`
+/// is the refusal when the successor already holds one.
+pub(crate) fn move_admin_claim(
+    loaded: &commands::Loaded,
+    (old, new): (&StreamId, &StreamId),
+    holder: Uuid,
+    at: time::OffsetDateTime,
+    taken_by_other: impl FnOnce() -> ServiceError,
+) -> Result<
+    (
+        Vec<domain::claim::ClaimEvent>,
+        Vec<domain::claim::ClaimEvent>,
+    ),
+    ServiceError,
+> {
+    let released = Claim::decide(&ClaimCommand::Release { at }, &loaded.fold::<Claim>(old)?)
+        .map_err(|e| {
+            ServiceError::internal(anyhow::anyhow!("the admin's claim is inconsistent: {e}"))
+        })?;
+    let taken = Claim::decide(
+        &ClaimCommand::Take { holder, at },
+        &loaded.fold::<Claim>(new)?,
+    )
+    .map_err(|_| taken_by_other())?;
+    Ok((released, taken))
+}
+
 /// A read model's unix seconds as an instant.
 pub(crate) fn instant(unix: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)

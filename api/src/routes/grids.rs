@@ -368,9 +368,18 @@ pub async fn offer_handover(
         &request.successor_document.number,
     )
     .await?;
+    handover_created(offered, HttpResponse::Created())
+}
+
+/// The answer to an offered handover (grid: 201, venue: 200 as API.md has it): the token,
+/// shown once, and its QR.
+pub(crate) fn handover_created(
+    offered: grids::HandoverOffered,
+    mut answer: actix_web::HttpResponseBuilder,
+) -> Result<HttpResponse, ApiError> {
     let qr_svg = crypto::qr::code_svg(&offered.token, crypto::qr::QrColour::Green)
         .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Created()
+    Ok(answer
         .insert_header(("cache-control", "no-store"))
         .json(HandoverCreated {
             handover_token: offered.token,

@@ -162,6 +162,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(grids::accept_handover)),
     )
     .service(
+        resource("/v1/venue-handovers/acceptance", "POST")
+            .route(web::post().to(venues::accept_handover)),
+    )
+    .service(
         resource(
             "/v1/grids/{grid_id}/workers/{person_id}/authorisation",
             "PUT, DELETE",

@@ -178,21 +178,23 @@ pub async fn edit(
 /// `POST /v1/venues/{id}/handover`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HandoverRequest {
-    /// The successor's document (`{"type","number"}`); they must have logged in once.
+    /// The successor's document (`{"type","number"}`).
     pub successor: DocumentInput,
 }
 
-/// Hands the venue over: the successor becomes its admin, the caller loses the role.
+/// Offers the venue to a successor: a one-time token (24 hours; a new one voids it) with its
+/// QR image, to give them; signed in with the named document, they accept it with `POST
+/// /v1/venue-handovers/acceptance` and become the admin. The answer is the same whether or
+/// not anyone has registered with the document.
 #[utoipa::path(post, path = "/v1/venues/{venue_id}/handover", tag = "venues",
     params(("venue_id" = Uuid, Path, description = "The venue")),
     request_body = HandoverRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Handed over", body = PositionView),
+        (status = 200, description = "Offered: the token for the successor", body = crate::routes::grids::HandoverCreated),
         (status = 401, response = Unauthenticated),
         (status = 403, description = "Not the admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown venue, or nobody registered with the document", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The successor already administers a venue (`venue.successor_has_venue`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown venue", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid document", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn hand_over(
@@ -205,7 +207,7 @@ pub async fn hand_over(
         venues::authorize_admin(&state.services, &venue_id, person, AdminAction::HandOver).await?;
     let request: HandoverRequest = body.parse()?;
     let ctx = body.context(services::auth::person_actor(person))?;
-    let outcome = venues::hand_over(
+    let offered = venues::offer_handover(
         &state.services,
         &ctx,
         admin,
@@ -213,6 +215,30 @@ pub async fn hand_over(
         &request.successor.number,
     )
     .await?;
+    crate::routes::grids::handover_created(offered, HttpResponse::Ok())
+}
+
+/// The successor, signed in with the named document, accepts a venue handover and becomes its
+/// admin.
+#[utoipa::path(post, path = "/v1/venue-handovers/acceptance", tag = "venues",
+    request_body = crate::routes::grids::AcceptanceRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Accepted: the caller administers the venue", body = PositionView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "The token names another person", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Token invalid, used, replaced (`handover.invalid_token`) or expired (`handover.expired`); or the caller already administers a venue (`venue.successor_has_venue`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn accept_handover(
+    state: web::Data<AppState>,
+    successor: SignedIn,
+    body: CommandBody,
+) -> Result<HttpResponse, ApiError> {
+    let request: crate::routes::grids::AcceptanceRequest = body.parse()?;
+    let ctx = body.context(successor.actor())?;
+    let outcome =
+        venues::accept_handover(&state.services, &ctx, successor.0, &request.handover_token)
+            .await?;
     Ok(done(&outcome))
 }
 

@@ -3,17 +3,15 @@
 //! document, accepts it and becomes the admin. A new token voids the old one.
 
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::document::DocumentDigest;
 use crate::identity::PersonId;
-use crate::refusal::{Refusal, RefusalKind, FORBIDDEN};
 use crate::Decider;
 
 use super::aggregate::GridId;
 
-/// How long a handover token stays valid.
-pub const HANDOVER_VALIDITY: Duration = Duration::hours(24);
+pub use crate::handover::{HandoverError, HANDOVER_VALIDITY};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandoverCommand {
@@ -68,37 +66,6 @@ pub enum HandoverState {
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandoverError {
-    #[error("only the grid's admin hands it over")]
-    NotAdmin,
-    #[error(
-        "this handover token is not valid (never issued, already used, or replaced by a newer one)"
-    )]
-    InvalidToken,
-    #[error("this handover token expired at {0}; the admin issues a new one")]
-    Expired(OffsetDateTime),
-    #[error("this handover token names another person")]
-    NotTheSuccessor,
-}
-
-impl Refusal for HandoverError {
-    fn code(&self) -> &'static str {
-        match self {
-            HandoverError::NotAdmin | HandoverError::NotTheSuccessor => FORBIDDEN,
-            HandoverError::InvalidToken => "handover.invalid_token",
-            HandoverError::Expired(_) => "handover.expired",
-        }
-    }
-
-    fn kind(&self) -> RefusalKind {
-        match self {
-            HandoverError::NotAdmin | HandoverError::NotTheSuccessor => RefusalKind::Forbidden,
-            HandoverError::InvalidToken | HandoverError::Expired(_) => RefusalKind::Conflict,
-        }
-    }
 }
 
 /// A grid's pending handover.
@@ -160,15 +127,10 @@ impl Decider for Handover {
                     expires_at,
                 },
             ) => {
-                if token_hash != offered {
-                    return Err(HandoverError::InvalidToken);
-                }
-                if at > expires_at {
-                    return Err(HandoverError::Expired(*expires_at));
-                }
-                if by_digest != successor {
-                    return Err(HandoverError::NotTheSuccessor);
-                }
+                crate::handover::check_acceptance(
+                    (offered, successor, expires_at),
+                    (token_hash, by_digest, at),
+                )?;
                 Ok(vec![HandoverEvent::GridHandoverAccepted {
                     grid_id: *grid_id,
                     successor: *by,
@@ -202,6 +164,7 @@ mod tests {
     use super::*;
     use crate::Given;
     use time::macros::datetime;
+    use time::Duration;
     use uuid::Uuid;
 
     const AT: OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);

@@ -5,6 +5,7 @@
 
 mod aggregate;
 mod checkin;
+mod handover;
 mod inspection;
 mod scan;
 mod town;
@@ -14,6 +15,7 @@ pub use aggregate::{
     VenueName, VenueState, VenueType,
 };
 pub use checkin::{CheckIn, CheckInCommand, CheckInError, CheckInEvent, CheckInState};
+pub use handover::{PendingHandover, VenueHandover, VenueHandoverCommand, VenueHandoverEvent};
 pub use inspection::{
     Inspection, InspectionCommand, InspectionError, InspectionEvent, InspectionState,
 };

@@ -993,11 +993,7 @@ pub async fn offer_handover(
             )
         })?;
     let successor = crate::citizens::digest_of(&services.keys, &document)?;
-    let token = format!(
-        "{HANDOVER_TOKEN_PREFIX}{}_{}",
-        grid_id.as_uuid().simple(),
-        crypto::token::new_service_token().trim_start_matches(crypto::token::SERVICE_TOKEN_PREFIX)
-    );
+    let token = crate::support::handover_token(HANDOVER_TOKEN_PREFIX, grid_id.as_uuid());
     let token_hash = crypto::token::token_hash(&token);
     let outcome = services
         .bus
@@ -1028,16 +1024,6 @@ pub async fn offer_handover(
     })
 }
 
-/// The grid a handover token names: `409 handover.invalid_token` for anything else.
-fn grid_of_token(token: &str) -> Result<GridId, ServiceError> {
-    token
-        .strip_prefix(HANDOVER_TOKEN_PREFIX)
-        .and_then(|rest| rest.split_once('_'))
-        .and_then(|(grid, _)| Uuid::try_parse(grid).ok())
-        .map(GridId::new)
-        .ok_or_else(|| ServiceError::refused(domain::grid::HandoverError::InvalidToken))
-}
-
 /// The successor, signed in with the document the admin named, accepts the handover: they
 /// become the admin, the old admin's claim is released and theirs taken, in one append.
 pub async fn accept_handover(
@@ -1046,7 +1032,10 @@ pub async fn accept_handover(
     successor: PersonId,
     token: &str,
 ) -> Result<Outcome<Done>, ServiceError> {
-    let grid_id = grid_of_token(token)?;
+    let grid_id = GridId::new(crate::support::handover_target(
+        HANDOVER_TOKEN_PREFIX,
+        token,
+    )?);
     let token_hash = crypto::token::token_hash(token);
     let by_digest = crate::citizens::person_digest(services, successor).await?;
     let g_stream = streams::grid(grid_id);
@@ -1087,26 +1076,18 @@ pub async fn accept_handover(
                 &grid,
             )
             .map_err(ServiceError::refused)?;
-            let released = Claim::decide(
-                &domain::claim::ClaimCommand::Release { at: now },
-                &loaded.fold::<Claim>(&old_claim)?,
-            )
-            .map_err(|e| {
-                ServiceError::internal(anyhow::anyhow!("the admin's claim is inconsistent: {e}"))
-            })?;
-            let taken = Claim::decide(
-                &domain::claim::ClaimCommand::Take {
-                    holder: grid_id.as_uuid(),
-                    at: now,
+            let (released, taken) = crate::support::move_admin_claim(
+                loaded,
+                (&old_claim, &new_claim),
+                grid_id.as_uuid(),
+                now,
+                || {
+                    ServiceError::conflict(
+                        "grid.successor_has_grid",
+                        "the successor already administers a grid; one admin has at most one grid",
+                    )
                 },
-                &loaded.fold::<Claim>(&new_claim)?,
-            )
-            .map_err(|_| {
-                ServiceError::conflict(
-                    "grid.successor_has_grid",
-                    "the successor already administers a grid; one admin has at most one grid",
-                )
-            })?;
+            )?;
             Ok::<_, ServiceError>(
                 Decision::unchanged(Done {})
                     .append(h_stream.clone(), &accepted)?

@@ -16,7 +16,7 @@ pub use venue::*;
 
 use commands::{CommandContext, Decision, Outcome};
 use domain::access::{AccessEvent, AccessedData, Accessor};
-use domain::claim::{Claim, ClaimCommand, ClaimState};
+use domain::claim::{Claim, ClaimState};
 use domain::code::CodeKind;
 use domain::demographics::Demographics;
 use domain::document::{mask_name, Document, MobilePhone};
@@ -25,8 +25,8 @@ use domain::health_code::Colour;
 use domain::identity::{PersonId, RedReason};
 use domain::venue::{
     parse_town, CheckIn, CheckInCommand, Inspection, InspectionCommand, InspectionState, Scan,
-    ScanCommand, Venue, VenueAddress, VenueChanges, VenueCommand, VenueDetails, VenueId, VenueName,
-    VenueState, VenueType,
+    ScanCommand, Venue, VenueAddress, VenueChanges, VenueCommand, VenueDetails, VenueHandover,
+    VenueHandoverCommand, VenueId, VenueName, VenueState, VenueType,
 };
 use domain::Decider;
 use serde::{Deserialize, Serialize};

@@ -173,15 +173,19 @@ pub async fn edit(
         .await?)
 }
 
-/// Hands the venue over to the registered person holding `successor`'s document: the old
-/// admin's claim is released and the successor's taken in one append.
-pub async fn hand_over(
+/// The prefix of venue handover tokens (`yk_vh_<venue>_<secret>`).
+pub const HANDOVER_TOKEN_PREFIX: &str = "yk_vh_";
+
+/// The venue's admin names a successor by document: a one-time token valid 24 hours (a new
+/// one voids the old), to give the successor. Only its SHA-256 is recorded, and nothing is
+/// looked up: the answer is the same whether or not anyone registered with the document.
+pub async fn offer_handover(
     services: &Services,
     ctx: &CommandContext,
     permit: VenueAdmin,
     doc_type: &str,
     doc_number: &str,
-) -> Result<Outcome<Done>, ServiceError> {
+) -> Result<crate::grids::HandoverOffered, ServiceError> {
     let now = services.now();
     let document =
         Document::parse(doc_type, doc_number, domain::week::today(now)).map_err(|e| {
@@ -191,61 +195,110 @@ pub async fn hand_over(
                 e.detail,
             )
         })?;
-    let digest = crate::citizens::digest_of(&services.keys, &document)?;
-    let successor = fold::<domain::identity::Identity>(services, &streams::identity(&digest))
-        .await?
-        .person_id()
-        .ok_or_else(|| {
-            ServiceError::not_found(
-                "person.unknown",
-                "nobody has registered with this document; the successor logs in once first",
-            )
-        })?;
+    let successor = crate::citizens::digest_of(&services.keys, &document)?;
     let (by, venue_id) = (permit.admin, permit.venue_id);
+    let token = crate::support::handover_token(HANDOVER_TOKEN_PREFIX, venue_id.as_uuid());
+    let token_hash = crypto::token::token_hash(&token);
     let v_stream = streams::venue(venue_id);
-    let old_claim = streams::venue_admin(by);
+    let h_stream = streams::venue_handover(venue_id);
+    let loaded = permit
+        .loaded
+        .join(services.bus.load(std::slice::from_ref(&h_stream)).await?);
+    let outcome = services
+        .bus
+        .execute_loaded(ctx, loaded, |loaded| {
+            let by_admin = loaded.fold::<Venue>(&v_stream)?.admin() == Some(by);
+            let events = VenueHandover::decide(
+                &VenueHandoverCommand::Offer {
+                    venue_id,
+                    by_admin,
+                    successor: successor.clone(),
+                    token_hash: token_hash.clone(),
+                    at: now,
+                },
+                &loaded.fold::<VenueHandover>(&h_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
+            Ok::<_, ServiceError>(
+                Decision::unchanged(Done {})
+                    .append(h_stream.clone(), &events)?
+                    .check(v_stream.clone()),
+            )
+        })
+        .await?;
+    Ok(crate::grids::HandoverOffered {
+        token,
+        expires_at: now + domain::handover::HANDOVER_VALIDITY,
+        position: outcome.position(),
+    })
+}
+
+/// The successor, signed in with the document the admin named, accepts the handover: they
+/// become the admin, the old admin's claim is released and theirs taken, in one append
+/// (`409 venue.successor_has_venue` when they already administer one).
+pub async fn accept_handover(
+    services: &Services,
+    ctx: &CommandContext,
+    successor: PersonId,
+    token: &str,
+) -> Result<Outcome<Done>, ServiceError> {
+    let venue_id = VenueId::new(crate::support::handover_target(
+        HANDOVER_TOKEN_PREFIX,
+        token,
+    )?);
+    let token_hash = crypto::token::token_hash(token);
+    let by_digest = crate::citizens::person_digest(services, successor).await?;
+    let v_stream = streams::venue(venue_id);
+    let h_stream = streams::venue_handover(venue_id);
     let new_claim = streams::venue_admin(successor);
-    // The venue's stream as the authorisation read it, and the two admin claims.
-    let loaded = permit.loaded.join(
-        services
-            .bus
-            .load(&[old_claim.clone(), new_claim.clone()])
-            .await?,
-    );
+    let loaded = services
+        .bus
+        .load(&[v_stream.clone(), h_stream.clone(), new_claim.clone()])
+        .await?;
+    let Some(old_admin) = loaded.fold::<Venue>(&v_stream)?.admin() else {
+        return Err(ServiceError::refused(
+            domain::handover::HandoverError::InvalidToken,
+        ));
+    };
+    let old_claim = streams::venue_admin(old_admin);
+    let loaded = loaded.join(services.bus.load(std::slice::from_ref(&old_claim)).await?);
+    let now = services.now();
     Ok(services
         .bus
         .execute_loaded(ctx, loaded, |loaded| {
-            let venue = loaded.fold::<Venue>(&v_stream)?;
+            let accepted = VenueHandover::decide(
+                &VenueHandoverCommand::Accept {
+                    token_hash: token_hash.clone(),
+                    by: successor,
+                    by_digest: by_digest.clone(),
+                    at: now,
+                },
+                &loaded.fold::<VenueHandover>(&h_stream)?,
+            )
+            .map_err(ServiceError::refused)?;
             let handed = Venue::decide(
                 &VenueCommand::HandOver {
-                    by,
+                    by: old_admin,
                     successor,
                     at: now,
                 },
-                &venue,
+                &loaded.fold::<Venue>(&v_stream)?,
             )
             .map_err(ServiceError::refused)?;
-            let released = Claim::decide(
-                &ClaimCommand::Release { at: now },
-                &loaded.fold::<Claim>(&old_claim)?,
-            )
-            .map_err(|e| {
-                ServiceError::internal(anyhow::anyhow!("the admin's claim is inconsistent: {e}"))
-            })?;
-            let taken = Claim::decide(
-                &ClaimCommand::Take {
-                    holder: venue_id.as_uuid(),
-                    at: now,
+            let (released, taken) = crate::support::move_admin_claim(
+                loaded,
+                (&old_claim, &new_claim),
+                venue_id.as_uuid(),
+                now,
+                || {
+                    ServiceError::conflict(
+                        "venue.successor_has_venue",
+                        "you already administer a venue; one admin has at most one venue",
+                    )
                 },
-                &loaded.fold::<Claim>(&new_claim)?,
-            )
-            .map_err(|_| {
-                ServiceError::conflict(
-                    "venue.successor_has_venue",
-                    "the successor already administers a venue; one admin has at most one venue",
-                )
-            })?;
+            )?;
             Decision::unchanged(Done {})
+                .append(h_stream.clone(), &accepted)?
                 .append(v_stream.clone(), &handed)?
                 .append(old_claim.clone(), &released)?
                 .append(new_claim.clone(), &taken)

@@ -294,6 +294,7 @@ async fn openapi_documents_every_route_and_docs_are_served_offline(db: TestDatab
         ("delete", "/v1/service-accounts/{account_id}"),
         ("get", "/v1/me/grids/{grid_id}/stats"),
         ("post", "/v1/grid-handovers/acceptance"),
+        ("post", "/v1/venue-handovers/acceptance"),
         (
             "get",
             "/v1/grids/{grid_id}/persons/{person_id}/declarations",

@@ -885,14 +885,35 @@ async fn a_venue_admin_edits_unbinds_and_hands_over_and_an_inspector_reads_the_d
         refused.contains("场所信息每个自然周只能修改一次（下次可修改时间：2026-03-09 00:00）"),
         "{refused}"
     );
-    // Hand over to a registered successor: the admin no longer administers it.
-    app.login(&resident(53), "接任店长").await;
-    let (_, handed) = admin
+    // Hand over: a one-time token for the successor, who accepts it signed in with the named
+    // document; until then the admin keeps the venue.
+    let (_, offered) = admin
         .post("/venue/handover", &[("successor", &resident(53))])
         .await;
     assert!(
-        handed.contains("场所已移交") && handed.contains("登记公共场所"),
-        "{handed}"
+        offered.contains(r#"<code id="handover-token">yk_vh_"#),
+        "{offered}"
     );
+    let handover_token = offered
+        .split(r#"<code id="handover-token">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the handover token")
+        .to_owned();
+    let (_, still) = admin.get("/venue").await;
+    assert!(!still.contains("登记公共场所"), "still the admin: {still}");
+    let (successor, _, _) = Pages::sign_in(&app, 53, "接任店长").await;
+    let (_, form) = successor.get("/venue/accept").await;
+    assert!(form.contains(r#"action="/venue/accept""#), "{form}");
+    let (status, accepted) = successor
+        .post("/venue/accept", &[("token", &handover_token)])
+        .await;
+    assert_eq!(status, 200, "{accepted}");
+    assert!(
+        !accepted.contains("登记公共场所"),
+        "the successor's venue: {accepted}"
+    );
+    let (_, handed) = admin.get("/venue").await;
+    assert!(handed.contains("登记公共场所"), "{handed}");
     app.stop().await;
 }

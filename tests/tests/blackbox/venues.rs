@@ -168,7 +168,7 @@ async fn a_handover_moves_the_admin_role(db: TestDatabase) {
     let created = create(&app, &admin).await;
     let venue_id = created["venue_id"].as_str().expect("id");
     create(&app, &other).await;
-    let handover = |token: String, number: &'static str| {
+    let offer = |token: String, number: &'static str| {
         let app = &app;
         async move {
             body(
@@ -182,18 +182,62 @@ async fn a_handover_moves_the_admin_role(db: TestDatabase) {
             .await
         }
     };
-    let (status, problem) = handover(admin.clone(), OTHER).await;
-    assert_eq!(status, 409);
-    assert_eq!(problem["code"], "venue.successor_has_venue");
-    let (status, problem) = handover(admin.clone(), ELDER).await;
-    assert_eq!(status, 404, "nobody registered with it: {problem}");
-    let (status, problem) = handover(admin.clone(), "440106199003070011").await;
+    let accept = |token: String, handover_token: Value| {
+        let app = &app;
+        async move {
+            body(
+                app.post_json_as(
+                    &token,
+                    "/v1/venue-handovers/acceptance",
+                    &json!({"handover_token": handover_token}),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    // The offer says nothing of whether anyone registered with the document.
+    let (status, unregistered) = offer(admin.clone(), ELDER).await;
+    assert_eq!(status, 200, "{unregistered}");
+    let (status, registered) = offer(admin.clone(), OTHER).await;
+    assert_eq!(status, 200, "{registered}");
+    assert_eq!(
+        unregistered
+            .as_object()
+            .map(|o| o.keys().collect::<Vec<_>>()),
+        registered.as_object().map(|o| o.keys().collect::<Vec<_>>())
+    );
+    let (status, problem) = offer(admin.clone(), "440106199003070011").await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["field"], "successor.number");
-    let (status, problem) = handover(successor.clone(), OTHER).await;
+    let (status, problem) = offer(successor.clone(), OTHER).await;
     assert_eq!(status, 403, "{problem}");
-    let (status, _) = handover(admin.clone(), CITIZEN).await;
+
+    // Nothing moves without the successor: the one named accepts, once, within 24 hours.
+    let (status, problem) = accept(other.clone(), registered["handover_token"].clone()).await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "venue.successor_has_venue");
+    let (status, offered) = offer(admin.clone(), CITIZEN).await;
     assert_eq!(status, 200);
+    assert!(offered["handover_token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("yk_vh_")));
+    let (status, problem) = accept(other.clone(), offered["handover_token"].clone()).await;
+    assert_eq!(status, 403, "the token names another person: {problem}");
+    let (status, problem) = accept(successor.clone(), registered["handover_token"].clone()).await;
+    assert_eq!(status, 409, "a newer token voids the old: {problem}");
+    assert_eq!(problem["code"], "handover.invalid_token");
+    assert_eq!(
+        patch(&app, &successor, venue_id, json!({"name": "新管理员"}))
+            .await
+            .0,
+        403,
+        "not the admin before accepting"
+    );
+    let (status, accepted) = accept(successor.clone(), offered["handover_token"].clone()).await;
+    assert_eq!(status, 200, "{accepted}");
+    let (status, problem) = accept(successor.clone(), offered["handover_token"].clone()).await;
+    assert_eq!(status, 409, "used once: {problem}");
     assert_eq!(
         patch(&app, &admin, venue_id, json!({"name": "旧管理员"}))
             .await
@@ -232,6 +276,17 @@ async fn a_handover_moves_the_admin_role(db: TestDatabase) {
     assert_eq!(status, 409, "the successor now holds a venue: {problem}");
     let (status, _) = body(app.post_json_as(&admin, "/v1/venues", &venue()).await).await;
     assert_eq!(status, 201, "the old admin is free to create another");
+
+    // A token expires after 24 hours.
+    let (new_admin, _) = app.login(ELDER, "王老五").await;
+    let (status, offered) = offer(successor.clone(), ELDER).await;
+    assert_eq!(status, 200);
+    app.clock.advance(time::Duration::hours(25));
+    let (new_admin_again, _) = app.login(ELDER, "王老五").await;
+    drop(new_admin);
+    let (status, problem) = accept(new_admin_again, offered["handover_token"].clone()).await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["code"], "handover.expired");
     app.stop().await;
 }
 

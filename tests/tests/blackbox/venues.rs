@@ -27,6 +27,7 @@ event_store::backend_tests!(
     a_photographed_code_shows_the_colour_only_and_a_reset_voids_it,
     remembered_answers_are_sealed_and_forgotten,
     exports_carry_age_bands_cities_and_no_free_text,
+    an_unbound_scanner_learns_nothing_of_the_code,
 );
 
 const ADMIN: &str = "44010619900307001X"; // male, 1990
@@ -1211,5 +1212,30 @@ async fn exports_carry_age_bands_cities_and_no_free_text(db: TestDatabase) {
             .join("\n")
     );
     assert!(text.contains("\"440300\""), "regions at city level");
+    app.stop().await;
+}
+
+/// Who may scan is answered before the code's person is looked up: someone not bound to the
+/// venue gets the same 403 for a registered person's code and for a genuine-looking code of
+/// nobody, and nothing is recorded.
+async fn an_unbound_scanner_learns_nothing_of_the_code(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (_, _, _, venue_id) = venue_with_inspector(&app).await;
+    let (citizen, _) = app.login(CITIZEN, "李四强").await;
+    let real = code_token(&app, &citizen).await;
+    let nobody = app.state.services.keys.code_keys.sign(
+        uuid::Uuid::now_v7(),
+        (app.state.services.now().unix_timestamp_nanos() / 1_000) as i64,
+    );
+    let (stranger, _) = app.login(OTHER, "赵七").await;
+    let head = app.state.store.last_position().await.expect("head");
+    let mut answers = Vec::new();
+    for token in [&real, &nobody] {
+        let (status, problem) = scan(&app, &stranger, &venue_id, token).await;
+        assert_eq!(status, 403, "{problem}");
+        answers.push((problem["code"].clone(), problem["detail"].clone()));
+    }
+    assert_eq!(answers[0], answers[1], "the same answer either way");
+    assert_eq!(app.state.store.last_position().await.expect("head"), head);
     app.stop().await;
 }

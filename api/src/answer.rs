@@ -130,3 +130,33 @@ pub struct Forbidden(#[to_schema] pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct Unavailable(#[to_schema] pub Problem);
+
+/// A count of people in figures for regions, grids and analysts: the number, or `"<k"` for 1
+/// to k-1 people (k = 5 by default), so no figure singles anyone out.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum FigureView {
+    Count(i64),
+    /// `"<5"`
+    FewerThan(String),
+}
+
+impl From<services::figures::Figure> for FigureView {
+    fn from(figure: services::figures::Figure) -> Self {
+        match figure {
+            services::figures::Figure::Count(n) => FigureView::Count(n),
+            fewer @ services::figures::Figure::FewerThan(_) => {
+                FigureView::FewerThan(fewer.to_string())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FigureView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FigureView::Count(n) => write!(f, "{n}"),
+            FigureView::FewerThan(text) => f.write_str(text),
+        }
+    }
+}

@@ -230,6 +230,8 @@ struct FileConfig {
     code_fresh_minutes: Option<u32>,
     /// Hours the answers under idempotency keys are remembered.
     idempotency_ttl_hours: Option<u32>,
+    /// Figures for regions, grids and analysts show 1 to k-1 people as `<k`.
+    k_anonymity: Option<u32>,
     /// `[limits]`: rate limits, each `{ burst, per_minute }` (defaults in services::limits).
     limits: Option<services::limits::Limits>,
 }
@@ -261,6 +263,9 @@ pub struct Settings {
     /// How long the answers under idempotency keys are remembered (`idempotency_ttl_hours`,
     /// default 24): a retry after that is a new command.
     pub idempotency_ttl: time::Duration,
+    /// Figures for regions, grids and analysts show 1 to k-1 people as `<k` (`k_anonymity`,
+    /// default 5).
+    pub k_anonymity: i64,
     /// Binding-code serials per kind: [`services::codes::CODES_PER_KIND`]; smaller only in
     /// tests and capacity drills (not read from the config file).
     pub code_space: u32,
@@ -365,6 +370,9 @@ impl Settings {
                 .map_or(services::answers::DEFAULT_TTL, |h| {
                     time::Duration::hours(i64::from(h.max(1)))
                 }),
+            k_anonymity: file
+                .k_anonymity
+                .map_or(services::figures::DEFAULT_K, i64::from),
             database_owner_url: global.db_owner.clone().or(file.db_owner),
             metrics_listen: global.metrics_listen.or(file.metrics_listen),
             data_dir,
@@ -388,6 +396,7 @@ impl Settings {
             code_space: services::codes::CODES_PER_KIND,
             code_freshness: services::DEFAULT_CODE_FRESH_FOR,
             idempotency_ttl: services::answers::DEFAULT_TTL,
+            k_anonymity: services::figures::DEFAULT_K,
         }
     }
 }

@@ -74,7 +74,8 @@ impl AppState {
             )
             .with_limits(settings.limits.clone())
             .with_code_space(services::codes::CodeSpace::with_size(settings.code_space))
-            .with_code_freshness(settings.code_freshness),
+            .with_code_freshness(settings.code_freshness)
+            .with_k_anonymity(settings.k_anonymity),
             settings,
             store,
             runner,

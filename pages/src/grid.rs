@@ -132,7 +132,7 @@ async fn admin_page(
         .map(|d| {
             (
                 d.date.to_string().get(5..).unwrap_or("").to_owned(),
-                d.visits,
+                services.figure(d.visits).chart_value(),
             )
         })
         .collect();
@@ -142,7 +142,7 @@ async fn admin_page(
         .map(|d| {
             (
                 d.date.to_string().get(5..).unwrap_or("").to_owned(),
-                d.fever.max(d.symptoms),
+                services.figure(d.fever.max(d.symptoms)).chart_value(),
             )
         })
         .collect();
@@ -168,8 +168,8 @@ async fn admin_page(
         div class="figures" {
             (layout::figure("workers", "网格员", stats.workers))
             (layout::figure("authorised", "已授权", stats.authorised))
-            (layout::figure("visits-today", "当日走访", stats.visits_today))
-            (layout::figure("visits-total", "累计走访", stats.visits_total))
+            (layout::figure("visits-today", "当日走访", services.figure(stats.visits_today)))
+            (layout::figure("visits-total", "累计走访", services.figure(stats.visits_total)))
         }
         div class="two" {
             (charts::bars("visit-series", "近 14 天走访", &visits))
@@ -185,7 +185,7 @@ async fn admin_page(
                         tr {
                             td { (w.person_id.get(..8).unwrap_or("")) "…" }
                             td { @if w.authorised != 0 { "已授权" } @else { "未授权" } }
-                            td { "当日 " (counts.map_or(0, |c| c.today)) " · 累计 " (counts.map_or(0, |c| c.total)) }
+                            td { "当日 " (services.figure(counts.map_or(0, |c| c.today))) " · 累计 " (services.figure(counts.map_or(0, |c| c.total))) }
                             td {
                                 @if w.authorised != 0 { (worker_action(&w.person_id, "revoke", "撤销授权")) }
                                 @else { (worker_action(&w.person_id, "authorise", "授权")) }

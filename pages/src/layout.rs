@@ -116,7 +116,7 @@ pub fn colour(colour: domain::health_code::Colour) -> (&'static str, &'static st
 }
 
 /// One figure of a dashboard: the number, and what it counts.
-pub fn figure(id: &str, label: &str, n: i64) -> Markup {
+pub fn figure(id: &str, label: &str, n: impl std::fmt::Display) -> Markup {
     html! { div class="figure" id=(id) { span class="n" { (n) } span { (label) } } }
 }
 

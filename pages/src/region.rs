@@ -78,12 +78,12 @@ async fn render(
                                 }
                             }
                         }
-                        (charts::bars(&format!("visits-{region}"), "当日各网格走访", &rows.iter().filter(|r| r.status == "active").map(|r| (r.name.clone(), r.visits_today)).collect::<Vec<_>>()))
+                        (charts::bars(&format!("visits-{region}"), "当日各网格走访", &rows.iter().filter(|r| r.status == "active").map(|r| (r.name.clone(), state.services.figure(r.visits_today).chart_value())).collect::<Vec<_>>()))
                         table {
                             thead { tr { th { "网格" } th { "状态" } th { "网格员" } th { "当日走访" } th { "累计走访" } } }
                             tbody {
                                 @for g in rows {
-                                    tr { td { (g.name) br; small { (g.region) } } td { (match g.status.as_str() { "pending" => "待确认", "active" => "已确认", _ => "已解散" }) } td { (g.workers) "（授权 " (g.authorised) "）" } td { (g.visits_today) } td { (g.visits_total) } }
+                                    tr { td { (g.name) br; small { (g.region) } } td { (match g.status.as_str() { "pending" => "待确认", "active" => "已确认", _ => "已解散" }) } td { (g.workers) "（授权 " (g.authorised) "）" } td { (state.services.figure(g.visits_today)) } td { (state.services.figure(g.visits_total)) } }
                                 }
                             }
                         }

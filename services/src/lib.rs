@@ -12,6 +12,7 @@ pub mod citizens;
 pub mod codes;
 pub mod error;
 pub mod feed;
+pub mod figures;
 pub mod grids;
 pub mod limits;
 pub mod medical;
@@ -55,6 +56,8 @@ pub struct Services {
     /// How long after issue a health-code token is fresh: enough for reason labels, checks,
     /// visits and declaration views (SPEC §3; default 5 minutes).
     pub code_fresh_for: time::Duration,
+    /// Figures for regions, grids and analysts show counts of 1 to k-1 people as `<k`.
+    pub k_anonymity: i64,
 }
 
 impl std::fmt::Debug for Services {
@@ -75,7 +78,19 @@ impl Services {
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
             codes: Arc::new(codes::CodeSpace::default()),
             code_fresh_for: DEFAULT_CODE_FRESH_FOR,
+            k_anonymity: figures::DEFAULT_K,
         }
+    }
+
+    /// The same use cases with this k for the figures (1 shows every count as it is).
+    pub fn with_k_anonymity(mut self, k: i64) -> Self {
+        self.k_anonymity = k.max(1);
+        self
+    }
+
+    /// `n` people as shown in figures for regions, grids and analysts.
+    pub fn figure(&self, n: i64) -> figures::Figure {
+        figures::Figure::of(n, self.k_anonymity)
     }
 
     /// The same use cases with this freshness window for code tokens.

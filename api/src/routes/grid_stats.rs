@@ -6,7 +6,7 @@ use services::calendar::asked_day;
 use services::grids;
 use utoipa::ToSchema;
 
-use crate::answer::Unauthenticated;
+use crate::answer::{FigureView, Unauthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::SignedIn;
 use crate::routes::venues::StatsQuery;
@@ -16,18 +16,20 @@ use crate::state::AppState;
 pub struct WorkerCounts {
     /// The worker's person id (no name: statistics carry no personal data).
     pub worker: String,
-    pub today: i64,
-    pub total: i64,
+    /// People visited: `"<5"` for 1 to 4.
+    pub today: FigureView,
+    pub total: FigureView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GridDayView {
     pub date: String,
-    pub visits: i64,
+    /// People visited: `"<5"` for 1 to 4 (as every figure of people here).
+    pub visits: FigureView,
     /// Visits that recorded a fever.
-    pub fever: i64,
+    pub fever: FigureView,
     /// Visits that recorded symptoms.
-    pub symptoms: i64,
+    pub symptoms: FigureView,
 }
 
 /// A grid's statistics for a day (CST), no personal data.
@@ -39,9 +41,10 @@ pub struct GridStatsView {
     pub workers: i64,
     /// Of them, those authorised to read declarations.
     pub authorised: i64,
-    pub visits_today: i64,
+    /// People visited that day: `"<5"` for 1 to 4.
+    pub visits_today: FigureView,
     /// Visits up to and including the day.
-    pub visits_total: i64,
+    pub visits_total: FigureView,
     /// Every worker bound now and every worker who visited.
     pub per_worker: Vec<WorkerCounts>,
     /// The 14 days ending at the day, oldest first.
@@ -70,20 +73,21 @@ pub async fn stats(
     let date = asked_day(query.date.as_deref(), state.clock.now())?;
     state.wait_for(query.min_position).await?;
     let stats = grids::stats(&state.services, &admin, date).await?;
+    let shown = |n: i64| FigureView::from(state.services.figure(n));
     Ok(web::Json(GridStatsView {
         grid_id: stats.grid_id,
         date: stats.date.to_string(),
         workers: stats.workers,
         authorised: stats.authorised,
-        visits_today: stats.visits_today,
-        visits_total: stats.visits_total,
+        visits_today: shown(stats.visits_today),
+        visits_total: shown(stats.visits_total),
         per_worker: stats
             .per_worker
             .into_iter()
             .map(|w| WorkerCounts {
                 worker: w.worker,
-                today: w.today,
-                total: w.total,
+                today: shown(w.today),
+                total: shown(w.total),
             })
             .collect(),
         series: stats
@@ -91,9 +95,9 @@ pub async fn stats(
             .into_iter()
             .map(|d| GridDayView {
                 date: d.date.to_string(),
-                visits: d.visits,
-                fever: d.fever,
-                symptoms: d.symptoms,
+                visits: shown(d.visits),
+                fever: shown(d.fever),
+                symptoms: shown(d.symptoms),
             })
             .collect(),
     }))

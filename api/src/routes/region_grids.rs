@@ -38,9 +38,10 @@ pub struct RegionGrid {
     pub workers: i64,
     /// Of them, those authorised.
     pub authorised: i64,
-    pub visits_today: i64,
+    /// People visited that day: `"<5"` for 1 to 4.
+    pub visits_today: crate::answer::FigureView,
     /// Visits up to and including the day.
-    pub visits_total: i64,
+    pub visits_total: crate::answer::FigureView,
 }
 
 /// The region's grids.
@@ -79,8 +80,8 @@ async fn listing(
                     .unwrap_or_default(),
                 workers: g.workers,
                 authorised: g.authorised,
-                visits_today: g.visits_today,
-                visits_total: g.visits_total,
+                visits_today: state.services.figure(g.visits_today).into(),
+                visits_total: state.services.figure(g.visits_total).into(),
             })
             .collect(),
     })

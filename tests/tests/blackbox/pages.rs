@@ -711,8 +711,8 @@ async fn a_grid_is_created_confirmed_worked_and_dissolved_from_the_pages(db: Tes
         "{dashboard}"
     );
     assert!(
-        dashboard.contains(r#"<div class="figure" id="visits-today"><span class="n">2</span>"#),
-        "{dashboard}"
+        dashboard.contains(r#"<div class="figure" id="visits-today"><span class="n">&lt;5</span>"#),
+        "two people visited are shown as fewer than five: {dashboard}"
     );
     let (status, authorised) = admin_pages
         .post(&format!("/grid/workers/{worker_id}/authorise"), &[])

@@ -100,8 +100,9 @@ pub fn line(key: &[u8], event: &RecordedEvent) -> anyhow::Result<String> {
 
 /// Fields an export leaves out: free text (places visited, appeal details, trip details,
 /// job titles), names and addresses of venues, organisations and grids (they tie back to
-/// their admin), and the feed's record ids.
-const LEFT_OUT: [&str; 11] = [
+/// their admin), the feed's record ids, binding codes (printed on posters: they name the
+/// venue) and notice numbers (printed on the notice: they name its holder).
+const LEFT_OUT: [&str; 13] = [
     "visited",
     "detail",
     "trip_number",
@@ -113,6 +114,8 @@ const LEFT_OUT: [&str; 11] = [
     "name",
     "record_id",
     "source",
+    "code",
+    "number",
 ];
 
 /// A birth date as stored: `[year, ordinal day]` (the `time` crate's compact form) or
@@ -170,7 +173,7 @@ fn scrub(key: &[u8], value: serde_json::Value, day: time::Date) -> serde_json::V
                             .map(|born| domain::demographics::AgeBand::on(born, day).as_str());
                         ("age_band".to_owned(), band.map_or(Value::Null, Value::from))
                     }
-                    ("region" | "town", Value::String(code)) => {
+                    ("region" | "town" | "destination", Value::String(code)) => {
                         (k, city_level(code).map_or(Value::Null, Value::from))
                     }
                     _ => (k, scrub(key, v, day)),
@@ -225,6 +228,9 @@ mod tests {
             "arrival_date": "2026-02-28",
             "record_id": "psb-2026-000123",
             "source": "psb-2026-000123",
+            "destination": "440305005",
+            "code": "31234565",
+            "number": "YK2026-000123",
             "reason": "close_contact",
         });
         let out = super::scrub(b"k1", data, day);
@@ -233,6 +239,8 @@ mod tests {
         assert_eq!(out["sex"], "male");
         assert_eq!(out["region"], "440300");
         assert_eq!(out["venue"]["town"], "440100");
+        assert_eq!(out["destination"], "440300");
+        assert!(out.get("code").is_none() && out.get("number").is_none());
         let text = out.to_string();
         for gone in [
             "天河城",

@@ -214,7 +214,9 @@ pub async fn events(
     );
     let listed = match page {
         Ok(page) => {
-            services::audit::events(state.services.bus.store(), page, stream, event_type).await
+            let reader = services::auth::Principal::Person { person_id: person };
+            services::audit::events_read_by(&state.services, &reader, page, stream, event_type)
+                .await
         }
         Err(e) => Err(e),
     };

@@ -83,7 +83,7 @@ pub async fn events(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
-    caller.require(&state, &["auditor"]).await?;
+    let reader = caller.require(&state, &["auditor"]).await?;
     // An empty cursor is the first page; anything else must be a cursor.
     let after = query.after.as_deref().filter(|a| !a.is_empty());
     let page = PageRequest::parse(query.limit, None)?;
@@ -101,8 +101,10 @@ pub async fn events(
             .transpose()?,
         ..page
     };
-    let page = audit::events(
-        &state.store,
+    // Filtered to one person's own stream, the read lands in their access log.
+    let page = audit::events_read_by(
+        &state.services,
+        &reader,
         page,
         query.stream.as_deref(),
         query.event_type.as_deref(),

@@ -154,9 +154,53 @@ pub async fn read_stream(
     as_of: Option<&str>,
 ) -> ServiceResult<StreamAsOf> {
     let found = stream_as_of(services.bus.store(), stream, as_of).await?;
-    let Some(person) = person_of(&found) else {
+    if let Some(person) = person_of(&found) {
+        record_history_read(services, reader, person).await?;
+    }
+    Ok(found)
+}
+
+/// A page of the log as `reader` (an auditor) asks for it: when it is filtered to one person's
+/// own stream and holds events, the read is recorded in that person's access log, as for
+/// [`read_stream`].
+pub async fn events_read_by(
+    services: &Services,
+    reader: &Principal,
+    page: PageRequest,
+    stream: Option<&str>,
+    event_type: Option<&str>,
+) -> ServiceResult<Page<AuditEntry>> {
+    let found = events(services.bus.store(), page, stream, event_type).await?;
+    if found.items.is_empty() {
+        return Ok(found);
+    }
+    let Some(stream) = stream else {
         return Ok(found);
     };
+    let owner = match category::split(stream) {
+        Some((category::PERSON | category::ACCESS, id)) => PersonId::parse(id),
+        Some((category::IDENTITY, _)) => {
+            let id = StreamId::parse(stream.to_owned())
+                .map_err(|why| ServiceError::invalid("stream", "stream.id", why))?;
+            let events = services.bus.store().read_stream(&id, None).await?;
+            serde_json::from_value::<PersonRef>(fold_state(stream, &events)?)
+                .ok()
+                .and_then(|state| state.person_id)
+        }
+        _ => None,
+    };
+    if let Some(person) = owner {
+        record_history_read(services, reader, person).await?;
+    }
+    Ok(found)
+}
+
+/// Records in `person`'s access log that the auditor `reader` read their own data.
+async fn record_history_read(
+    services: &Services,
+    reader: &Principal,
+    person: PersonId,
+) -> ServiceResult<()> {
     let accessor = match reader {
         Principal::ServiceAccount { account_id, .. } => Accessor::Service {
             account_id: account_id.clone(),
@@ -181,7 +225,7 @@ pub async fn read_stream(
             )
         })
         .await?;
-    Ok(found)
+    Ok(())
 }
 
 /// The state of the aggregate a stream holds, after `events`.

@@ -763,6 +763,24 @@ async fn a_person_granted_the_auditor_role_verifies_the_chain_until_revoked(db: 
     )
     .await;
     assert_eq!(status, 200);
+    // Paging the log filtered to the person's stream is a read of their data too; paging it
+    // unfiltered is not.
+    let (status, paged) = body(
+        app.get_as(
+            &service_auditor,
+            &format!("/v1/audit/events?stream=person-{citizen_id}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{paged}");
+    assert!(!paged["items"].as_array().expect("items").is_empty());
+    let (status, _) = body(
+        app.get_as(&service_auditor, "/v1/audit/events?limit=5")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
     let head = app.state.store.last_position().await.expect("head");
     let log = app
         .get_json(&citizen, &format!("/v1/me/access-log?min_position={head}"))
@@ -780,11 +798,15 @@ async fn a_person_granted_the_auditor_role_verifies_the_chain_until_revoked(db: 
         .collect();
     assert_eq!(
         kinds,
-        vec![("service", "history"), ("auditor", "history")],
+        vec![
+            ("service", "history"),
+            ("service", "history"),
+            ("auditor", "history")
+        ],
         "{log}"
     );
     assert_eq!(
-        log["items"][1]["accessor"]["person_id"],
+        log["items"][2]["accessor"]["person_id"],
         auditor_id.as_str()
     );
     // The auditor role is not the analyst's.

@@ -56,7 +56,8 @@ impl crate::model::RecordedEvent {
             schema_version: self.schema_version,
             payload: &self.payload,
             metadata: &self.metadata,
-            recorded_at_micros: crate::plan::micros(self.recorded_at),
+            // As the writer stores it (`plan::micros`): Unix time in microseconds.
+            recorded_at_micros: (self.recorded_at.unix_timestamp_nanos() / 1_000) as i64,
         }
     }
 }

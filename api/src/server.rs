@@ -129,8 +129,7 @@ async fn metrics_address_serves_metrics_alone(
 > {
     let on_metrics_address = req
         .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.metrics_address())
-        .is_some_and(|addr| req.app_config().local_addr() == addr);
+        .is_some_and(|state| state.on_metrics_address(req.request()));
     if on_metrics_address && req.path() != "/metrics" {
         let response = crate::error::ApiError::NotFound {
             code: "route.not_found",

@@ -90,9 +90,9 @@ impl AppState {
         let _ = self.metrics_address.set(address);
     }
 
-    /// The address serving `/metrics` alone without a token, when one is bound.
-    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
-        self.metrics_address.get().copied().flatten()
+    /// Whether a request arrived on the address serving `/metrics` alone without a token.
+    pub fn on_metrics_address(&self, req: &actix_web::HttpRequest) -> bool {
+        self.metrics_address.get().copied().flatten() == Some(req.app_config().local_addr())
     }
 
     /// Read-your-writes: waits until every projection has applied `min_position`.

@@ -172,12 +172,12 @@ async fn rechain(db: &TestDatabase, key: &ChainKey, from: u64) {
             let sql = match db.db {
                 Database::Sqlite(_) => format!(
                     "UPDATE events SET hash = X'{}' WHERE position = {}",
-                    hex_upper(&new),
+                    hex::encode_upper(new),
                     event.position
                 ),
                 Database::Postgres(_) => format!(
                     "UPDATE events SET hash = '\\x{}' WHERE position = {}",
-                    hex_upper(&new),
+                    hex::encode_upper(new),
                     event.position
                 ),
             };
@@ -187,10 +187,6 @@ async fn rechain(db: &TestDatabase, key: &ChainKey, from: u64) {
             prev = event.hash;
         }
     }
-}
-
-fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 async fn projections_list_and_rebuild(db: TestDatabase) {

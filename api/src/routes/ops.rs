@@ -114,8 +114,7 @@ pub async fn metrics(
     caller: Option<crate::extract::Caller>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let on_metrics_address = state.metrics_address() == Some(req.app_config().local_addr());
-    if !on_metrics_address {
+    if !state.on_metrics_address(&req) {
         caller
             .ok_or(ApiError::Unauthenticated)?
             .require(&state, &["auditor", "analyst"])

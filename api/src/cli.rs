@@ -123,11 +123,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     phone,
                     method,
                     for_guardian,
+                    subject,
                 },
         } => {
             let settings = Settings::resolve(&cli.global, None, false)?;
             let provider = DevProvider::load(&settings.data_dir)?;
             let iat = time::OffsetDateTime::now_utc().unix_timestamp();
+            let sub = subject.unwrap_or_else(|| assertion::dev_subject(&doc_type, &doc_number));
             let claims = IdentityClaims {
                 iss: provider.issuer.clone(),
                 jti: uuid::Uuid::new_v4().to_string(),
@@ -139,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 phone,
                 method,
                 aud: for_guardian.map(|g| format!("family:{g}")),
+                sub: Some(sub),
             };
             println!("{}", assertion::mint(&provider, &claims));
             Ok(ExitCode::SUCCESS)

@@ -165,6 +165,10 @@ pub enum DevCommand {
         /// this person id (`aud = family:<id>`); without it, the assertion logs in.
         #[arg(long)]
         for_guardian: Option<uuid::Uuid>,
+        /// The provider's stable key for the person (`sub`): assert two documents with the
+        /// same subject and they are one person. Without it, one is derived from the document.
+        #[arg(long)]
+        subject: Option<String>,
     },
 }
 

@@ -520,6 +520,31 @@ fn dev_assert_needs_the_dev_provider_and_prints_a_verifiable_assertion() {
             .expect("verifies with the dev provider");
     assert_eq!(claims.doc_number, "44010619900307001X");
     assert_eq!(claims.method, "face");
+    let derived = claims
+        .sub
+        .clone()
+        .expect("a subject derived from the document");
+    let again = run(&args);
+    let again = crypto::assertion::verify(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        &keys.providers,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("verifies");
+    assert_eq!(
+        again.sub.as_deref(),
+        Some(derived.as_str()),
+        "stable per document"
+    );
+    assert!(!derived.contains("44010619900307001X"));
+    let chosen = run(&[&args[..], &["--subject", "provider-subject-7"]].concat());
+    let chosen = crypto::assertion::verify(
+        String::from_utf8_lossy(&chosen.stdout).trim(),
+        &keys.providers,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("verifies");
+    assert_eq!(chosen.sub.as_deref(), Some("provider-subject-7"));
     let bad_method = run(&[&args[..], &["--method", "sms"]].concat());
     assert_eq!(bad_method.status.code(), Some(2));
 }

@@ -20,6 +20,8 @@ pub const DEFAULT_LIFETIME_SECS: i64 = 300;
 pub const CLOCK_SKEW_SECS: i64 = 30;
 /// The longest accepted `jti`.
 pub const MAX_JTI_LEN: usize = 128;
+/// The longest accepted `sub`.
+pub const MAX_SUB_LEN: usize = 128;
 /// The ways a provider may have verified the person.
 pub const METHODS: [&str; 4] = ["face", "payment_password", "household", "birth_certificate"];
 
@@ -44,6 +46,11 @@ pub struct IdentityClaims {
     /// serve another, nor another guardian).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The provider's stable key for the person it verified, the same whichever document they
+    /// show: a second document verified for the same subject attaches to the same person.
+    /// Absent, the document itself is the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
 }
 
 impl fmt::Debug for IdentityClaims {
@@ -59,6 +66,7 @@ impl fmt::Debug for IdentityClaims {
             .field("phone", &self.phone.as_ref().map(|_| "[redacted]"))
             .field("method", &self.method)
             .field("aud", &self.aud)
+            .field("sub", &self.sub.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -180,12 +188,28 @@ pub fn verify(
     if claims.jti.len() > MAX_JTI_LEN {
         return Err(AssertionError::Claims("jti must be at most 128 bytes"));
     }
+    if let Some(sub) = &claims.sub {
+        if sub.trim().is_empty() || sub.len() > MAX_SUB_LEN || sub.chars().any(char::is_control) {
+            return Err(AssertionError::Claims(
+                "sub, when given, has 1 to 128 bytes and no control characters",
+            ));
+        }
+    }
     if !METHODS.contains(&claims.method.as_str()) {
         return Err(AssertionError::Claims(
             "method must be face, payment_password, household or birth_certificate",
         ));
     }
     Ok(claims)
+}
+
+/// The subject the development provider gives a document when none is chosen
+/// (`dev assert --subject` chooses one): derived from the document, so each document is its
+/// own person unless the same subject is asserted for two.
+pub fn dev_subject(doc_type: &str, doc_number: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("yuekang-dev-subject:{doc_type}:{doc_number}"));
+    format!("dev-{}", hex::encode(&digest[..16]))
 }
 
 /// An assertion signed by the development provider (CLI `dev assert`, tests). The claims are
@@ -241,6 +265,7 @@ mod tests {
             phone: Some("13800001234".into()),
             method: "face".into(),
             aud: None,
+            sub: Some("subject-0001".into()),
         }
     }
 
@@ -374,6 +399,20 @@ mod tests {
             c.method = ok.into();
             assert!(verify(&mint(&dev, &c), &providers, NOW).is_ok(), "{ok}");
         }
+        for bad in [String::new(), " ".into(), "a".repeat(129), "a\nb".into()] {
+            let mut c = claims(&dev);
+            c.sub = Some(bad.clone());
+            assert_eq!(
+                verify(&mint(&dev, &c), &providers, NOW),
+                Err(AssertionError::Claims(
+                    "sub, when given, has 1 to 128 bytes and no control characters"
+                )),
+                "{bad:?}"
+            );
+        }
+        let mut no_sub = claims(&dev);
+        no_sub.sub = None;
+        assert_eq!(verify(&mint(&dev, &no_sub), &providers, NOW), Ok(no_sub));
     }
 
     #[test]
@@ -411,5 +450,6 @@ mod tests {
         assert!(!debug.contains("张三"));
         assert!(!debug.contains("11010519491231002X"));
         assert!(!debug.contains("13800001234"));
+        assert!(!debug.contains("subject-0001"));
     }
 }

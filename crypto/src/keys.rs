@@ -319,6 +319,19 @@ impl Keys {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The keyed hash of an identity provider's subject (issuer and subject key), 64 hex
+    /// characters: the subject's stream id, which never shows the provider's key itself.
+    pub fn subject_digest(&self, issuer: &str, subject: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.lookup_key) else {
+            unreachable!("HMAC accepts any key length")
+        };
+        mac.update(b"subject\0");
+        mac.update(issuer.as_bytes());
+        mac.update(b"\0");
+        mac.update(subject.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     fn parse(path: &Path, text: &str) -> Result<Self, KeysError> {
         let file: KeysFile = parse_toml(path, text)?;
         let master_key = decode_32(path, "master_key", &file.master_key)?;

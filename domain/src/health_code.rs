@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::document::DocumentDigest;
 use crate::identity::RedReason;
 
 /// The colour a health code shows.
@@ -82,11 +83,22 @@ mod tests {
     }
 }
 
-/// A person's code resets (stream `health-code-<person uuid>`): a reset voids every code token
-/// issued before it, so a photographed code stops working once its holder resets (SPEC §3).
+/// A person's code (stream `health-code-<person uuid>`): its resets, and the documents whose
+/// red reasons colour it besides the one the person registered with.
+///
+/// A reset voids every code token issued before it, so a photographed code stops working once
+/// its holder resets (SPEC §3). A document attached here (a second document the identity
+/// provider verified for the same subject) colours the code with its own reasons, so showing
+/// another document does not turn a red code green.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeCommand {
-    Reset { at: time::OffsetDateTime },
+    Reset {
+        at: time::OffsetDateTime,
+    },
+    AttachDocument {
+        digest: DocumentDigest,
+        at: time::OffsetDateTime,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,15 +108,23 @@ pub enum CodeEvent {
         #[serde(with = "time::serde::rfc3339")]
         at: time::OffsetDateTime,
     },
+    DocumentAttached {
+        digest: DocumentDigest,
+        #[serde(with = "time::serde::rfc3339")]
+        at: time::OffsetDateTime,
+    },
 }
 
 impl crate::DomainEvent for CodeEvent {}
 
-/// Which code tokens still count.
+/// Which code tokens still count, and which documents colour the code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CodeValidity {
+pub struct CodeState {
     /// Tokens issued before this instant (the last reset) are void.
     pub valid_from: Option<time::OffsetDateTime>,
+    /// The documents attached since registration, oldest first (the registration's own
+    /// document is not among them).
+    pub attached: Vec<DocumentDigest>,
 }
 
 /// How a scanned token stands.
@@ -119,7 +139,7 @@ pub enum TokenStanding {
     Fresh,
 }
 
-impl CodeValidity {
+impl CodeState {
     /// The standing at `now` of a token issued at `issued_at` (`None`: a token of the first
     /// format, which carried no issue time), fresh for `window` after issue.
     pub fn standing(
@@ -147,28 +167,35 @@ pub struct HealthCode;
 impl crate::Decider for HealthCode {
     type Command = CodeCommand;
     type Event = CodeEvent;
-    type State = CodeValidity;
+    type State = CodeState;
     type Error = std::convert::Infallible;
 
-    fn initial() -> CodeValidity {
-        CodeValidity::default()
+    fn initial() -> CodeState {
+        CodeState::default()
     }
 
     fn decide(
         command: &CodeCommand,
-        _state: &CodeValidity,
+        state: &CodeState,
     ) -> Result<Vec<CodeEvent>, std::convert::Infallible> {
         match command {
             CodeCommand::Reset { at } => Ok(vec![CodeEvent::CodeReset { at: *at }]),
+            CodeCommand::AttachDocument { digest, .. } if state.attached.contains(digest) => {
+                Ok(Vec::new())
+            }
+            CodeCommand::AttachDocument { digest, at } => Ok(vec![CodeEvent::DocumentAttached {
+                digest: digest.clone(),
+                at: *at,
+            }]),
         }
     }
 
-    fn evolve(_state: CodeValidity, event: &CodeEvent) -> CodeValidity {
+    fn evolve(mut state: CodeState, event: &CodeEvent) -> CodeState {
         match event {
-            CodeEvent::CodeReset { at } => CodeValidity {
-                valid_from: Some(*at),
-            },
+            CodeEvent::CodeReset { at } => state.valid_from = Some(*at),
+            CodeEvent::DocumentAttached { digest, .. } => state.attached.push(digest.clone()),
         }
+        state
     }
 }
 
@@ -195,9 +222,31 @@ mod code_tests {
     }
 
     #[test]
+    fn a_document_is_attached_once_and_resets_keep_it() {
+        let passport = DocumentDigest::parse("b".repeat(64)).expect("digest");
+        let attached = CodeEvent::DocumentAttached {
+            digest: passport.clone(),
+            at: NOW,
+        };
+        let attach = CodeCommand::AttachDocument {
+            digest: passport.clone(),
+            at: NOW,
+        };
+        Given::<HealthCode>::nothing()
+            .when(&attach)
+            .then(vec![attached.clone()]);
+        Given::<HealthCode>::events(vec![attached.clone()])
+            .when(&attach)
+            .then(vec![]);
+        let state = HealthCode::fold(&[attached, CodeEvent::CodeReset { at: NOW }]);
+        assert_eq!(state.attached, vec![passport]);
+        assert_eq!(state.valid_from, Some(NOW));
+    }
+
+    #[test]
     fn tokens_are_fresh_within_the_window_old_after_and_void_before_a_reset() {
-        let never_reset = CodeValidity::default();
-        let standing = |v: &CodeValidity, issued| v.standing(issued, NOW, WINDOW);
+        let never_reset = CodeState::default();
+        let standing = |v: &CodeState, issued| v.standing(issued, NOW, WINDOW);
         assert_eq!(standing(&never_reset, Some(NOW)), TokenStanding::Fresh);
         assert_eq!(
             standing(&never_reset, Some(NOW - Duration::minutes(5))),

@@ -756,6 +756,78 @@ impl Decider for Identity {
     }
 }
 
+/// A release-from-observation notice for a person with several documents (`documents`, the
+/// state of each identity, the registration's first): every document releases those of
+/// `reasons` it has active, and every named reason must be active on at least one of them
+/// (else the refusal a single document would give). Answers the events per document, in
+/// order (empty where the document holds none of the reasons).
+pub fn release_by_notice_across(
+    documents: &[IdentityState],
+    notice_id: Uuid,
+    reasons: &[RedReason],
+    at: OffsetDateTime,
+) -> Result<Vec<Vec<IdentityEvent>>, IdentityError> {
+    if let Some(r) = reasons.iter().find(|r| !r.released_by_notice()) {
+        return Err(IdentityError::NoticeReasonNotReleasable(*r));
+    }
+    let active: Vec<Vec<RedReason>> = documents
+        .iter()
+        .map(IdentityState::active_reasons)
+        .collect();
+    if let Some(r) = reasons
+        .iter()
+        .find(|r| !active.iter().any(|on| on.contains(r)))
+    {
+        return Err(IdentityError::NoticeReasonNotActive(*r));
+    }
+    documents
+        .iter()
+        .zip(&active)
+        .map(|(state, on)| {
+            let here: Vec<RedReason> = reasons.iter().copied().filter(|r| on.contains(r)).collect();
+            if here.is_empty() {
+                return Ok(Vec::new());
+            }
+            Identity::decide(
+                &IdentityCommand::ReleaseByNotice {
+                    notice_id,
+                    reasons: here,
+                    at,
+                },
+                state,
+            )
+        })
+        .collect()
+}
+
+/// A feed release record for one of a person's documents (`own`), which releases the reason
+/// on the person's other documents too (`others`), where it is active and was hit no later
+/// than the release takes effect. Refused as the record's own document refuses it when no
+/// document releases anything. Answers the events for `own`, then for each of `others`.
+pub fn release_record_across(
+    own: &IdentityState,
+    others: &[IdentityState],
+    release: &IdentityCommand,
+) -> Result<(Vec<IdentityEvent>, Vec<Vec<IdentityEvent>>), IdentityError> {
+    let elsewhere: Vec<Vec<IdentityEvent>> = others
+        .iter()
+        .map(|state| {
+            let IdentityCommand::RecordRelease { reason, .. } = release else {
+                return Vec::new();
+            };
+            if !state.active_reasons().contains(reason) {
+                return Vec::new();
+            }
+            Identity::decide(release, state).unwrap_or_default()
+        })
+        .collect();
+    match Identity::decide(release, own) {
+        Ok(events) => Ok((events, elsewhere)),
+        Err(_) if elsewhere.iter().any(|e| !e.is_empty()) => Ok((Vec::new(), elsewhere)),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1355,5 +1427,111 @@ mod tests {
             assert!(!reason.guidance().is_empty());
         }
         assert_eq!(RedReason::parse("flu"), None);
+    }
+
+    #[test]
+    fn a_notice_releases_each_reason_on_every_document_that_holds_it() {
+        let resident_id = Identity::fold(&[
+            registered(),
+            hit("r1", RedReason::CloseContact),
+            hit("r2", RedReason::HomeQuarantine),
+        ]);
+        let passport = Identity::fold(&[registered(), hit("r3", RedReason::HomeQuarantine)]);
+        let clear = Identity::fold(&[registered()]);
+        let notice_id = Uuid::from_u128(9);
+        let released = |reason| IdentityEvent::RedReasonReleased {
+            reason,
+            release: Release::Notice { notice_id },
+            effective_at: AT,
+            at: AT,
+        };
+        assert_eq!(
+            release_by_notice_across(
+                &[resident_id.clone(), passport.clone(), clear.clone()],
+                notice_id,
+                &[RedReason::CloseContact, RedReason::HomeQuarantine],
+                AT,
+            ),
+            Ok(vec![
+                vec![
+                    released(RedReason::CloseContact),
+                    released(RedReason::HomeQuarantine)
+                ],
+                vec![released(RedReason::HomeQuarantine)],
+                vec![],
+            ])
+        );
+        // A reason active on the second document only is released there.
+        assert_eq!(
+            release_by_notice_across(
+                &[clear.clone(), passport.clone()],
+                notice_id,
+                &[RedReason::HomeQuarantine],
+                AT,
+            ),
+            Ok(vec![vec![], vec![released(RedReason::HomeQuarantine)]])
+        );
+        assert_eq!(
+            release_by_notice_across(
+                &[clear.clone(), passport.clone()],
+                notice_id,
+                &[RedReason::CloseContact],
+                AT,
+            ),
+            Err(IdentityError::NoticeReasonNotActive(
+                RedReason::CloseContact
+            ))
+        );
+        assert_eq!(
+            release_by_notice_across(&[resident_id], notice_id, &[RedReason::Confirmed], AT),
+            Err(IdentityError::NoticeReasonNotReleasable(
+                RedReason::Confirmed
+            ))
+        );
+    }
+
+    #[test]
+    fn a_feed_release_on_one_document_releases_the_reason_on_the_others() {
+        let own = Identity::fold(&[registered()]);
+        let other = Identity::fold(&[registered(), hit("r1", RedReason::CloseContact)]);
+        let release = IdentityCommand::RecordRelease {
+            record_id: record("r9"),
+            reason: RedReason::CloseContact,
+            effective_at: AT,
+            at: AT,
+        };
+        let released = IdentityEvent::RedReasonReleased {
+            reason: RedReason::CloseContact,
+            release: Release::Feed {
+                record_id: record("r9"),
+            },
+            effective_at: AT,
+            at: AT,
+        };
+        assert_eq!(
+            release_record_across(&own, &[other.clone(), own.clone()], &release),
+            Ok((vec![], vec![vec![released.clone()], vec![]]))
+        );
+        // Active on both: released on both.
+        assert_eq!(
+            release_record_across(&other, std::slice::from_ref(&other), &release),
+            Ok((vec![released.clone()], vec![vec![released]]))
+        );
+        // Active nowhere: the record's own refusal.
+        assert_eq!(
+            release_record_across(&own, std::slice::from_ref(&own), &release),
+            Err(IdentityError::ReasonNotActive(RedReason::CloseContact))
+        );
+        // A release that takes effect before the other document's hit leaves it alone.
+        let early = IdentityCommand::RecordRelease {
+            record_id: record("r9"),
+            reason: RedReason::CloseContact,
+            effective_at: AT - time::Duration::days(1),
+            at: AT,
+        };
+        assert!(matches!(
+            release_record_across(&own, &[other], &early),
+            Err(IdentityError::ReasonNotActive(RedReason::CloseContact))
+        ));
     }
 }

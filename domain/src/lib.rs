@@ -30,6 +30,7 @@ pub mod sealed;
 pub mod service_account;
 pub mod session;
 pub mod streams;
+pub mod subject;
 pub mod venue;
 pub mod week;
 

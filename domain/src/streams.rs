@@ -66,8 +66,12 @@ pub const HEALTH_CODE: &str = "health-code";
 /// A venue's pending handover (`venue-handover-<venue uuid>`).
 pub const VENUE_HANDOVER: &str = "venue-handover";
 
+/// An identity provider's subject and the person it is (`subject-<keyed hash of issuer and
+/// subject>`).
+pub const SUBJECT: &str = "subject";
+
 /// Every category.
-pub const ALL: [&str; 31] = [
+pub const ALL: [&str; 32] = [
     PERSON,
     IDENTITY,
     ACCESS,
@@ -99,6 +103,7 @@ pub const ALL: [&str; 31] = [
     SESSION,
     HEALTH_CODE,
     VENUE_HANDOVER,
+    SUBJECT,
 ];
 
 /// The two-part id of a binding stream (`<venue>-<person>`, `<org>-<person>`).
@@ -163,6 +168,7 @@ mod tests {
                 "session",
                 "health-code",
                 "venue-handover",
+                "subject",
             ]
         );
     }

@@ -131,6 +131,10 @@ pub fn mint_dev(
             name: claims.name.to_owned(),
             phone: claims.phone.map(str::to_owned),
             method: claims.method.to_owned(),
+            sub: Some(assertion::dev_subject(
+                claims.doc_type,
+                claims.doc_number.trim(),
+            )),
             aud: claims.aud,
         },
     )

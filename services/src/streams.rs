@@ -169,7 +169,13 @@ pub fn venue_handover(venue: VenueId) -> StreamId {
     StreamId::of(category::VENUE_HANDOVER, venue)
 }
 
-/// A person's code resets.
+/// A person's code: its resets and the documents attached to it.
 pub fn health_code(person: PersonId) -> StreamId {
     StreamId::of(category::HEALTH_CODE, person)
+}
+
+/// An identity provider's subject, by the keyed digest of issuer and subject (see
+/// `Keys::subject_digest`).
+pub fn subject(digest: &str) -> StreamId {
+    StreamId::of(category::SUBJECT, digest)
 }

@@ -185,6 +185,32 @@ impl TestApp {
         method: &str,
         aud: Option<&str>,
     ) -> String {
+        self.assertion_claiming(doc_type, doc_number, name, phone, method, aud, None)
+    }
+
+    /// A face assertion for logging in that names the provider's subject `sub`: two documents
+    /// asserted for one subject are one person.
+    pub fn subject_assertion(
+        &self,
+        doc_type: &str,
+        doc_number: &str,
+        name: &str,
+        sub: &str,
+    ) -> String {
+        self.assertion_claiming(doc_type, doc_number, name, None, "face", None, Some(sub))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assertion_claiming(
+        &self,
+        doc_type: &str,
+        doc_number: &str,
+        name: &str,
+        phone: Option<&str>,
+        method: &str,
+        aud: Option<&str>,
+        sub: Option<&str>,
+    ) -> String {
         let provider = DevProvider::load(&self.data_dir).expect("the dev provider exists");
         let iat = self.clock.now().unix_timestamp();
         assertion::mint(
@@ -200,6 +226,7 @@ impl TestApp {
                 phone: phone.map(Into::into),
                 method: method.into(),
                 aud: aud.map(Into::into),
+                sub: sub.map(Into::into),
             },
         )
     }

@@ -27,12 +27,14 @@ pub struct SessionCreated {
     pub position: u64,
 }
 
-/// Logs in with an identity assertion; the first login registers the person.
+/// Logs in with an identity assertion; the first login registers the person, and a new
+/// document of a subject the provider verified before joins that person.
 #[utoipa::path(post, path = "/v1/sessions", tag = "citizens",
     request_body = SessionRequest,
     responses(
         (status = 201, description = "Logged in", body = SessionCreated),
         (status = 401, description = "Assertion tampered, expired, from an untrusted key, or already used", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "identity.subject_conflict: the document is registered to another person than the provider's subject", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The asserted document, name or phone is invalid", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_session(

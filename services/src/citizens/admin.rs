@@ -43,8 +43,9 @@ pub async fn bootstrap_province_admin(
 }
 
 /// Crypto-shreds a subject: records `PersonalDataShredded` (projections drop what they hold),
-/// ends every session of the registered person, then destroys the data key, so every sealed value of the subject in the log becomes
-/// unreadable while the events stay in place. Safe to repeat.
+/// ends every session of the registered person, then destroys the data key, so every sealed
+/// value of the subject in the log becomes unreadable while the events stay in place. A
+/// person with several documents is shredded on each of them. Safe to repeat.
 pub async fn shred(
     services: &Services,
     actor: &str,
@@ -52,20 +53,35 @@ pub async fn shred(
 ) -> Result<u64, ServiceError> {
     let now = services.now();
     let ctx = CommandContext::new(actor);
-    let outcome = services
-        .bus
-        .decide::<Identity, _>(
-            &ctx,
-            streams::identity(digest),
-            &IdentityCommand::Shred { at: now },
-            |_| Done {},
-        )
-        .await
-        .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
-    // Their sessions stop counting: nobody signs in as a shredded person.
     let registered = crate::support::fold::<Identity>(services, &streams::identity(digest))
         .await?
         .person_id();
+    let mut subjects = vec![digest.clone()];
+    if let Some(person) = registered {
+        let (facts, code) = person_documents(services, person).await?;
+        for other in documents(&facts, &code) {
+            let other = DocumentDigest::parse(other)
+                .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+            if !subjects.contains(&other) {
+                subjects.push(other);
+            }
+        }
+    }
+    let mut position = 0;
+    for subject in &subjects {
+        let outcome = services
+            .bus
+            .decide::<Identity, _>(
+                &ctx,
+                streams::identity(subject),
+                &IdentityCommand::Shred { at: now },
+                |_| Done {},
+            )
+            .await
+            .map_err(|e| ServiceError::from(e.map_rejected(ServiceError::refused)))?;
+        position = position.max(outcome.position());
+    }
+    // Their sessions stop counting: nobody signs in as a shredded person.
     if let Some(person) = registered {
         services
             .bus
@@ -82,10 +98,12 @@ pub async fn shred(
                 ))
             })?;
     }
-    services
-        .vault
-        .shred(digest.as_str())
-        .await
-        .map_err(ServiceError::internal)?;
-    Ok(outcome.position())
+    for subject in &subjects {
+        services
+            .vault
+            .shred(subject.as_str())
+            .await
+            .map_err(ServiceError::internal)?;
+    }
+    Ok(position)
 }

@@ -25,7 +25,20 @@ pub async fn file_appeal(
             ),
         )
     })?;
-    let digest = person_digest(services, person).await?;
+    // The appeal goes to the document the reason is recorded against (the registration's
+    // own when none holds it, which refuses it as not active).
+    let (facts, code) = person_documents(services, person).await?;
+    let mut digest = person_digest(services, person).await?;
+    for candidate in documents(&facts, &code) {
+        let candidate = DocumentDigest::parse(candidate)
+            .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+        let state =
+            crate::support::fold::<Identity>(services, &streams::identity(&candidate)).await?;
+        if state.active_reasons().contains(&reason) {
+            digest = candidate;
+            break;
+        }
+    }
     let digest = &digest;
     let now = services.now();
     let appeal_id = domain::identity::AppealId::new(Uuid::now_v7());

@@ -89,13 +89,20 @@ async fn add_verified_member(
         .bus
         .execute(ctx, &streams, |loaded| {
             let mut appends = Appends::default();
-            let (member_id, created) = use_and_register(
+            let Registered::Person {
+                person_id: member_id,
+                new: created,
+            } = use_and_register(
                 loaded,
                 member,
                 AssertionPurpose::AddFamilyMember,
+                None,
                 now,
                 &mut appends,
-            )?;
+            )?
+            else {
+                unreachable!("without a subject the login never finds it moved")
+            };
             let m_stream = streams::person(member_id);
             let member_state = if created {
                 Person::fold(&[domain::person::PersonEvent::PersonCreated {

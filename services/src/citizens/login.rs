@@ -3,14 +3,36 @@
 
 use super::*;
 
+/// The provider subject of a login and the person it was linked to when the login began
+/// (that person's code stream is loaded too, to attach a new document to it).
+pub(super) struct LoginSubject {
+    pub stream: event_store::StreamId,
+    pub linked: Option<PersonId>,
+}
+
+/// Whether a login found the subject as it was read before the command's streams were loaded.
+pub(super) enum Registered {
+    Person {
+        person_id: PersonId,
+        new: bool,
+    },
+    /// The subject was linked to a person in between: read again and retry.
+    SubjectMoved,
+}
+
 /// Uses the assertion once and registers the identity when it is new; answers the person.
+///
+/// With a `subject` (logins), the document joins the person the provider's subject already
+/// is: a new document of a known subject is attached to that person (its reasons colour
+/// their code), and a known document of a subject seen for the first time links the subject.
 pub(super) fn use_and_register(
     loaded: &Loaded,
     who: &VerifiedIdentity,
     purpose: AssertionPurpose,
+    subject: Option<&LoginSubject>,
     now: OffsetDateTime,
     appends: &mut Appends,
-) -> Result<(PersonId, bool), ServiceError> {
+) -> Result<Registered, ServiceError> {
     let a_stream = streams::assertion(&who.claims.iss, &who.claims.jti);
     let used = loaded.fold::<Assertion>(&a_stream)?;
     let events = Assertion::decide(
@@ -25,19 +47,62 @@ pub(super) fn use_and_register(
     appends.push(&a_stream, &events)?;
     let i_stream = streams::identity(&who.digest);
     let identity = loaded.fold::<Identity>(&i_stream)?;
+    let (linked, subject_state) = match subject {
+        Some(s) => {
+            let state = loaded.fold::<Subject>(&s.stream)?;
+            if state.person_id() != s.linked {
+                return Ok(Registered::SubjectMoved);
+            }
+            (s.linked, Some((s, state)))
+        }
+        None => (None, None),
+    };
+    let link = |person_id: PersonId, appends: &mut Appends| -> Result<(), ServiceError> {
+        if let Some((s, state)) = &subject_state {
+            let events = Subject::decide(&SubjectCommand::Link { person_id, at: now }, state)
+                .map_err(ServiceError::refused)?;
+            appends.push(&s.stream, &events)?;
+        }
+        Ok(())
+    };
     if let Some(existing) = identity.person_id() {
-        return Ok((existing, false));
+        link(existing, appends)?;
+        return Ok(Registered::Person {
+            person_id: existing,
+            new: false,
+        });
     }
+    let person_id = linked.unwrap_or(who.registration.person_id);
     let registered = Identity::decide(
         &IdentityCommand::Register {
-            registration: who.registration.clone(),
+            registration: Registration {
+                person_id,
+                ..who.registration.clone()
+            },
             at: now,
         },
         &identity,
     )
     .map_err(ServiceError::refused)?;
     appends.push(&i_stream, &registered)?;
-    let person_id = who.registration.person_id;
+    if let Some(person_id) = linked {
+        // A second document of a known subject: its reasons colour the same code.
+        let c_stream = streams::health_code(person_id);
+        let code = loaded.fold::<domain::health_code::HealthCode>(&c_stream)?;
+        let attached = domain::health_code::HealthCode::decide(
+            &domain::health_code::CodeCommand::AttachDocument {
+                digest: who.digest.clone(),
+                at: now,
+            },
+            &code,
+        )
+        .map_err(ServiceError::internal)?;
+        appends.push(&c_stream, &attached)?;
+        return Ok(Registered::Person {
+            person_id,
+            new: false,
+        });
+    }
     let created = Person::decide(
         &PersonCommand::Create {
             digest: who.digest.clone(),
@@ -47,7 +112,11 @@ pub(super) fn use_and_register(
     )
     .map_err(ServiceError::refused)?;
     appends.push(&streams::person(person_id), &created)?;
-    Ok((person_id, true))
+    link(person_id, appends)?;
+    Ok(Registered::Person {
+        person_id,
+        new: true,
+    })
 }
 
 /// The answer to a login.
@@ -91,24 +160,54 @@ pub async fn login(
     }
     let now = services.now();
     let ctx = CommandContext::new(format!("identity-provider:{}", who.claims.iss));
-    let streams = [
-        streams::assertion(&who.claims.iss, &who.claims.jti),
-        streams::identity(&who.digest),
-    ];
-    let outcome = services
-        .bus
-        .execute(&ctx, &streams, |loaded| {
-            let mut appends = Appends::default();
-            let (person_id, registered) =
-                use_and_register(loaded, who, AssertionPurpose::Login, now, &mut appends)?;
-            Ok::<_, ServiceError>(appends.into_decision(LoginAnswer {
-                person_id,
-                registered,
-            }))
-        })
-        .await?;
-    let position = outcome.position();
-    Ok((outcome.into_response(), position))
+    let s_stream = streams::subject(&who.subject);
+    // A subject linked meanwhile (another login of the same person) is read again.
+    for _ in 0..3 {
+        let linked = crate::support::fold::<Subject>(services, &s_stream)
+            .await?
+            .person_id();
+        let subject = LoginSubject {
+            stream: s_stream.clone(),
+            linked,
+        };
+        let mut streams = vec![
+            streams::assertion(&who.claims.iss, &who.claims.jti),
+            streams::identity(&who.digest),
+            s_stream.clone(),
+        ];
+        streams.extend(linked.map(streams::health_code));
+        let outcome = services
+            .bus
+            .execute(&ctx, &streams, |loaded| {
+                let mut appends = Appends::default();
+                let registered = use_and_register(
+                    loaded,
+                    who,
+                    AssertionPurpose::Login,
+                    Some(&subject),
+                    now,
+                    &mut appends,
+                )?;
+                Ok::<_, ServiceError>(match registered {
+                    Registered::Person { person_id, new } => {
+                        appends.into_decision(Some(LoginAnswer {
+                            person_id,
+                            registered: new,
+                        }))
+                    }
+                    Registered::SubjectMoved => Decision::unchanged(None),
+                })
+            })
+            .await?;
+        let position = outcome.position();
+        if let Some(answer) = outcome.into_response() {
+            return Ok((answer, position));
+        }
+    }
+    Err(ServiceError::conflict(
+        "concurrency.conflict",
+        "the sign-in raced with other sign-ins of the same person; try again",
+    ))
 }
 
 /// A citizen's session: the bearer token and when it expires.

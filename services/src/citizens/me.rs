@@ -165,8 +165,8 @@ pub async fn health_code(
     services: &Services,
     person: PersonId,
 ) -> Result<HealthCode, ServiceError> {
-    let row = person_facts(services, person).await?;
-    let reasons = active_reasons(services, &row.digest).await?;
+    let (facts, code) = person_documents(services, person).await?;
+    let reasons = reasons_of(services, &documents(&facts, &code)).await?;
     Ok(HealthCode {
         person_id: person,
         token: services.keys.code_keys.sign(
@@ -203,8 +203,56 @@ pub async fn reset_code(
         .await?)
 }
 
+/// The documents whose red reasons colour a person's code: the one they registered with
+/// (`facts`), then those attached to their code since (`code`, their code stream folded).
+pub(crate) fn documents<'a>(
+    facts: &'a PersonFacts,
+    code: &'a domain::health_code::CodeState,
+) -> Vec<&'a str> {
+    std::iter::once(facts.digest.as_str())
+        .chain(code.attached.iter().map(DocumentDigest::as_str))
+        .collect()
+}
+
+/// A person's registration facts and their code stream, folded: what
+/// [`documents`] needs.
+pub(crate) async fn person_documents(
+    services: &Services,
+    person: PersonId,
+) -> Result<(PersonFacts, domain::health_code::CodeState), ServiceError> {
+    let facts = person_facts(services, person).await?;
+    let code = crate::support::fold::<domain::health_code::HealthCode>(
+        services,
+        &crate::streams::health_code(person),
+    )
+    .await?;
+    Ok((facts, code))
+}
+
+/// The active red reasons of a person whose documents are `documents` (the health codes read
+/// model's, per document): each reason once, as the document where it has been active the
+/// longest has it, ordered by since. A red reason recorded against any of a person's
+/// documents makes their code red.
+pub(crate) async fn reasons_of(
+    services: &Services,
+    documents: &[&str],
+) -> Result<Vec<ActiveReason>, ServiceError> {
+    let mut all: Vec<ActiveReason> = Vec::new();
+    for digest in documents {
+        for reason in active_reasons(services, digest).await? {
+            match all.iter_mut().find(|r| r.reason == reason.reason) {
+                Some(known) if known.since <= reason.since => {}
+                Some(known) => *known = reason,
+                None => all.push(reason),
+            }
+        }
+    }
+    all.sort_by_key(|r| (r.since, r.reason));
+    Ok(all)
+}
+
 /// The active red reasons of the identity `digest`, as the health codes read model has them.
-pub(crate) async fn active_reasons(
+async fn active_reasons(
     services: &Services,
     digest: &str,
 ) -> Result<Vec<ActiveReason>, ServiceError> {

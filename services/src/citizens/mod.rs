@@ -36,6 +36,7 @@ use domain::identity::{Identity, IdentityCommand, PersonId, RedReason, Registrat
 use domain::person::{Person, PersonCommand, PersonError, Relation};
 use domain::region::{Appointer, Region, RegionCode, RegionCommand};
 use domain::sealed::Sealed;
+use domain::subject::{Subject, SubjectCommand};
 use domain::week::today;
 use domain::{Decider, DomainEvent};
 use event_store::EventReader;
@@ -81,12 +82,15 @@ pub(crate) fn sealed(v: vault::Sealed) -> Sealed {
     Sealed::new(v.0)
 }
 
-/// A verified identity: the parsed document, its digest and the sealed profile.
+/// A verified identity: the parsed document, its digest, the provider's subject (keyed
+/// digest) and the sealed profile.
 #[derive(Debug, Clone)]
 pub struct VerifiedIdentity {
     pub claims: IdentityClaims,
     pub document: Document,
     pub digest: DocumentDigest,
+    /// The keyed digest of the provider's subject; without a `sub` claim, of the document.
+    pub subject: String,
     pub registration: Registration,
 }
 
@@ -115,6 +119,12 @@ pub async fn verify_assertion(
         None => None,
     };
     let digest = digest_of(&services.keys, &document)?;
+    let subject = match &claims.sub {
+        Some(sub) => services.keys.subject_digest(&claims.iss, sub),
+        None => services
+            .keys
+            .subject_digest(&claims.iss, &format!("document:{}", digest.as_str())),
+    };
     let (sex, birth_date) = match &document {
         Document::ResidentId(id) => (Some(id.sex()), Some(id.birth_date())),
         Document::HkMacaoPermit(_) | Document::Passport(_) | Document::BirthCertificate(_) => {
@@ -143,6 +153,7 @@ pub async fn verify_assertion(
         claims,
         document,
         digest,
+        subject,
     })
 }
 

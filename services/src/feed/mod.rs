@@ -10,7 +10,9 @@ use commands::CommandContext;
 use domain::document::Document;
 use domain::document::DocumentDigest;
 use domain::feed::{ClaimFeedRecord, FeedRecord, FeedRecordId, FeedRecordState};
-use domain::identity::{Identity, IdentityCommand, IdentityError, IdentityState, RedReason};
+use domain::identity::{
+    release_record_across, Identity, IdentityCommand, IdentityError, IdentityState, RedReason,
+};
 use domain::region::RegionCode;
 use domain::sealed::Sealed;
 use domain::week::today;
@@ -217,12 +219,25 @@ pub async fn apply_batch(
     for input in records {
         parsed.push(parse_record(services, input, now).await?);
     }
+    // A release applies to the person the document belongs to, on whichever of their
+    // documents holds the reason: their other documents are loaded too.
+    let mut others: BTreeMap<DocumentDigest, Vec<DocumentDigest>> = BTreeMap::new();
+    for record in parsed.iter().flatten() {
+        if matches!(record.action, Action::Release) && !others.contains_key(&record.digest) {
+            let theirs = other_documents(services, &record.digest).await?;
+            others.insert(record.digest.clone(), theirs);
+        }
+    }
     let mut streams: Vec<StreamId> = Vec::new();
     for record in parsed.iter().flatten() {
+        let also = others.get(&record.digest).into_iter().flatten();
         for s in [
             streams::feed_record(&record.record_id),
             streams::identity(&record.digest),
-        ] {
+        ]
+        .into_iter()
+        .chain(also.map(streams::identity))
+        {
             if !streams.contains(&s) {
                 streams.push(s);
             }
@@ -283,7 +298,28 @@ pub async fn apply_batch(
                         at: now,
                     },
                 };
-                match Identity::decide(&command, &state) {
+                let also: &[DocumentDigest] = others.get(&record.digest).map_or(&[], Vec::as_slice);
+                let mut other_states = Vec::with_capacity(also.len());
+                for digest in also {
+                    other_states.push(match identities.remove(digest) {
+                        Some(s) => s,
+                        None => loaded.fold::<Identity>(&streams::identity(digest))?,
+                    });
+                }
+                let decided = match &record.action {
+                    Action::Hit { .. } => Identity::decide(&command, &state)
+                        .map(|own| (own, vec![Vec::new(); also.len()])),
+                    Action::Release => release_record_across(&state, &other_states, &command),
+                };
+                let (events, elsewhere) = match decided {
+                    Ok((own, elsewhere)) => (Ok(own), elsewhere),
+                    Err(e) => (Err(e), vec![Vec::new(); also.len()]),
+                };
+                for ((digest, other), more) in also.iter().zip(other_states).zip(&elsewhere) {
+                    appends.push(&streams::identity(digest), more)?;
+                    identities.insert(digest.clone(), more.iter().fold(other, Identity::evolve));
+                }
+                match events {
                     Ok(events) => {
                         let state = events.iter().fold(state, Identity::evolve);
                         identities.insert(record.digest.clone(), state);
@@ -316,6 +352,26 @@ pub async fn apply_batch(
             Ok::<_, ServiceError>(appends.into_decision(outcome))
         })
         .await?)
+}
+
+/// The documents of the person `digest`'s document belongs to, besides that one (none when it
+/// belongs to nobody yet).
+async fn other_documents(
+    services: &Services,
+    digest: &DocumentDigest,
+) -> Result<Vec<DocumentDigest>, ServiceError> {
+    let identity = crate::support::fold::<Identity>(services, &streams::identity(digest)).await?;
+    let Some(person) = identity.person_id() else {
+        return Ok(Vec::new());
+    };
+    let (facts, code) = crate::citizens::person_documents(services, person).await?;
+    crate::citizens::documents(&facts, &code)
+        .into_iter()
+        .filter(|d| *d != digest.as_str())
+        .map(|d| {
+            DocumentDigest::parse(d).map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
+        })
+        .collect()
 }
 
 /// An appeal waiting for the feed's decision.

@@ -131,7 +131,11 @@ fn merge(people: &mut Vec<KeyPerson>, person: KeyPerson, labels: Vec<String>, at
 /// A scanned person: their masked name and phone from their registration.
 async fn scanned_person(services: &Services, raw: &str) -> Result<KeyPerson, ServiceError> {
     let id = Uuid::parse_str(raw).map_err(ServiceError::internal)?;
-    let answer = crate::venues::masked_answer(services, PersonId::new(id), true).await?;
+    // Only the masked name and phone are used: the key persons list has its own reasons.
+    let answer =
+        crate::venues::masked_answer(services, PersonId::new(id), true, &Default::default())
+            .await?
+            .answer;
     Ok(KeyPerson {
         person_id: Some(PersonId::new(id)),
         name_masked: answer.name_masked,

@@ -600,7 +600,14 @@ pub(crate) async fn scan(
         .loaded
         .join(services.bus.load(std::slice::from_ref(&c_stream)).await?);
     let fresh = crate::venues::code_is_fresh(services, &loaded, &code)?;
-    let answer = crate::venues::masked_answer(services, subject, fresh).await?;
+    let answer = crate::venues::masked_answer(
+        services,
+        subject,
+        fresh,
+        &crate::venues::code_state(&loaded, &code)?,
+    )
+    .await?
+    .answer;
     let now = services.now();
     let s_stream = streams::grid_scan(answer.scan_id);
     let a_stream = streams::access(subject);

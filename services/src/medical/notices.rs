@@ -111,20 +111,17 @@ pub async fn issue(
         .fold::<MedicalScan>(&scan_stream)?
         .subject()
         .ok_or_else(unknown_scan)?;
-    let digest = crate::citizens::person_digest(services, subject).await?;
+    let i_streams = identity_streams(services, subject).await?;
     let notice_id = Uuid::now_v7();
     let year = number_year(now);
-    let (n_stream, numbers, i_stream) = (
-        streams::notice(notice_id),
-        streams::notice_numbers(year),
-        streams::identity(&digest),
-    );
-    let loaded = permit.loaded.clone().join(loaded).join(
-        services
-            .bus
-            .load(&[n_stream.clone(), numbers.clone(), i_stream.clone()])
-            .await?,
-    );
+    let (n_stream, numbers) = (streams::notice(notice_id), streams::notice_numbers(year));
+    let mut to_load = vec![n_stream.clone(), numbers.clone()];
+    to_load.extend(i_streams.iter().cloned());
+    let loaded = permit
+        .loaded
+        .clone()
+        .join(loaded)
+        .join(services.bus.load(&to_load).await?);
     let staff = permit.staff;
     Ok(services
         .bus
@@ -170,29 +167,47 @@ pub async fn issue(
                 &loaded.fold::<MedicalScan>(&scan_stream)?,
             )
             .map_err(ServiceError::refused)?;
-            let released = Identity::decide(
-                &IdentityCommand::ReleaseByNotice {
-                    notice_id,
-                    reasons: reasons.clone(),
-                    at: now,
-                },
-                &loaded.fold::<Identity>(&i_stream)?,
-            )
-            .map_err(ServiceError::refused)?;
-            Ok::<_, ServiceError>(
-                Decision::unchanged(Issued {
-                    notice_id,
-                    number: number.to_string(),
-                    released: reasons.clone(),
-                })
-                .append(n_stream.clone(), &issued)?
-                .append(numbers.clone(), &taken)?
-                .append(scan_stream.clone(), &marked)?
-                .append(i_stream.clone(), &released)?
-                .check(permit.stream.clone()),
-            )
+            let states = i_streams
+                .iter()
+                .map(|s| loaded.fold::<Identity>(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let released =
+                domain::identity::release_by_notice_across(&states, notice_id, &reasons, now)
+                    .map_err(ServiceError::refused)?;
+            let mut decision = Decision::unchanged(Issued {
+                notice_id,
+                number: number.to_string(),
+                released: reasons.clone(),
+            })
+            .append(n_stream.clone(), &issued)?
+            .append(numbers.clone(), &taken)?
+            .append(scan_stream.clone(), &marked)?
+            .check(permit.stream.clone());
+            for (stream, events) in i_streams.iter().zip(&released) {
+                decision = match events.is_empty() {
+                    true => decision.check(stream.clone()),
+                    false => decision.append(stream.clone(), events)?,
+                };
+            }
+            Ok::<_, ServiceError>(decision)
         })
         .await?)
+}
+
+/// The identity streams of each of `person`'s documents, the registration's first.
+async fn identity_streams(
+    services: &Services,
+    person: PersonId,
+) -> Result<Vec<event_store::StreamId>, ServiceError> {
+    let (facts, code) = crate::citizens::person_documents(services, person).await?;
+    crate::citizens::documents(&facts, &code)
+        .into_iter()
+        .map(|digest| {
+            domain::document::DocumentDigest::parse(digest)
+                .map(|d| streams::identity(&d))
+                .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
+        })
+        .collect()
 }
 
 fn unknown_notice() -> ServiceError {
@@ -216,19 +231,15 @@ pub async fn withdraw(
         NoticeState::Absent => return Err(unknown_notice()),
         NoticeState::Issued(n) | NoticeState::Withdrawn(n) => n.subject,
     };
-    let subject_digest = crate::citizens::person_digest(services, subject).await?;
+    let i_streams = identity_streams(services, subject).await?;
     let by_digest = crate::citizens::person_digest(services, by).await?;
     let (seat, seat_loaded) = province::load_seat(services).await?;
-    let (i_stream, s_stream) = (
-        streams::identity(&subject_digest),
-        streams::medical_staff(by),
-    );
-    let loaded = loaded.join(seat_loaded).join(
-        services
-            .bus
-            .load(&[i_stream.clone(), s_stream.clone()])
-            .await?,
-    );
+    let s_stream = streams::medical_staff(by);
+    let mut to_load = vec![s_stream.clone()];
+    to_load.extend(i_streams.iter().cloned());
+    let loaded = loaded
+        .join(seat_loaded)
+        .join(services.bus.load(&to_load).await?);
     let now = services.now();
     Ok(services
         .bus
@@ -246,18 +257,23 @@ pub async fn withdraw(
                 &loaded.fold::<Notice>(&n_stream)?,
             )
             .map_err(ServiceError::refused)?;
-            let restored = Identity::decide(
-                &IdentityCommand::RestoreByWithdrawal { notice_id, at: now },
-                &loaded.fold::<Identity>(&i_stream)?,
-            )
-            .map_err(ServiceError::refused)?;
-            Ok::<_, ServiceError>(
-                Decision::unchanged(Done {})
-                    .append(n_stream.clone(), &withdrawn)?
-                    .append(i_stream.clone(), &restored)?
-                    .check(s_stream.clone())
-                    .check(seat.clone()),
-            )
+            let mut decision = Decision::unchanged(Done {})
+                .append(n_stream.clone(), &withdrawn)?
+                .check(s_stream.clone())
+                .check(seat.clone());
+            // The reasons come back on each document the notice released them from.
+            for stream in &i_streams {
+                let restored = Identity::decide(
+                    &IdentityCommand::RestoreByWithdrawal { notice_id, at: now },
+                    &loaded.fold::<Identity>(stream)?,
+                )
+                .map_err(ServiceError::refused)?;
+                decision = match restored.is_empty() {
+                    true => decision.check(stream.clone()),
+                    false => decision.append(stream.clone(), &restored)?,
+                };
+            }
+            Ok::<_, ServiceError>(decision)
         })
         .await?)
 }

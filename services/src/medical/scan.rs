@@ -29,9 +29,16 @@ pub async fn scan(
     // Staff, a government role, see the reasons whatever the code's age; a reset code is
     // refused to them too.
     crate::venues::code_is_fresh(services, &loaded, &code)?;
-    let mut answer = crate::venues::masked_answer(services, subject, true).await?;
-    let facts = crate::citizens::person_facts(services, subject).await?;
-    answer.reasons = Some(crate::citizens::active_reasons(services, &facts.digest).await?);
+    let shown = crate::venues::masked_answer(
+        services,
+        subject,
+        true,
+        &crate::venues::code_state(&loaded, &code)?,
+    )
+    .await?;
+    let mut answer = shown.answer;
+    answer.reasons = Some(shown.reasons);
+    let profile = shown.profile;
     let now = services.now();
     let s_stream = streams::medical_scan(answer.scan_id);
     let a_stream = streams::access(subject);
@@ -72,8 +79,6 @@ pub async fn scan(
             )
         })
         .await?;
-    let profile =
-        crate::citizens::open_profile(services, &facts.digest, facts.profile.as_deref()).await?;
     Ok(outcome.map(|mut answer| {
         answer.name = Some(profile.as_ref().map(|p| p.name.clone()).unwrap_or_default());
         answer.phone = Some(profile.and_then(|p| p.phone).unwrap_or_default());

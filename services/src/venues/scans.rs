@@ -138,7 +138,9 @@ pub async fn scan(
         ));
     }
     let fresh = code_is_fresh(services, &loaded, &code)?;
-    let answer = masked_answer(services, subject, fresh).await?;
+    let answer = masked_answer(services, subject, fresh, &code_state(&loaded, &code)?)
+        .await?
+        .answer;
     let now = services.now();
     let s_stream = streams::scan(answer.scan_id);
     let a_stream = streams::access(subject);
@@ -179,24 +181,39 @@ pub async fn scan(
         .await?)
 }
 
+/// What a scan shows of a person, and what it was made from.
+pub(crate) struct Shown {
+    pub answer: ScanAnswer,
+    /// Every active reason, over all the person's documents.
+    pub reasons: Vec<crate::citizens::ActiveReason>,
+    pub profile: Option<crate::citizens::Profile>,
+}
+
+/// The code stream of the code a scan read, folded (it was loaded to check the code's
+/// standing): the documents attached to the person's code.
+pub(crate) fn code_state(
+    loaded: &commands::Loaded,
+    code: &ShownCode,
+) -> Result<domain::health_code::CodeState, ServiceError> {
+    Ok(loaded.fold::<HealthCode>(&streams::health_code(code.subject))?)
+}
+
 /// What a scanner sees of `subject` (masked name and phone, colour, and for a `fresh` code
-/// the reason labels), under a new scan id.
+/// the reason labels), under a new scan id; `code` is the person's code stream, folded, so
+/// the reasons of every document of theirs count.
 pub(crate) async fn masked_answer(
     services: &Services,
     subject: PersonId,
     fresh: bool,
-) -> Result<ScanAnswer, ServiceError> {
-    let row = crate::citizens::person_facts(services, subject).await?;
-    let reasons = projections::health_codes::reasons(&services.db, &row.digest)
-        .await
-        .map_err(ServiceError::internal)?;
+    code: &domain::health_code::CodeState,
+) -> Result<Shown, ServiceError> {
+    let facts = crate::citizens::person_facts(services, subject).await?;
+    let active =
+        crate::citizens::reasons_of(services, &crate::citizens::documents(&facts, code)).await?;
     let profile =
-        crate::citizens::open_profile(services, &row.digest, row.profile.as_deref()).await?;
-    let reasons: Vec<RedReason> = reasons
-        .iter()
-        .filter_map(|r| RedReason::parse(&r.reason))
-        .collect();
-    Ok(ScanAnswer {
+        crate::citizens::open_profile(services, &facts.digest, facts.profile.as_deref()).await?;
+    let reasons: Vec<RedReason> = active.iter().map(|r| r.reason).collect();
+    let answer = ScanAnswer {
         scan_id: Uuid::now_v7(),
         person_id: subject.as_uuid(),
         name_masked: profile
@@ -216,6 +233,11 @@ pub(crate) async fn masked_answer(
         name: None,
         phone: None,
         reasons: None,
+    };
+    Ok(Shown {
+        answer,
+        reasons: active,
+        profile,
     })
 }
 

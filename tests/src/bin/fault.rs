@@ -798,6 +798,7 @@ async fn login(
         phone: Some("13912345678".into()),
         method: "face".into(),
         aud: None,
+        sub: None,
     };
     let mut r = Request::post(
         "/v1/sessions",

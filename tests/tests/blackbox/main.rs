@@ -4,6 +4,7 @@
 
 mod api;
 mod citizens;
+mod documents;
 mod grids;
 mod limits;
 mod medical;

@@ -26,7 +26,7 @@ fn resident(n: u32) -> String {
 }
 
 /// Bootstraps the province admin (serial 1) and signs them in.
-async fn province_admin(app: &TestApp) -> String {
+pub(crate) async fn province_admin(app: &TestApp) -> String {
     let id = resident(1);
     services::citizens::bootstrap_province_admin(&app.state.services, "resident_id", &id, "省管理")
         .await
@@ -53,7 +53,7 @@ async fn grant(app: &TestApp, by: &str, n: u32) -> (u16, Value) {
 }
 
 /// Signs in person `n` as staff and grants them: (token, person id).
-async fn staff(app: &TestApp, admin: &str, n: u32) -> (String, String) {
+pub(crate) async fn staff(app: &TestApp, admin: &str, n: u32) -> (String, String) {
     let (token, person_id) = app.login(&resident(n), "李医生").await;
     let (status, granted) = grant(app, admin, n).await;
     assert_eq!(status, 201, "{granted}");
@@ -111,7 +111,7 @@ async fn red_citizen(
     )
 }
 
-async fn medical_scan(app: &TestApp, staff: &str, code: &str) -> (u16, Value) {
+pub(crate) async fn medical_scan(app: &TestApp, staff: &str, code: &str) -> (u16, Value) {
     body(
         app.post_json_as(
             staff,
@@ -123,7 +123,12 @@ async fn medical_scan(app: &TestApp, staff: &str, code: &str) -> (u16, Value) {
     .await
 }
 
-async fn notice(app: &TestApp, staff: &str, scan_id: &Value, reasons: &[&str]) -> (u16, Value) {
+pub(crate) async fn notice(
+    app: &TestApp,
+    staff: &str,
+    scan_id: &Value,
+    reasons: &[&str],
+) -> (u16, Value) {
     body(
         app.post_json_as(
             staff,
@@ -140,7 +145,7 @@ async fn notice(app: &TestApp, staff: &str, scan_id: &Value, reasons: &[&str]) -
     .await
 }
 
-fn reasons_of(code: &Value) -> Vec<String> {
+pub(crate) fn reasons_of(code: &Value) -> Vec<String> {
     let mut reasons: Vec<String> = code["reasons"]
         .as_array()
         .expect("reasons")

@@ -18,7 +18,7 @@ use services::{citizens, feed, ServiceError, Services};
 
 use crate::config::{
     AdminCommand, AuditCommand, Cli, Command, DevCommand, ExportCommand, FeedCommand, GlobalArgs,
-    LogFormat, ProjectionsCommand, ServiceAccountCommand, Settings,
+    LogFormat, ProjectionsCommand, RetentionCommand, ServiceAccountCommand, Settings,
 };
 use crypto::assertion::{self, IdentityClaims};
 use crypto::keys::DevProvider;
@@ -114,6 +114,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feed {
             command: FeedCommand::Import { file, batch },
         } => feed_import(&quiet_settings(&cli.global)?, &file, batch).await,
+        Command::Retention {
+            command: RetentionCommand::Run,
+        } => retention_run(&quiet_settings(&cli.global)?).await,
         Command::Dev {
             command:
                 DevCommand::Assert {
@@ -323,6 +326,26 @@ fn services_over(store: &EventStore, keys: Keys) -> Services {
         store.database().clone(),
         Arc::new(keys),
     )
+}
+
+async fn retention_run(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let keys = Keys::load(&settings.keys_file)?;
+    let store = open_store(settings).await?;
+    let services = services_over(&store, keys).with_retention_days(settings.retention_days);
+    let result = services::links::run_retention(&services).await;
+    store.shutdown().await;
+    let run = result.map_err(refusal)?;
+    for day in &run.shredded {
+        println!("shredded the links of {day}");
+    }
+    if let Some(kept) = run.kept_from {
+        println!(
+            "{} day(s) shredded; links are kept from {kept} ({} days)",
+            run.shredded.len(),
+            settings.retention_days
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn admin_bootstrap(

@@ -105,6 +105,18 @@ pub enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// Retention of the links from check-ins, scans, checks and grid visits to people.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Shred the link keys of the days past the retention period now (the server does this
+    /// every ten minutes); prints the days shredded.
+    Run,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +248,8 @@ struct FileConfig {
     idempotency_ttl_hours: Option<u32>,
     /// Figures for regions, grids and analysts show 1 to k-1 people as `<k`.
     k_anonymity: Option<u32>,
+    /// Days the links from check-ins, scans, checks and grid visits to people are kept.
+    retention_days: Option<u32>,
     /// `[limits]`: rate limits, each `{ burst, per_minute }` (defaults in services::limits).
     limits: Option<services::limits::Limits>,
 }
@@ -270,6 +284,9 @@ pub struct Settings {
     /// Figures for regions, grids and analysts show 1 to k-1 people as `<k` (`k_anonymity`,
     /// default 5).
     pub k_anonymity: i64,
+    /// Days after its day a check-in, scan, check or grid visit still names its person
+    /// (`retention_days`, default 28, at least 1).
+    pub retention_days: u32,
     /// Binding-code serials per kind: [`services::codes::CODES_PER_KIND`]; smaller only in
     /// tests and capacity drills (not read from the config file).
     pub code_space: u32,
@@ -377,6 +394,9 @@ impl Settings {
             k_anonymity: file
                 .k_anonymity
                 .map_or(services::figures::DEFAULT_K, i64::from),
+            retention_days: file
+                .retention_days
+                .map_or(services::links::DEFAULT_RETENTION_DAYS, |d| d.max(1)),
             database_owner_url: global.db_owner.clone().or(file.db_owner),
             metrics_listen: global.metrics_listen.or(file.metrics_listen),
             data_dir,
@@ -401,6 +421,7 @@ impl Settings {
             code_freshness: services::DEFAULT_CODE_FRESH_FOR,
             idempotency_ttl: services::answers::DEFAULT_TTL,
             k_anonymity: services::figures::DEFAULT_K,
+            retention_days: services::links::DEFAULT_RETENTION_DAYS,
         }
     }
 }

@@ -58,24 +58,25 @@ impl AppState {
             .await
             .context("installing the projections")?;
         runner.start();
-        let housekeeping = tokio::spawn(forget_old_answers_now_and_then(
-            store.clone(),
-            clock.clone(),
+        let services = Services::new(
+            CommandBus::new(store.clone())
+                .with_answer_seal(Arc::new(services::answers::SealedAnswers::new(&keys))),
+            db,
+            keys,
+        )
+        .with_limits(settings.limits.clone())
+        .with_code_space(services::codes::CodeSpace::with_size(settings.code_space))
+        .with_code_freshness(settings.code_freshness)
+        .with_k_anonymity(settings.k_anonymity)
+        .with_retention_days(settings.retention_days);
+        let housekeeping = tokio::spawn(housekeeping_now_and_then(
+            services.clone(),
             settings.idempotency_ttl,
         ));
         Ok(Self {
             housekeeping: std::sync::Mutex::new(Some(housekeeping)),
             started_at: clock.now(),
-            services: Services::new(
-                CommandBus::new(store.clone())
-                    .with_answer_seal(Arc::new(services::answers::SealedAnswers::new(&keys))),
-                db,
-                keys,
-            )
-            .with_limits(settings.limits.clone())
-            .with_code_space(services::codes::CodeSpace::with_size(settings.code_space))
-            .with_code_freshness(settings.code_freshness)
-            .with_k_anonymity(settings.k_anonymity),
+            services,
             settings,
             store,
             runner,
@@ -154,21 +155,21 @@ impl AppState {
     }
 }
 
-/// Every ten minutes, forgets the answers remembered under idempotency keys for commands
-/// older than `ttl` (a failure is logged and tried again next time).
-async fn forget_old_answers_now_and_then(
-    store: EventStore,
-    clock: Arc<dyn Clock>,
-    ttl: time::Duration,
-) {
+/// Every ten minutes (and at start): forgets the answers remembered under idempotency keys
+/// for commands older than `ttl`, and shreds the link keys of days past the retention period
+/// (a failure is logged and tried again next time).
+async fn housekeeping_now_and_then(services: Services, ttl: time::Duration) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match services::answers::forget_old(&store, clock.now(), ttl).await {
+        match services::answers::forget_old(services.bus.store(), services.now(), ttl).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(forgotten = n, "forgot old idempotency answers"),
             Err(e) => tracing::warn!(error = %e, "forgetting old idempotency answers failed"),
+        }
+        if let Err(e) = services::links::run_retention(&services).await {
+            tracing::warn!(error = %e, "shredding expired link keys failed");
         }
     }
 }

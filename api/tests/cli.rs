@@ -114,7 +114,54 @@ event_store::backend_tests!(
     service_account_create_prints_only_the_token,
     admin_bootstrap_appoints_the_province_admin_once,
     feed_import_reads_csv_and_ndjson_and_counts_outcomes,
+    retention_run_shreds_the_link_keys_of_past_days,
 );
+
+async fn retention_run_shreds_the_link_keys_of_past_days(db: TestDatabase) {
+    let (dir, _) = keyed_dir();
+    assert_eq!(yuekang(&db, &dir, &["migrate"]).code, 0);
+    let keys = crypto::keys::Keys::load(&dir.join(crypto::keys::DEV_KEYS_FILE)).expect("keys");
+    let vault = crypto::vault::Vault::new(db.db.clone(), keys.master_key);
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date();
+    let person = *uuid::Uuid::now_v7().as_bytes();
+    let mut kept = Vec::new();
+    for day in [
+        today - time::Duration::days(40),
+        today - time::Duration::days(29),
+        today - time::Duration::days(28),
+        today,
+    ] {
+        let subject = format!("links-{day}");
+        kept.push((
+            subject.clone(),
+            vault.pseudonym(&subject, person).await.expect("key"),
+        ));
+    }
+    let run = yuekang(&db, &dir, &["retention", "run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("shredded the links of {}", today - time::Duration::days(40)).as_str(),
+            format!("shredded the links of {}", today - time::Duration::days(29)).as_str(),
+            format!(
+                "2 day(s) shredded; links are kept from {} (28 days)",
+                today - time::Duration::days(28)
+            )
+            .as_str(),
+        ],
+        "{}",
+        run.stdout
+    );
+    let fresh = crypto::vault::Vault::new(db.db.clone(), keys.master_key);
+    for (i, (subject, pseudonym)) in kept.iter().enumerate() {
+        let resolved = fresh.resolve(subject, *pseudonym).await.expect("resolve");
+        assert_eq!(resolved, (i >= 2).then_some(person), "{subject}");
+    }
+}
 
 async fn migrate_applies_and_reports(db: TestDatabase) {
     let (dir, _) = keyed_dir();

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aes::cipher::{BlockDecrypt, BlockEncrypt};
 use aes_gcm::Aes256Gcm;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -181,6 +182,65 @@ impl Vault {
         Ok(())
     }
 
+    /// The pseudonym of a 16-byte id (a person id) for `subject`: the id enciphered as one
+    /// AES-256 block under a key derived from the subject's data key, made on first use. The
+    /// same id gives the same pseudonym until the subject is shredded; from then on nobody can
+    /// tell whose it was (see [`Vault::resolve`]).
+    pub async fn pseudonym(&self, subject: &str, id: [u8; 16]) -> Result<[u8; 16], VaultError> {
+        let key = self.key_for_sealing(subject).await?;
+        Ok(encipher(&key, id))
+    }
+
+    /// As [`Vault::pseudonym`], but `None` (no key made) when the subject has no key.
+    pub async fn existing_pseudonym(
+        &self,
+        subject: &str,
+        id: [u8; 16],
+    ) -> Result<Option<[u8; 16]>, VaultError> {
+        Ok(self
+            .existing_key(subject)
+            .await?
+            .map(|key| encipher(&key, id)))
+    }
+
+    /// The id behind a pseudonym of `subject`; `None` once the subject was shredded (or it
+    /// never had a key).
+    pub async fn resolve(
+        &self,
+        subject: &str,
+        pseudonym: [u8; 16],
+    ) -> Result<Option<[u8; 16]>, VaultError> {
+        let Some(key) = self.existing_key(subject).await? else {
+            return Ok(None);
+        };
+        let mut block = aes_gcm::aes::Block::from(pseudonym);
+        pseudonym_cipher(&key).decrypt_block(&mut block);
+        Ok(Some(block.into()))
+    }
+
+    /// The subjects with a key whose names start with `prefix`, in name order.
+    pub async fn subjects_with_prefix(&self, prefix: &str) -> Result<Vec<String>, VaultError> {
+        let ctx = |source| VaultError::Database {
+            action: "listing subject keys",
+            source,
+        };
+        match &self.inner.db {
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar::<_, String>(include_str!("sql/subject_key_list.sqlite.sql"))
+                    .bind(prefix)
+                    .fetch_all(pool)
+                    .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar::<_, String>(include_str!("sql/subject_key_list.postgres.sql"))
+                    .bind(prefix)
+                    .fetch_all(pool)
+                    .await
+            }
+        }
+        .map_err(ctx)
+    }
+
     /// Seals `value` as JSON.
     pub async fn seal_json<T: Serialize>(
         &self,
@@ -328,6 +388,25 @@ impl Vault {
         }
         .map_err(ctx)
     }
+}
+
+/// The block cipher of a subject's pseudonyms: AES-256 under HMAC-SHA256(data key, a fixed
+/// label), so the data key itself only ever serves AES-GCM.
+fn pseudonym_cipher(data_key: &[u8; 32]) -> aes_gcm::aes::Aes256 {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(data_key) else {
+        unreachable!("HMAC accepts any key length")
+    };
+    mac.update(b"yuekang pseudonym v1");
+    let derived: [u8; 32] = mac.finalize().into_bytes().into();
+    aes_gcm::aes::Aes256::new(&derived.into())
+}
+
+/// The pseudonym of `id` under a subject's data key.
+fn encipher(data_key: &[u8; 32], id: [u8; 16]) -> [u8; 16] {
+    let mut block = aes_gcm::aes::Block::from(id);
+    pseudonym_cipher(data_key).encrypt_block(&mut block);
+    block.into()
 }
 
 /// `v1.<nonce>.<ciphertext>` of `plaintext` under `key`, bound to `subject`.
@@ -505,6 +584,56 @@ mod tests {
             .await
             .expect_err("not a number");
         assert!(!error.to_string().contains("李四"));
+    }
+
+    #[tokio::test]
+    async fn pseudonyms_are_stable_per_subject_and_die_with_its_key() {
+        let test = TestDatabase::sqlite().await;
+        let vault = Vault::new(test.db.clone(), MASTER);
+        let person = *b"0123456789abcdef";
+        let day1 = vault
+            .pseudonym("links-2026-03-01", person)
+            .await
+            .expect("p");
+        assert_ne!(day1, person);
+        assert_eq!(
+            vault
+                .pseudonym("links-2026-03-01", person)
+                .await
+                .expect("p"),
+            day1
+        );
+        let day2 = vault
+            .pseudonym("links-2026-03-02", person)
+            .await
+            .expect("p");
+        assert_ne!(day2, day1, "another day, another pseudonym");
+        assert_eq!(
+            vault.resolve("links-2026-03-01", day1).await.expect("r"),
+            Some(person)
+        );
+        assert_eq!(
+            vault.subjects_with_prefix("links-").await.expect("list"),
+            ["links-2026-03-01", "links-2026-03-02"]
+        );
+        vault.shred("links-2026-03-01").await.expect("shred");
+        assert_eq!(
+            vault.resolve("links-2026-03-01", day1).await.expect("r"),
+            None
+        );
+        assert_eq!(
+            vault.resolve("links-2026-03-02", day2).await.expect("r"),
+            Some(person)
+        );
+        assert_eq!(
+            vault.subjects_with_prefix("links-").await.expect("list"),
+            ["links-2026-03-02"]
+        );
+        assert!(vault
+            .subjects_with_prefix("grid-")
+            .await
+            .expect("list")
+            .is_empty());
     }
 
     #[tokio::test]

@@ -38,7 +38,7 @@ pub enum Database {
 }
 
 impl Database {
-    /// Connects to `sqlite://PATH` (created if missing, WAL, synchronous=FULL) or
+    /// Connects to `sqlite://PATH` (created if missing, WAL, synchronous=FULL, secure_delete) or
     /// `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
@@ -49,7 +49,10 @@ impl Database {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
-                .pragma("cache_size", "-32000");
+                .pragma("cache_size", "-32000")
+                // Deleted rows (a shredded key, a forgotten answer) are overwritten, not left
+                // in free pages (docs/privacy.md).
+                .pragma("secure_delete", "ON");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)

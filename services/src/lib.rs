@@ -15,6 +15,7 @@ pub mod feed;
 pub mod figures;
 pub mod grids;
 pub mod limits;
+pub mod links;
 pub mod medical;
 pub mod orgs;
 pub mod page;
@@ -58,6 +59,9 @@ pub struct Services {
     pub code_fresh_for: time::Duration,
     /// Figures for regions, grids and analysts show counts of 1 to k-1 people as `<k`.
     pub k_anonymity: i64,
+    /// How many days after its day a check-in, scan, check or grid visit still names its
+    /// person (default 28; `links`).
+    pub retention_days: u32,
 }
 
 impl std::fmt::Debug for Services {
@@ -79,7 +83,14 @@ impl Services {
             codes: Arc::new(codes::CodeSpace::default()),
             code_fresh_for: DEFAULT_CODE_FRESH_FOR,
             k_anonymity: figures::DEFAULT_K,
+            retention_days: links::DEFAULT_RETENTION_DAYS,
         }
+    }
+
+    /// The same use cases keeping links to people for `days` days.
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
     }
 
     /// The same use cases with this k for the figures (1 shows every count as it is).

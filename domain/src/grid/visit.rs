@@ -115,22 +115,23 @@ pub enum GridScanState {
 }
 
 impl GridScanState {
-    /// The grid, the worker and the scanned person of a scan.
-    pub fn scanned(&self) -> Option<(GridId, PersonId, PersonId)> {
+    /// The grid, the worker, the scanned person and when the code was scanned.
+    pub fn scanned(&self) -> Option<(GridId, PersonId, PersonId, OffsetDateTime)> {
         match self {
             GridScanState::Absent => None,
             GridScanState::Scanned {
                 grid_id,
                 worker,
                 subject,
+                at,
                 ..
             }
             | GridScanState::Visited {
                 grid_id,
                 worker,
                 subject,
-                ..
-            } => Some((*grid_id, *worker, *subject)),
+                scanned_at: at,
+            } => Some((*grid_id, *worker, *subject, *at)),
         }
     }
 }

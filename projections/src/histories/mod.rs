@@ -302,26 +302,38 @@ pub struct Page {
     pub next: Option<u64>,
 }
 
-/// Up to `limit` items of `kind` older than the cursor `before` (all when `None`).
+/// Up to `limit` items of `kind` older than the cursor `before` (all when `None`), of the
+/// person known by any of `names` (their id, and for checks their pseudonyms of the days still
+/// kept: retention).
 pub async fn page(
     db: &Database,
-    person_id: &str,
+    names: &[String],
     kind: HistoryKind,
     before: Option<u64>,
     limit: u32,
 ) -> Result<Page, sqlx::Error> {
     let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
-    let rows: Vec<ItemRow> = fetch_all(
-        db,
-        include_str!("page.sql"),
-        &[
-            Arg::Text(person_id),
-            Arg::Text(kind.as_str()),
-            Arg::Int(before),
-            Arg::Int(i64::from(limit) + 1),
-        ],
-    )
-    .await?;
+    // page.sql names one person as `$1`; more names widen it to `IN ($1, $5, $6, …)`.
+    let sql = match names.len() {
+        0 | 1 => include_str!("page.sql").to_owned(),
+        n => {
+            let more: Vec<String> = (5..n + 4).map(|i| format!("${i}")).collect();
+            include_str!("page.sql").replace(
+                "person_id = $1",
+                &format!("person_id IN ($1, {})", more.join(", ")),
+            )
+        }
+    };
+    let first = names.first().map_or("", String::as_str);
+    let limit_plus_one = i64::from(limit) + 1;
+    let mut args = vec![
+        Arg::Text(first),
+        Arg::Text(kind.as_str()),
+        Arg::Int(before),
+        Arg::Int(limit_plus_one),
+    ];
+    args.extend(names.iter().skip(1).map(|n| Arg::Text(n)));
+    let rows: Vec<ItemRow> = fetch_all(db, &sql, &args).await?;
     let more = rows.len() > limit as usize;
     let rows: Vec<ItemRow> = rows.into_iter().take(limit as usize).collect();
     let next = if more {

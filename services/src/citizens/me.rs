@@ -345,15 +345,14 @@ pub async fn history(
     kind: HistoryKind,
     page: PageRequest,
 ) -> Result<Page<serde_json::Value>, ServiceError> {
-    let found = projections::histories::page(
-        &services.db,
-        &person.to_string(),
-        kind,
-        page.after,
-        page.limit,
-    )
-    .await
-    .map_err(ServiceError::internal)?;
+    // Checks name the person by the pseudonym of their day while it is kept (retention).
+    let names = match kind {
+        HistoryKind::Checks => crate::links::names_of(services, person).await?,
+        _ => vec![person.to_string()],
+    };
+    let found = projections::histories::page(&services.db, &names, kind, page.after, page.limit)
+        .await
+        .map_err(ServiceError::internal)?;
     Ok(Page {
         items: found.items,
         next: found.next.map(|n| n.to_string()),

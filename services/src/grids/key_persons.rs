@@ -68,7 +68,11 @@ pub async fn key_persons(
             labels.push(SYMPTOMS.to_owned());
         }
         let person = match v.person_id.as_deref() {
-            Some(id) => scanned_person(services, id).await?,
+            // A visit whose link expired (retention) names nobody.
+            Some(id) => match scanned_person(services, id, instant(v.at)).await? {
+                Some(person) => person,
+                None => continue,
+            },
             None => manual_person(services, grid_id, &v.visit_id).await?,
         };
         merge(&mut people, person, labels, instant(v.at));
@@ -128,16 +132,28 @@ fn merge(people: &mut Vec<KeyPerson>, person: KeyPerson, labels: Vec<String>, at
     entry.since = entry.since.max(at);
 }
 
-/// A scanned person: their masked name and phone from their registration.
-async fn scanned_person(services: &Services, raw: &str) -> Result<KeyPerson, ServiceError> {
-    let id = Uuid::parse_str(raw).map_err(ServiceError::internal)?;
+/// A scanned person (named by the pseudonym of the visit's day, `at`): their masked name and
+/// phone from their registration; `None` once the link expired.
+async fn scanned_person(
+    services: &Services,
+    raw: &str,
+    at: OffsetDateTime,
+) -> Result<Option<KeyPerson>, ServiceError> {
+    let named = PersonId::new(Uuid::parse_str(raw).map_err(ServiceError::internal)?);
+    match crate::links::resolve(services, named, at).await? {
+        Some(id) => registered_person(services, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A registered person: their masked name and phone.
+async fn registered_person(services: &Services, id: PersonId) -> Result<KeyPerson, ServiceError> {
     // Only the masked name and phone are used: the key persons list has its own reasons.
-    let answer =
-        crate::venues::masked_answer(services, PersonId::new(id), true, &Default::default())
-            .await?
-            .answer;
+    let answer = crate::venues::masked_answer(services, id, true, &Default::default())
+        .await?
+        .answer;
     Ok(KeyPerson {
-        person_id: Some(PersonId::new(id)),
+        person_id: Some(id),
         name_masked: answer.name_masked,
         phone_masked: answer.phone_masked,
         reason_labels: Vec::new(),
@@ -183,7 +199,7 @@ async fn red_person(services: &Services, digest: &str) -> Result<KeyPerson, Serv
         .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
     let decoded = events::<IdentityEvent>(services, &streams::identity(&digest)).await?;
     if let Some(person_id) = Identity::fold(&decoded).person_id() {
-        return scanned_person(services, &person_id.to_string()).await;
+        return registered_person(services, person_id).await;
     }
     let named = decoded.iter().rev().find_map(|e| match e {
         IdentityEvent::RedReasonHit { name, .. } => Some(name.as_str()),

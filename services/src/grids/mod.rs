@@ -609,6 +609,8 @@ pub(crate) async fn scan(
     .await?
     .answer;
     let now = services.now();
+    // The scan (and the visit on it) names the person by the day's pseudonym (retention).
+    let linked = crate::links::link(services, subject, now).await?;
     let s_stream = streams::grid_scan(answer.scan_id);
     let a_stream = streams::access(subject);
     let (g_stream, w_stream) = (
@@ -623,7 +625,7 @@ pub(crate) async fn scan(
                     scan_id: answer.scan_id,
                     grid_id,
                     worker,
-                    subject,
+                    subject: linked,
                     facts: visit_facts(loaded, grid_id, worker)?,
                     fresh: crate::venues::code_is_fresh(services, loaded, &code)?,
                     at: now,
@@ -1155,10 +1157,19 @@ pub async fn person_declarations(
         )
     };
     let person = PersonId::parse(person).ok_or_else(not_visited)?;
-    if !projections::grids::visited(&services.db, &grid_id.to_string(), &person.to_string())
-        .await
-        .map_err(ServiceError::internal)?
-    {
+    // Visits name the person by the pseudonym of their day: a visit whose link expired
+    // (retention) no longer opens the person's declarations to the grid.
+    let mut visited = false;
+    for name in crate::links::names_of(services, person).await? {
+        if projections::grids::visited(&services.db, &grid_id.to_string(), &name)
+            .await
+            .map_err(ServiceError::internal)?
+        {
+            visited = true;
+            break;
+        }
+    }
+    if !visited {
         return Err(not_visited());
     }
     crate::citizens::record_access(

@@ -37,9 +37,11 @@ pub async fn permit_scan_declaration(
         .bus
         .load(std::slice::from_ref(&scan_stream))
         .await?;
-    let Some((grid_id, _, subject)) = loaded.fold::<GridScan>(&scan_stream)?.scanned() else {
+    let Some((grid_id, _, named, scanned_at)) = loaded.fold::<GridScan>(&scan_stream)?.scanned()
+    else {
         return Err(ServiceError::not_found("scan.unknown", "no such scan"));
     };
+    let subject = crate::links::resolve_or_unknown(services, named, scanned_at).await?;
     let grid_stream = streams::grid(grid_id);
     let worker_stream = streams::grid_worker(grid_id, scanner);
     let loaded = loaded.join(

@@ -32,6 +32,12 @@ pub async fn check_in(
     let now = services.now();
     let day = domain::week::today(now);
     let check_id = Uuid::now_v7();
+    // The check-in names the person and whoever checked them in by the day's pseudonyms
+    // (retention: `crate::links`).
+    let (linked_subject, linked_by) = (
+        crate::links::link(services, subject, now).await?,
+        crate::links::link(services, actor, now).await?,
+    );
     let v_stream = streams::venue(venue_id);
     let p_stream = streams::person(subject);
     let mut loaded_streams = vec![v_stream.clone()];
@@ -52,8 +58,8 @@ pub async fn check_in(
                 &CheckInCommand::CheckIn {
                     check_id,
                     venue_id,
-                    subject,
-                    by: actor,
+                    subject: linked_subject,
+                    by: linked_by,
                     venue_exists: matches!(venue, VenueState::Active { .. }),
                     acting_for_allowed,
                     demographics: row

@@ -142,6 +142,8 @@ pub async fn scan(
         .await?
         .answer;
     let now = services.now();
+    // The scan names the person by the day's pseudonym (retention: `crate::links`).
+    let linked = crate::links::link(services, subject, now).await?;
     let s_stream = streams::scan(answer.scan_id);
     let a_stream = streams::access(subject);
     Ok(services
@@ -153,7 +155,7 @@ pub async fn scan(
                     scan_id: answer.scan_id,
                     venue_id,
                     inspector: scanner,
-                    subject,
+                    subject: linked,
                     inspector_bound,
                     fresh: code_is_fresh(services, loaded, &code)?,
                     at: now,
@@ -268,9 +270,11 @@ pub async fn permit_declaration_view(
         .bus
         .load(std::slice::from_ref(&scan_stream))
         .await?;
-    let Some((venue_id, _, subject, _)) = loaded.fold::<Scan>(&scan_stream)?.scanned() else {
+    let Some((venue_id, _, named, scanned_at)) = loaded.fold::<Scan>(&scan_stream)?.scanned()
+    else {
         return Err(unknown());
     };
+    let subject = crate::links::resolve_or_unknown(services, named, scanned_at).await?;
     let inspection_stream = streams::inspection(venue_id, scanner);
     let loaded = loaded.join(
         services
@@ -348,7 +352,7 @@ pub(crate) async fn latest_declaration(
 ) -> Result<serde_json::Value, ServiceError> {
     projections::histories::page(
         &services.db,
-        &subject.to_string(),
+        &[subject.to_string()],
         projections::histories::HistoryKind::Declarations,
         None,
         1,
@@ -448,9 +452,10 @@ pub async fn record_check(
     let s_stream = streams::scan(scan_id);
     let i_stream = streams::inspection(venue_id, inspector);
     let loaded = loaded.join(services.bus.load(std::slice::from_ref(&s_stream)).await?);
-    let Some((_, _, subject, _)) = loaded.fold::<Scan>(&s_stream)?.scanned() else {
+    let Some((_, _, named, scanned_at)) = loaded.fold::<Scan>(&s_stream)?.scanned() else {
         return Err(ServiceError::not_found("scan.unknown", "no such scan"));
     };
+    let subject = crate::links::resolve_or_unknown(services, named, scanned_at).await?;
     let row = crate::citizens::person_facts(services, subject).await?;
     let now = services.now();
     let demographics = row.demographics(domain::week::today(now));

@@ -30,7 +30,7 @@ event_store::backend_tests!(
 );
 
 /// A valid resident ID (MOD 11-2 check character) born in 1985 with serial `n`.
-fn resident(n: u32) -> String {
+pub(crate) fn resident(n: u32) -> String {
     yuekang_tests::resident_id("440305198503", n)
 }
 
@@ -479,7 +479,10 @@ async fn grid_details_change_once_a_week(db: TestDatabase) {
 
 /// A confirmed grid in a Dongguan town with its admin and one bound worker: (grid, the grid
 /// admin's token, the worker's token, the town admin's token).
-async fn grid_with_worker(app: &TestApp, confirmed: bool) -> (Value, String, String, String) {
+pub(crate) async fn grid_with_worker(
+    app: &TestApp,
+    confirmed: bool,
+) -> (Value, String, String, String) {
     let town_admin = region_admin(app, &["4419", "441900003"], 10).await;
     let (admin, _) = sign_in(app, 1).await;
     let (_, grid) = create(app, &admin, "441900003").await;
@@ -497,7 +500,12 @@ async fn grid_with_worker(app: &TestApp, confirmed: bool) -> (Value, String, Str
     (grid, admin, worker, town_admin)
 }
 
-async fn scan_in(app: &TestApp, worker: &str, grid: &Value, token: &str) -> (u16, Value) {
+pub(crate) async fn scan_in(
+    app: &TestApp,
+    worker: &str,
+    grid: &Value,
+    token: &str,
+) -> (u16, Value) {
     body(
         app.post_json_as(
             worker,
@@ -509,7 +517,7 @@ async fn scan_in(app: &TestApp, worker: &str, grid: &Value, token: &str) -> (u16
     .await
 }
 
-async fn visit(app: &TestApp, worker: &str, grid: &Value, visit: Value) -> (u16, Value) {
+pub(crate) async fn visit(app: &TestApp, worker: &str, grid: &Value, visit: Value) -> (u16, Value) {
     body(
         app.post_json_as(
             worker,
@@ -1489,7 +1497,7 @@ async fn the_scanning_worker_sees_the_latest_declaration_for_30_minutes(db: Test
 }
 
 /// The grid's admin authorises the worker signed in with `worker`; answers the worker's id.
-async fn authorise(app: &TestApp, admin: &str, grid_id: &str, worker: &str) -> String {
+pub(crate) async fn authorise(app: &TestApp, admin: &str, grid_id: &str, worker: &str) -> String {
     let worker_id = app.get_json(worker, "/v1/me").await["person_id"]
         .as_str()
         .expect("id")

@@ -11,6 +11,8 @@ mod medical;
 mod orgs;
 mod pages;
 mod postgres;
+mod privacy;
 mod regions;
+mod retention;
 mod sessions;
 mod venues;

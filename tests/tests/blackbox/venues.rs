@@ -30,9 +30,9 @@ event_store::backend_tests!(
     an_unbound_scanner_learns_nothing_of_the_code,
 );
 
-const ADMIN: &str = "44010619900307001X"; // male, 1990
+pub(crate) const ADMIN: &str = "44010619900307001X"; // male, 1990
 const INSPECTOR: &str = "440106199202020058";
-const CITIZEN: &str = "440305198511200028"; // female, 1985
+pub(crate) const CITIZEN: &str = "440305198511200028"; // female, 1985
 const ELDER: &str = "110101197001010040"; // female, 1970
 const CHILD: &str = "440106201506010035"; // male, 2015
 const OTHER: &str = "440106199311110060";
@@ -380,7 +380,7 @@ async fn inspectors_bind_list_and_are_unbound(db: TestDatabase) {
 }
 
 /// A venue with a bound inspector: (admin token, inspector token, inspector id, venue id).
-async fn venue_with_inspector(app: &TestApp) -> (String, String, String, String) {
+pub(crate) async fn venue_with_inspector(app: &TestApp) -> (String, String, String, String) {
     let (admin, _) = app.login(ADMIN, "张三强").await;
     let (inspector, inspector_id) = app.login(INSPECTOR, "陈六").await;
     let created = create(app, &admin).await;
@@ -407,14 +407,19 @@ async fn close_contact(app: &TestApp) {
     assert_eq!(status, 200);
 }
 
-async fn code_token(app: &TestApp, token: &str) -> String {
+pub(crate) async fn code_token(app: &TestApp, token: &str) -> String {
     app.get_json(token, "/v1/me/code").await["token"]
         .as_str()
         .expect("token")
         .to_owned()
 }
 
-async fn scan(app: &TestApp, inspector: &str, venue_id: &str, token: &str) -> (u16, Value) {
+pub(crate) async fn scan(
+    app: &TestApp,
+    inspector: &str,
+    venue_id: &str,
+    token: &str,
+) -> (u16, Value) {
     body(
         app.post_json_as(
             inspector,
@@ -558,7 +563,7 @@ async fn forged_codes_and_unbound_inspectors_are_refused(db: TestDatabase) {
     app.stop().await;
 }
 
-async fn check(
+pub(crate) async fn check(
     app: &TestApp,
     inspector: &str,
     venue_id: &str,

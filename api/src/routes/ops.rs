@@ -139,8 +139,13 @@ pub async fn metrics(
     );
     let _ = writeln!(out, "# HELP yuekang_uptime_seconds Seconds since the server started.\n# TYPE yuekang_uptime_seconds gauge\nyuekang_uptime_seconds {uptime:.3}");
     let _ = writeln!(out, "# HELP yuekang_log_position Position of the last event in the log.\n# TYPE yuekang_log_position gauge\nyuekang_log_position {head}");
-    out.push_str("# HELP yuekang_events_total Events in the log, by type (from the event_counts projection).\n# TYPE yuekang_events_total counter\n");
+    out.push_str("# HELP yuekang_events_total Events in the log, by type (from the event_counts projection); a type with 1 to k-1 events shows 0 (k_anonymity).\n# TYPE yuekang_events_total counter\n");
     for (event_type, n) in counts {
+        // A rare event (one red-code hit in the province) could single someone out.
+        let n = match state.services.figure(i64::try_from(n).unwrap_or(i64::MAX)) {
+            services::figures::Figure::Count(_) => n,
+            services::figures::Figure::FewerThan(_) => 0,
+        };
         let _ = writeln!(
             out,
             "yuekang_events_total{{type=\"{}\"}} {n}",

@@ -104,8 +104,9 @@ async fn metrics_count_events_by_type_from_the_projection(db: TestDatabase) {
         s.metrics_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
     })
     .await;
-    append(&app, "VenueCreated", 3).await;
-    let position = append(&app, "CheckRecorded", 2).await;
+    append(&app, "VenueCreated", 5).await;
+    append(&app, "CheckRecorded", 6).await;
+    let position = append(&app, "RedReasonHit", 2).await;
     app.state.wait_for(Some(position)).await.expect("caught up");
     app.get("/healthz").await;
     let metrics = app.metrics_address.clone().expect("a metrics address");
@@ -124,10 +125,12 @@ async fn metrics_count_events_by_type_from_the_projection(db: TestDatabase) {
     let text = response.text().await.expect("text");
     for line in [
         "yuekang_up 1",
-        "yuekang_log_position 5",
-        "yuekang_events_total{type=\"VenueCreated\"} 3",
-        "yuekang_events_total{type=\"CheckRecorded\"} 2",
-        "yuekang_projection_position{projection=\"event_counts\"} 5",
+        "yuekang_log_position 13",
+        "yuekang_events_total{type=\"VenueCreated\"} 5",
+        "yuekang_events_total{type=\"CheckRecorded\"} 6",
+        // Fewer than k (5) events of a type show as none.
+        "yuekang_events_total{type=\"RedReasonHit\"} 0",
+        "yuekang_projection_position{projection=\"event_counts\"} 13",
         "yuekang_projection_lag{projection=\"event_counts\"} 0",
         "yuekang_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1",
     ] {

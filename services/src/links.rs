@@ -6,6 +6,7 @@
 //! `retention_days` days after its day, then the retention job shreds it, and from then on
 //! those events resolve to nobody while the log stays as it was and verifies.
 
+use domain::access::Accessor;
 use domain::identity::PersonId;
 use time::{Date, OffsetDateTime};
 
@@ -40,6 +41,103 @@ pub async fn link(
         .await
         .map_err(ServiceError::internal)?;
     Ok(PersonId::new(uuid::Uuid::from_bytes(pseudonym)))
+}
+
+/// The pseudonym of a venue or grid id in the access records of `at`'s day.
+async fn link_place(
+    services: &Services,
+    place: uuid::Uuid,
+    at: OffsetDateTime,
+) -> Result<uuid::Uuid, ServiceError> {
+    services
+        .vault
+        .pseudonym(&day_subject(day_of(at)), place.into_bytes())
+        .await
+        .map(uuid::Uuid::from_bytes)
+        .map_err(ServiceError::internal)
+}
+
+/// The access record of a scan (or of a declaration viewed on one) links the person to a
+/// venue or grid, at a time: it names the venue or grid and who scanned by the day's
+/// pseudonyms too, so it expires with the scan. Other accessors stay as they are.
+pub async fn link_accessor(
+    services: &Services,
+    accessor: Accessor,
+    at: OffsetDateTime,
+) -> Result<Accessor, ServiceError> {
+    Ok(match accessor {
+        Accessor::Venue {
+            venue_id,
+            person_id,
+        } => Accessor::Venue {
+            venue_id: link_place(services, venue_id, at).await?,
+            person_id: link(services, person_id, at).await?,
+        },
+        Accessor::Grid { grid_id, person_id } => Accessor::Grid {
+            grid_id: link_place(services, grid_id, at).await?,
+            person_id: link(services, person_id, at).await?,
+        },
+        other => other,
+    })
+}
+
+/// The accessor an access record of `at` names: a venue or grid and who scanned, deciphered
+/// while the day's key exists (as recorded for records from before links were pseudonymous);
+/// `None` once it expired.
+pub async fn resolve_accessor(
+    services: &Services,
+    accessor: &Accessor,
+    at: OffsetDateTime,
+) -> Result<Option<Accessor>, ServiceError> {
+    let (place, named) = match accessor {
+        Accessor::Venue {
+            venue_id,
+            person_id,
+        } => (*venue_id, *person_id),
+        Accessor::Grid { grid_id, person_id } => (*grid_id, *person_id),
+        other => return Ok(Some(other.clone())),
+    };
+    let subject = day_subject(day_of(at));
+    let decipher = |id: uuid::Uuid| {
+        let vault = services.vault.clone();
+        let subject = subject.clone();
+        async move {
+            vault
+                .resolve(&subject, id.into_bytes())
+                .await
+                .map(|bytes| bytes.map(uuid::Uuid::from_bytes))
+                .map_err(ServiceError::internal)
+        }
+    };
+    let (place, person) = match decipher(named.as_uuid()).await? {
+        Some(person)
+            if crate::citizens::person_facts_if_any(services, PersonId::new(person))
+                .await?
+                .is_some() =>
+        {
+            let Some(place) = decipher(place).await? else {
+                return Ok(None);
+            };
+            (place, PersonId::new(person))
+        }
+        _ if crate::citizens::person_facts_if_any(services, named)
+            .await?
+            .is_some() =>
+        {
+            (place, named)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(match accessor {
+        Accessor::Venue { .. } => Accessor::Venue {
+            venue_id: place,
+            person_id: person,
+        },
+        _ => Accessor::Grid {
+            grid_id: place,
+            person_id: person,
+        },
+    }))
 }
 
 /// The person a link event of `at` names by `named`: the pseudonym deciphered under the day's

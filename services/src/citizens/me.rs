@@ -353,8 +353,41 @@ pub async fn history(
     let found = projections::histories::page(&services.db, &names, kind, page.after, page.limit)
         .await
         .map_err(ServiceError::internal)?;
+    let items = match kind {
+        HistoryKind::AccessLog => {
+            let mut items = Vec::with_capacity(found.items.len());
+            for item in found.items {
+                items.push(resolve_access(services, item).await?);
+            }
+            items
+        }
+        _ => found.items,
+    };
     Ok(Page {
-        items: found.items,
+        items,
         next: found.next.map(|n| n.to_string()),
     })
+}
+
+/// An access record as the person sees it: a scan's venue or grid and scanner deciphered
+/// while the day's key exists; afterwards only the kind of accessor, `"expired": true`
+/// (retention: `crate::links`).
+async fn resolve_access(
+    services: &Services,
+    mut item: serde_json::Value,
+) -> Result<serde_json::Value, ServiceError> {
+    let corrupt = || ServiceError::internal(anyhow::anyhow!("bad access record in the history"));
+    let accessor: Accessor =
+        serde_json::from_value(item["accessor"].clone()).map_err(|_| corrupt())?;
+    let at = item["at"]
+        .as_str()
+        .and_then(|at| {
+            OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .ok_or_else(corrupt)?;
+    item["accessor"] = match crate::links::resolve_accessor(services, &accessor, at).await? {
+        Some(accessor) => serde_json::to_value(accessor).map_err(ServiceError::internal)?,
+        None => serde_json::json!({"kind": item["accessor"]["kind"], "expired": true}),
+    };
+    Ok(item)
 }

@@ -611,6 +611,15 @@ pub(crate) async fn scan(
     let now = services.now();
     // The scan (and the visit on it) names the person by the day's pseudonym (retention).
     let linked = crate::links::link(services, subject, now).await?;
+    let accessor = crate::links::link_accessor(
+        services,
+        Accessor::Grid {
+            grid_id: grid_id.as_uuid(),
+            person_id: worker,
+        },
+        now,
+    )
+    .await?;
     let s_stream = streams::grid_scan(answer.scan_id);
     let a_stream = streams::access(subject);
     let (g_stream, w_stream) = (
@@ -634,10 +643,7 @@ pub(crate) async fn scan(
             )
             .map_err(ServiceError::refused)?;
             let accessed = AccessEvent::PersonalDataAccessed {
-                accessor: Accessor::Grid {
-                    grid_id: grid_id.as_uuid(),
-                    person_id: worker,
-                },
+                accessor: accessor.clone(),
                 data: AccessedData::Code,
                 at: now,
             };

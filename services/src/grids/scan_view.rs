@@ -98,10 +98,15 @@ pub async fn scanned_declaration(
     let a_stream = streams::access(view.subject);
     let ctx = CommandContext::new(crate::auth::person_actor(view.scanner));
     let accessed = AccessEvent::PersonalDataAccessed {
-        accessor: Accessor::Grid {
-            grid_id: view.grid_id.as_uuid(),
-            person_id: view.scanner,
-        },
+        accessor: crate::links::link_accessor(
+            services,
+            Accessor::Grid {
+                grid_id: view.grid_id.as_uuid(),
+                person_id: view.scanner,
+            },
+            now,
+        )
+        .await?,
         data: AccessedData::Declarations,
         at: now,
     };

@@ -144,6 +144,15 @@ pub async fn scan(
     let now = services.now();
     // The scan names the person by the day's pseudonym (retention: `crate::links`).
     let linked = crate::links::link(services, subject, now).await?;
+    let accessor = crate::links::link_accessor(
+        services,
+        Accessor::Venue {
+            venue_id: venue_id.as_uuid(),
+            person_id: scanner,
+        },
+        now,
+    )
+    .await?;
     let s_stream = streams::scan(answer.scan_id);
     let a_stream = streams::access(subject);
     Ok(services
@@ -164,10 +173,7 @@ pub async fn scan(
             )
             .map_err(ServiceError::refused)?;
             let accessed = AccessEvent::PersonalDataAccessed {
-                accessor: Accessor::Venue {
-                    venue_id: venue_id.as_uuid(),
-                    person_id: scanner,
-                },
+                accessor: accessor.clone(),
                 data: AccessedData::Code,
                 at: now,
             };
@@ -323,10 +329,15 @@ pub async fn scanned_declaration(
     let a_stream = streams::access(view.subject);
     let ctx = CommandContext::new(crate::auth::person_actor(view.scanner));
     let accessed = AccessEvent::PersonalDataAccessed {
-        accessor: Accessor::Venue {
-            venue_id: view.venue_id.as_uuid(),
-            person_id: view.scanner,
-        },
+        accessor: crate::links::link_accessor(
+            services,
+            Accessor::Venue {
+                venue_id: view.venue_id.as_uuid(),
+                person_id: view.scanner,
+            },
+            now,
+        )
+        .await?,
         data: AccessedData::Declarations,
         at: now,
     };

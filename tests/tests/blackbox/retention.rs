@@ -95,6 +95,31 @@ async fn links_to_people_expire_after_the_retention_period_and_statistics_stay(d
         }
     }
 
+    // Nor does the citizen's access log name the venue or grid in clear …
+    for e in events
+        .iter()
+        .filter(|e| e.stream == format!("access-{citizen_id}"))
+    {
+        assert!(
+            !e.payload.contains(&venue_id) && !e.payload.contains(&grid_id),
+            "{}",
+            e.payload
+        );
+    }
+    // … though the citizen sees both while the day is kept.
+    let log = app.get_json(&citizen, "/v1/me/access-log").await;
+    let accessors: Vec<Value> = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["accessor"].clone())
+        .collect();
+    assert!(
+        accessors.iter().any(|a| a["venue_id"] == venue_id.as_str())
+            && accessors.iter().any(|a| a["grid_id"] == grid_id.as_str()),
+        "{log}"
+    );
+
     let checks_path = "/v1/me/checks";
     let key_path = format!("/v1/grids/{grid_id}/key-persons");
     let declarations_path = format!("/v1/grids/{grid_id}/persons/{citizen_id}/declarations");
@@ -155,6 +180,25 @@ async fn links_to_people_expire_after_the_retention_period_and_statistics_stay(d
     // The events no longer resolve to anyone …
     let checks = app.get_json(&citizen, checks_path).await;
     assert_eq!(checks["items"], json!([]), "{checks}");
+    let log = app.get_json(&citizen, "/v1/me/access-log").await;
+    let scans: Vec<&Value> = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| {
+            i["at"]
+                .as_str()
+                .is_some_and(|at| at.starts_with("2026-03-02"))
+        })
+        .filter(|i| ["venue", "grid"].contains(&i["accessor"]["kind"].as_str().unwrap_or("")))
+        .collect();
+    assert!(!scans.is_empty(), "{log}");
+    for item in scans {
+        assert_eq!(item["accessor"]["expired"], true, "{item}");
+        assert!(
+            item["accessor"].get("venue_id").is_none() && item["accessor"].get("grid_id").is_none()
+        );
+    }
     let (status, problem) = body(app.get_as(&grid_admin, &declarations_path).await).await;
     assert_eq!(
         (status, problem["code"].clone()),

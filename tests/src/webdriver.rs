@@ -275,6 +275,21 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Ends the session first, so the driver closes Chromium (killing the driver alone left
+        // every Chromium process it started running). Plain blocking HTTP: drop cannot await.
+        use std::io::{Read, Write};
+        if let Ok(mut conn) = std::net::TcpStream::connect(self.base.trim_start_matches("http://"))
+        {
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = write!(
+                conn,
+                "DELETE /session/{} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\
+                 Connection: close\r\n\r\n",
+                self.session
+            );
+            let mut answer = Vec::new();
+            let _ = conn.read_to_end(&mut answer);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -1,5 +1,6 @@
 //! The command pipeline itself.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use domain::{Decider, DomainEvent, EncodedEvent, EventDecodeError};
@@ -236,6 +237,71 @@ pub struct CommandBus {
     retries: u32,
     /// Seals the answers remembered under idempotency keys (none: kept as plain JSON).
     seal: Option<Arc<dyn AnswerSeal>>,
+    /// This process's commands on the same streams take turns (shared by every clone);
+    /// `None`: they race and the version check sorts them out (a benchmark's baseline).
+    locks: Option<Arc<StreamLocks>>,
+}
+
+/// In-process turns per stream: a command holds the streams it loads from before it loads
+/// them until its append is answered, so two commands of this process on the same aggregate
+/// queue instead of racing to a version conflict and deciding again. Other processes on the
+/// same database are still caught by the version check at append (and retried).
+#[derive(Debug, Default)]
+struct StreamLocks(std::sync::Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>);
+
+/// The turns a command holds; given back (and forgotten when nobody waits) when dropped.
+struct StreamTurns {
+    locks: Arc<StreamLocks>,
+    held: Vec<(StreamId, Arc<tokio::sync::Mutex<()>>)>,
+    guards: Vec<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl StreamLocks {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for the turn on each of `streams`, taken in name order (so two commands on
+    /// overlapping streams never wait for each other in a circle).
+    async fn take(self: &Arc<Self>, streams: &[StreamId]) -> StreamTurns {
+        let mut names = streams.to_vec();
+        names.sort();
+        names.dedup();
+        let held: Vec<_> = {
+            let mut map = self.map();
+            names
+                .into_iter()
+                .map(|name| {
+                    let lock = map.entry(name.clone()).or_default().clone();
+                    (name, lock)
+                })
+                .collect()
+        };
+        let mut guards = Vec::with_capacity(held.len());
+        for (_, lock) in &held {
+            guards.push(lock.clone().lock_owned().await);
+        }
+        StreamTurns {
+            locks: self.clone(),
+            held,
+            guards,
+        }
+    }
+}
+
+impl Drop for StreamTurns {
+    fn drop(&mut self) {
+        self.guards.clear();
+        let mut map = self.locks.map();
+        for (name, lock) in self.held.drain(..) {
+            // Only the map and this command hold it: nobody waits, forget it.
+            if Arc::strong_count(&lock) == 2 {
+                map.remove(&name);
+            }
+        }
+    }
 }
 
 /// How the answers remembered under idempotency keys are kept: sealed, so the table holds
@@ -252,12 +318,20 @@ impl CommandBus {
             store,
             retries: 3,
             seal: None,
+            locks: Some(Arc::default()),
         }
     }
 
     /// The same bus sealing the answers it remembers under idempotency keys.
     pub fn with_answer_seal(mut self, seal: Arc<dyn AnswerSeal>) -> Self {
         self.seal = Some(seal);
+        self
+    }
+
+    /// The same bus without turns per stream: concurrent commands on one stream race, and
+    /// the losers decide again on conflict (the benchmarks' baseline).
+    pub fn without_turns(mut self) -> Self {
+        self.locks = None;
         self
     }
 
@@ -335,6 +409,10 @@ impl CommandBus {
         if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
             return Ok(replay);
         }
+        let _turns = match &self.locks {
+            Some(locks) => Some(locks.take(&streams).await),
+            None => None,
+        };
         let mut attempt = 0;
         loop {
             let loaded = match preloaded.take() {

@@ -116,6 +116,7 @@ event_store::backend_tests!(
     conflict_is_decided_again_on_fresh_state,
     conflict_without_retries_is_reported,
     concurrent_commands_keep_the_rule,
+    commands_of_one_process_take_turns_instead_of_conflicting,
     unchanged_answers_the_recording_position,
     a_checked_stream_that_moved_is_decided_again,
     a_preloaded_stream_is_read_once_and_still_checked_at_commit,
@@ -453,5 +454,51 @@ async fn a_preloaded_stream_is_read_once_and_still_checked_at_commit(db: TestDat
             response: Answer { events: 2 },
             position: 3
         }
+    );
+}
+
+/// One bus (one process) queues commands on the same stream: 24 concurrent additions, no
+/// retries allowed, all commit, each decided once.
+async fn commands_of_one_process_take_turns_instead_of_conflicting(db: TestDatabase) {
+    let bus = bus(&db).await.with_retries(0);
+    run(
+        &bus,
+        &CommandContext::new("a"),
+        Command::Open { limit: 100 },
+    )
+    .await
+    .expect("open");
+    let decisions = std::sync::Arc::new(AtomicU32::new(0));
+    let tasks: Vec<_> = (0..24)
+        .map(|_| {
+            let (bus, decisions) = (bus.clone(), decisions.clone());
+            tokio::spawn(async move {
+                bus.execute(&CommandContext::new("a"), &[tally()], |loaded| {
+                    decisions.fetch_add(1, Ordering::SeqCst);
+                    let state = loaded.fold::<Tally>(&tally()).expect("fold");
+                    let events = Tally::decide(&Command::Add, &state)?;
+                    Ok::<_, Rule>(
+                        Decision::unchanged(Answer { events: 1 })
+                            .append(tally(), &events)
+                            .expect("encode"),
+                    )
+                })
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await
+            .expect("task")
+            .expect("committed without a conflict");
+    }
+    assert_eq!(decisions.load(Ordering::SeqCst), 24, "each decided once");
+    assert_eq!(
+        bus.store()
+            .read_stream(&tally(), None)
+            .await
+            .expect("read")
+            .len(),
+        25
     );
 }

@@ -1,5 +1,6 @@
 //! `yuekang-bench`: event-store and projection throughput on each backend, one JSON line per
-//! figure. Run with `cargo run --release -p api --bin yuekang-bench [-- --events N]`;
+//! figure; with `--pipeline COMMANDS`, the command pipeline without HTTP instead (load, fold,
+//! decide, append at the loaded versions, retried on conflict) in three scenarios. Run with `cargo run --release -p api --bin yuekang-bench [-- --events N]`;
 //! PostgreSQL figures need `YUEKANG_TEST_POSTGRES_URL` (a fresh database is made and
 //! dropped).
 
@@ -101,6 +102,110 @@ async fn concurrent_single_appends(store: &EventStore, appenders: u64, per_appen
     for t in tasks {
         t.await.expect("appender");
     }
+}
+
+/// One command of the pipeline benchmark: load the stream, fold, decide, append at the loaded
+/// version (retried on a conflict by the bus). Answers (attempts, latency).
+async fn pipeline_command(
+    bus: &commands::CommandBus,
+    stream: &StreamId,
+) -> (u32, std::time::Duration, bool) {
+    use domain::health_code::{CodeCommand, HealthCode};
+    use domain::Decider;
+    let attempts = std::sync::atomic::AtomicU32::new(0);
+    let ctx = commands::CommandContext::new("bench");
+    let started = Instant::now();
+    let outcome = bus
+        .execute(&ctx, std::slice::from_ref(stream), |loaded| {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let state = loaded.fold::<HealthCode>(stream)?;
+            let events = HealthCode::decide(
+                &CodeCommand::Reset {
+                    at: time::OffsetDateTime::now_utc(),
+                },
+                &state,
+            )
+            .unwrap_or_else(|never| match never {});
+            Ok::<_, services::ServiceError>(
+                commands::Decision::unchanged(()).append(stream.clone(), &events)?,
+            )
+        })
+        .await;
+    (
+        attempts.load(std::sync::atomic::Ordering::Relaxed),
+        started.elapsed(),
+        outcome.is_ok(),
+    )
+}
+
+/// The command pipeline without HTTP (issue 15 item 2): `clients` concurrent clients each
+/// running `per_client` commands, on a new aggregate each (`aggregates == 0`) or on one of
+/// `aggregates` chosen at random.
+async fn pipeline(
+    store: &EventStore,
+    backend: &str,
+    scenario: &str,
+    clients: u64,
+    per_client: u64,
+    aggregates: u64,
+) {
+    let bus = match scenario.ends_with("(no turns)") {
+        true => commands::CommandBus::new(store.clone()).without_turns(),
+        false => commands::CommandBus::new(store.clone()),
+    };
+    let pool: std::sync::Arc<Vec<StreamId>> = std::sync::Arc::new(
+        (0..aggregates)
+            .map(|_| StreamId::parse(format!("health-code-{}", uuid::Uuid::new_v4())).expect("id"))
+            .collect(),
+    );
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (bus, pool) = (bus.clone(), pool.clone());
+            tokio::spawn(async move {
+                let mut samples = Vec::with_capacity(per_client as usize);
+                for _ in 0..per_client {
+                    let stream = if pool.is_empty() {
+                        StreamId::parse(format!("health-code-{}", uuid::Uuid::new_v4()))
+                            .expect("id")
+                    } else {
+                        let pick = (uuid::Uuid::new_v4().as_u128() % pool.len() as u128) as usize;
+                        pool[pick].clone()
+                    };
+                    samples.push(pipeline_command(&bus, &stream).await);
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for t in tasks {
+        samples.extend(t.await.expect("client"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut latencies: Vec<f64> = samples.iter().map(|s| s.1.as_secs_f64() * 1000.0).collect();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let retried = samples.iter().filter(|s| s.0 > 1).count();
+    let failed = samples.iter().filter(|s| !s.2).count();
+    let n = samples.len();
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "pipeline",
+            "backend": backend,
+            "scenario": scenario,
+            "clients": clients,
+            "aggregates": if aggregates == 0 { serde_json::json!("new each") } else { serde_json::json!(aggregates) },
+            "commands": n,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+            "commands_per_sec": (n as f64 / seconds).round(),
+            "p50_ms": (pct(0.50) * 100.0).round() / 100.0,
+            "p99_ms": (pct(0.99) * 100.0).round() / 100.0,
+            "retried_share": ((retried as f64 / n as f64) * 10_000.0).round() / 10_000.0,
+            "failed": failed,
+        })
+    );
 }
 
 async fn run(backend: &str, db: TestDatabase, events: u64) {
@@ -242,10 +347,53 @@ async fn run(backend: &str, db: TestDatabase, events: u64) {
     store.shutdown().await;
 }
 
+/// The three pipeline scenarios of issue 15 on one backend.
+async fn run_pipeline(backend: &str, db: TestDatabase, commands: u64) {
+    let store = EventStore::open(db.db.clone(), StoreOptions::default())
+        .await
+        .expect("open");
+    pipeline(
+        &store,
+        backend,
+        "new aggregates",
+        1,
+        (commands / 8).max(100),
+        0,
+    )
+    .await;
+    pipeline(
+        &store,
+        backend,
+        "64 clients over 10 000",
+        64,
+        commands / 64,
+        10_000,
+    )
+    .await;
+    pipeline(
+        &store,
+        backend,
+        "64 clients over 100 hot",
+        64,
+        commands / 64 / 4,
+        100,
+    )
+    .await;
+    // The baselines, same run: the same bus without turns per stream.
+    for (scenario, per_client, aggregates) in [
+        ("64 clients over 10 000 (no turns)", commands / 64, 10_000),
+        ("64 clients over 100 hot (no turns)", commands / 64 / 4, 100),
+    ] {
+        pipeline(&store, backend, scenario, 64, per_client, aggregates).await;
+    }
+    store.shutdown().await;
+}
+
 #[tokio::main]
 async fn main() {
     let mut events = 200_000u64;
     let mut only: Option<String> = None;
+    let mut pipeline_commands: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -256,11 +404,30 @@ async fn main() {
                     .expect("--events N")
             }
             "--backend" => only = args.next(),
+            "--pipeline" => {
+                pipeline_commands = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .expect("--pipeline COMMANDS"),
+                )
+            }
             other => {
-                eprintln!("usage: yuekang-bench [--events N] [--backend sqlite|postgres] (unknown argument {other})");
+                eprintln!("usage: yuekang-bench [--events N] [--backend sqlite|postgres] [--pipeline COMMANDS] (unknown argument {other})");
                 std::process::exit(2);
             }
         }
+    }
+    if let Some(commands) = pipeline_commands {
+        if only.as_deref().is_none_or(|b| b == "sqlite") {
+            run_pipeline("sqlite", TestDatabase::sqlite().await, commands).await;
+        }
+        if only.as_deref().is_none_or(|b| b == "postgres") {
+            match TestDatabase::postgres().await {
+                Some(db) => run_pipeline("postgres", db, commands).await,
+                None => eprintln!("postgres: skipped (set YUEKANG_TEST_POSTGRES_URL)"),
+            }
+        }
+        return;
     }
     if only.as_deref().is_none_or(|b| b == "sqlite") {
         run("sqlite", TestDatabase::sqlite().await, events).await;

@@ -242,12 +242,21 @@ pub struct CommandBus {
     locks: Option<Arc<StreamLocks>>,
 }
 
-/// In-process turns per stream: a command holds the streams it loads from before it loads
-/// them until its append is answered, so two commands of this process on the same aggregate
-/// queue instead of racing to a version conflict and deciding again. Other processes on the
-/// same database are still caught by the version check at append (and retried).
+/// In-process turns per contended stream: once a stream has lost a race to a version
+/// conflict, this process's commands that load it take turns on it (load, decide, append)
+/// for a while ([`HOT_FOR`]) instead of racing again, so a hot aggregate queues rather than
+/// deciding everything twice. Streams that never conflict (a venue that thousands of
+/// check-ins only read) are never queued on. Other processes on the same database are still
+/// caught by the version check at append (and retried).
 #[derive(Debug, Default)]
-struct StreamLocks(std::sync::Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>);
+struct StreamLocks {
+    turns: std::sync::Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
+    /// When each stream last lost a race.
+    hot: std::sync::Mutex<HashMap<StreamId, std::time::Instant>>,
+}
+
+/// How long a stream that lost a race is queued on.
+const HOT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The turns a command holds; given back (and forgotten when nobody waits) when dropped.
 struct StreamTurns {
@@ -258,9 +267,40 @@ struct StreamTurns {
 
 impl StreamLocks {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>> {
-        self.0
+        self.turns
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records that `stream` lost a race.
+    fn lost_race(&self, stream: &StreamId) {
+        let mut hot = self
+            .hot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        hot.retain(|_, at| now.duration_since(*at) < HOT_FOR);
+        hot.insert(stream.clone(), now);
+    }
+
+    /// Those of `streams` that lost a race lately.
+    fn contended(&self, streams: &[StreamId]) -> Vec<StreamId> {
+        let hot = self
+            .hot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if hot.is_empty() {
+            return Vec::new();
+        }
+        let now = std::time::Instant::now();
+        streams
+            .iter()
+            .filter(|s| {
+                hot.get(*s)
+                    .is_some_and(|at| now.duration_since(*at) < HOT_FOR)
+            })
+            .cloned()
+            .collect()
     }
 
     /// Waits for the turn on each of `streams`, taken in name order (so two commands on
@@ -409,8 +449,9 @@ impl CommandBus {
         if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
             return Ok(replay);
         }
-        let _turns = match &self.locks {
-            Some(locks) => Some(locks.take(&streams).await),
+        // Turns on the streams that lost races lately; more are taken after a conflict.
+        let mut turns = match &self.locks {
+            Some(locks) => Some(locks.take(&locks.contended(&streams)).await),
             None => None,
         };
         let mut attempt = 0;
@@ -442,6 +483,13 @@ impl CommandBus {
                     // Our own earlier attempt (same key) may be what moved the stream.
                     if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
                         return Ok(replay);
+                    }
+                    if let Some(locks) = &self.locks {
+                        locks.lost_race(&stream);
+                        // Decide again holding the turns on every contended stream (given
+                        // back first: turns are always taken together, in name order).
+                        drop(turns.take());
+                        turns = Some(locks.take(&locks.contended(&streams)).await);
                     }
                     if attempt >= self.retries {
                         return Err(CommandError::Conflict {

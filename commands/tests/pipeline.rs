@@ -457,17 +457,8 @@ async fn a_preloaded_stream_is_read_once_and_still_checked_at_commit(db: TestDat
     );
 }
 
-/// One bus (one process) queues commands on the same stream: 24 concurrent additions, no
-/// retries allowed, all commit, each decided once.
-async fn commands_of_one_process_take_turns_instead_of_conflicting(db: TestDatabase) {
-    let bus = bus(&db).await.with_retries(0);
-    run(
-        &bus,
-        &CommandContext::new("a"),
-        Command::Open { limit: 100 },
-    )
-    .await
-    .expect("open");
+/// 24 concurrent additions on one stream, each allowed `retries`: (committed, decisions).
+async fn race(bus: &CommandBus) -> (usize, u32) {
     let decisions = std::sync::Arc::new(AtomicU32::new(0));
     let tasks: Vec<_> = (0..24)
         .map(|_| {
@@ -487,18 +478,45 @@ async fn commands_of_one_process_take_turns_instead_of_conflicting(db: TestDatab
             })
         })
         .collect();
+    let mut committed = 0;
     for t in tasks {
-        t.await
-            .expect("task")
-            .expect("committed without a conflict");
+        if t.await.expect("task").is_ok() {
+            committed += 1;
+        }
     }
-    assert_eq!(decisions.load(Ordering::SeqCst), 24, "each decided once");
+    (committed, decisions.load(Ordering::SeqCst))
+}
+
+/// One bus (one process): once a stream has lost a race, commands on it take turns instead
+/// of racing. The first 24 concurrent additions race; the next 24, with no retry allowed,
+/// all commit, each decided once.
+async fn commands_of_one_process_take_turns_instead_of_conflicting(db: TestDatabase) {
+    let bus = bus(&db).await.with_retries(64);
+    run(
+        &bus,
+        &CommandContext::new("a"),
+        Command::Open { limit: 100 },
+    )
+    .await
+    .expect("open");
+    let (committed, decisions) = race(&bus).await;
+    assert_eq!(committed, 24);
+    assert!(decisions > 24, "the first race loses some: {decisions}");
+    let (committed, decisions) = race(&bus.clone().with_retries(0)).await;
+    assert_eq!(
+        (committed, decisions),
+        (24, 24),
+        "the hot stream is queued on"
+    );
     assert_eq!(
         bus.store()
             .read_stream(&tally(), None)
             .await
             .expect("read")
             .len(),
-        25
+        49
     );
+    // Without turns, the same race loses commands.
+    let (committed, _) = race(&bus.clone().with_retries(0).without_turns()).await;
+    assert!(committed < 24, "{committed}");
 }

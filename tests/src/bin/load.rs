@@ -1,19 +1,30 @@
 //! `yuekang-load`: the venue hot paths under load — quick check-ins and code scans — against
-//! the real server (port 0, in this process) on SQLite and, when `YUEKANG_TEST_POSTGRES_URL`
-//! is set, PostgreSQL. The load generator runs on the same machine (it shares the cores).
-//! Prints one JSON line per figure.
+//! the real server on SQLite and, when `YUEKANG_TEST_POSTGRES_URL` is set, PostgreSQL, each
+//! beside two baselines measured in the same run with the same load generator: (a) a bare
+//! actix-web handler inserting one row per request with sqlx into the same backend (same
+//! connection settings: WAL and `synchronous=FULL` on SQLite), and (b) the same handler without
+//! a database. Every figure carries its ratio to (a) and (b).
+//!
+//! The servers run in child processes of this one (`--serve yuekang|baseline --backend …`,
+//! which print their address and fixture on stdout and stop when stdin closes); this process is
+//! only the load generator, pinned to CPU 0 with `taskset` when the machine has it. Prints one
+//! JSON line per figure.
 //!
 //! ```text
 //! YUEKANG_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
 //!   cargo run --release -p yuekang-tests --bin yuekang-load -- --seconds 10 --clients 64
 //! ```
 
+use std::io::{BufRead, Read, Write};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::{web, App, HttpResponse, HttpServer};
 use event_store::testing::TestDatabase;
-use event_store::EventReader;
+use event_store::{Database, EventReader};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use yuekang_tests::{body, TestApp};
 
@@ -22,6 +33,10 @@ struct Args {
     clients: usize,
     citizens: usize,
     inspectors: usize,
+    /// In a child process: the server to run (`yuekang` or `baseline`).
+    serve: Option<String>,
+    /// `sqlite`, `postgres` or (`baseline` only) `none`.
+    backend: String,
 }
 
 fn args() -> Args {
@@ -30,15 +45,20 @@ fn args() -> Args {
         clients: 64,
         citizens: 500,
         inspectors: 16,
+        serve: None,
+        backend: "sqlite".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let value = it.next().and_then(|v| v.parse::<u64>().ok());
-        match (flag.as_str(), value) {
-            ("--seconds", Some(v)) => a.seconds = v,
-            ("--clients", Some(v)) => a.clients = v as usize,
-            ("--citizens", Some(v)) => a.citizens = v as usize,
-            ("--inspectors", Some(v)) => a.inspectors = v as usize,
+        let value = it.next();
+        let number = value.as_deref().and_then(|v| v.parse::<u64>().ok());
+        match (flag.as_str(), number, value) {
+            ("--seconds", Some(v), _) => a.seconds = v,
+            ("--clients", Some(v), _) => a.clients = v as usize,
+            ("--citizens", Some(v), _) => a.citizens = v as usize,
+            ("--inspectors", Some(v), _) => a.inspectors = v as usize,
+            ("--serve", _, Some(v)) => a.serve = Some(v),
+            ("--backend", _, Some(v)) => a.backend = v,
             _ => {
                 eprintln!("usage: yuekang-load [--seconds N] [--clients N] [--citizens N] [--inspectors N]");
                 std::process::exit(2);
@@ -57,6 +77,7 @@ fn resident_id(n: usize) -> String {
     format!("{body}{check}")
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Fixture {
     citizens: Vec<(String, String)>, // (session, code token)
     inspectors: Vec<String>,
@@ -112,46 +133,223 @@ async fn fixture(app: &TestApp, a: &Args) -> Fixture {
     }
 }
 
+/// A child's stdin closing (the generator is done): the child stops.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut sink);
+        let _ = tx.send(());
+    });
+    rx
+}
+
+async fn database(backend: &str) -> TestDatabase {
+    match backend {
+        "postgres" => TestDatabase::postgres()
+            .await
+            .expect("YUEKANG_TEST_POSTGRES_URL is set"),
+        _ => TestDatabase::sqlite().await,
+    }
+}
+
+/// Child: Yuekang on `backend` with the fixture made; prints `{"base","fixture"}`.
+async fn serve_yuekang(a: &Args) {
+    let app = TestApp::spawn(database(&a.backend).await).await;
+    let fixture = fixture(&app, a).await;
+    println!("{}", json!({"base": app.address, "fixture": fixture}));
+    let _ = std::io::stdout().flush();
+    let _ = stdin_closed().await;
+    let head = app.state.store.last_position().await.unwrap_or(0);
+    eprintln!("{}: log at position {head}", a.backend);
+    app.stop().await;
+}
+
+/// Baseline (a)/(b): one row per request into `baseline`, or (`db` none) nothing.
+async fn insert(db: web::Data<Option<Database>>, request: web::Bytes) -> HttpResponse {
+    let id = uuid::Uuid::now_v7().to_string();
+    let body = String::from_utf8_lossy(&request).into_owned();
+    let done = match db.as_ref() {
+        None => Ok(()),
+        Some(Database::Sqlite(pool)) => {
+            sqlx::query("INSERT INTO baseline (id, body) VALUES (?1, ?2)")
+                .bind(&id)
+                .bind(&body)
+                .execute(pool)
+                .await
+                .map(drop)
+        }
+        Some(Database::Postgres(pool)) => {
+            sqlx::query("INSERT INTO baseline (id, body) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(&body)
+                .execute(pool)
+                .await
+                .map(drop)
+        }
+    };
+    match done {
+        Ok(()) => HttpResponse::Created().json(json!({ "id": id })),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+/// Child: the bare actix-web handler on `backend` (or none); prints `{"base"}`.
+async fn serve_baseline(a: &Args) {
+    let test_db = match a.backend.as_str() {
+        "none" => None,
+        backend => Some(database(backend).await),
+    };
+    let db = test_db.as_ref().map(|t| t.db.clone());
+    if let Some(db) = &db {
+        let create = "CREATE TABLE baseline (id TEXT PRIMARY KEY, body TEXT NOT NULL)";
+        match db {
+            Database::Sqlite(pool) => sqlx::query(create).execute(pool).await.map(drop),
+            Database::Postgres(pool) => sqlx::query(create).execute(pool).await.map(drop),
+        }
+        .expect("create the baseline table");
+    }
+    let data = web::Data::new(db);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/insert", web::post().to(insert))
+    })
+    .disable_signals()
+    .workers(2)
+    .bind("127.0.0.1:0")
+    .expect("bind");
+    let address = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    println!("{}", json!({ "base": format!("http://{address}") }));
+    let _ = std::io::stdout().flush();
+    let _ = stdin_closed().await;
+    handle.stop(true).await;
+    let _ = running.await;
+    drop(test_db);
+}
+
+/// A server in a child process: its address and (Yuekang) fixture; stops when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+    fixture: Option<Arc<Fixture>>,
+}
+
+impl Server {
+    fn start(kind: &str, backend: &str, a: &Args, cpus: usize) -> Self {
+        let exe = std::env::current_exe().expect("own path");
+        let args = [
+            "--serve".to_owned(),
+            kind.to_owned(),
+            "--backend".to_owned(),
+            backend.to_owned(),
+            "--citizens".to_owned(),
+            a.citizens.to_string(),
+            "--inspectors".to_owned(),
+            a.inspectors.to_string(),
+        ];
+        // Children get every CPU back (affinity is inherited from the pinned generator).
+        let mut command = if taskset_exists() {
+            let mut c = Command::new("taskset");
+            c.arg("-c")
+                .arg(format!("0-{}", cpus.saturating_sub(1)))
+                .arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let mut child = command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server process");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the server's first line");
+        let started: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("{kind} on {backend}: {e}: {line:?}"));
+        Server {
+            child,
+            base: started["base"].as_str().expect("base").to_owned(),
+            fixture: serde_json::from_value(started["fixture"].clone())
+                .ok()
+                .map(Arc::new),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn taskset_exists() -> bool {
+    Command::new("taskset")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 #[derive(Clone, Copy)]
 enum Load {
     CheckIns,
     Scans,
+    Insert,
 }
 
-async fn run(app: Arc<TestApp>, fixture: Arc<Fixture>, a: &Args, load: Load) -> Value {
+async fn run(client: reqwest::Client, server: &Server, a: &Args, load: Load) -> Value {
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let next = Arc::new(AtomicUsize::new(0));
+    let fixture = server.fixture.clone();
+    let base = Arc::new(server.base.clone());
     let mut tasks = Vec::new();
     for _ in 0..a.clients {
-        let (app, fixture, next) = (app.clone(), fixture.clone(), next.clone());
+        let (client, fixture, next, base) =
+            (client.clone(), fixture.clone(), next.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0usize;
             while Instant::now() < deadline {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let (session, code) = &fixture.citizens[i % fixture.citizens.len()];
                 let started = Instant::now();
-                let response = match load {
-                    Load::CheckIns => {
-                        app.post_json_as(
-                            session,
-                            "/v1/checkins",
-                            &json!({"poster_token": fixture.poster}),
-                        )
-                        .await
+                let request = match (load, fixture.as_deref()) {
+                    (Load::CheckIns, Some(f)) => {
+                        let (session, _) = &f.citizens[i % f.citizens.len()];
+                        client
+                            .post(format!("{base}/v1/checkins"))
+                            .bearer_auth(session)
+                            .json(&json!({"poster_token": f.poster}))
                     }
-                    Load::Scans => {
-                        let inspector = &fixture.inspectors[i % fixture.inspectors.len()];
-                        app.post_json_as(
-                            inspector,
-                            "/v1/scans",
-                            &json!({"token": code, "context": {"venue_id": fixture.venue_id}}),
-                        )
-                        .await
+                    (Load::Scans, Some(f)) => {
+                        let (_, code) = &f.citizens[i % f.citizens.len()];
+                        let inspector = &f.inspectors[i % f.inspectors.len()];
+                        client
+                            .post(format!("{base}/v1/scans"))
+                            .bearer_auth(inspector)
+                            .json(&json!({"token": code, "context": {"venue_id": f.venue_id}}))
                     }
+                    _ => client.post(format!("{base}/insert")).json(
+                        &json!({"poster_token": "a-poster-token-of-about-the-same-size", "n": i}),
+                    ),
                 };
-                let ok = response.status().is_success();
-                let _ = response.bytes().await;
+                let ok = match request.send().await {
+                    Ok(response) => {
+                        let ok = response.status().is_success();
+                        let _ = response.bytes().await;
+                        ok
+                    }
+                    Err(_) => false,
+                };
                 latencies.push(started.elapsed());
                 if !ok {
                     errors += 1;
@@ -186,25 +384,70 @@ async fn run(app: Arc<TestApp>, fixture: Arc<Fixture>, a: &Args, load: Load) -> 
     })
 }
 
-async fn backend(name: &str, db: TestDatabase, a: &Args) {
-    let app = Arc::new(TestApp::spawn(db).await);
-    let fixture = Arc::new(fixture(&app, a).await);
-    for (label, load) in [("quick_check_ins", Load::CheckIns), ("scans", Load::Scans)] {
-        let mut figures = run(app.clone(), fixture.clone(), a, load).await;
-        figures["bench"] = json!(label);
-        figures["backend"] = json!(name);
-        figures["clients"] = json!(a.clients);
-        println!("{figures}");
+fn ratio(figure: &Value, baseline: &Value) -> Value {
+    match (figure["per_sec"].as_f64(), baseline["per_sec"].as_f64()) {
+        (Some(f), Some(b)) if b > 0.0 => json!((f / b * 100.0).round() / 100.0),
+        _ => Value::Null,
     }
-    let head = app.state.store.last_position().await.unwrap_or(0);
-    eprintln!("{name}: log at position {head}");
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let a = args();
-    backend("sqlite", TestDatabase::sqlite().await, &a).await;
-    if let Some(db) = TestDatabase::postgres().await {
-        backend("postgres", db, &a).await;
+    match a.serve.as_deref() {
+        Some("yuekang") => return serve_yuekang(&a).await,
+        Some("baseline") => return serve_baseline(&a).await,
+        Some(other) => {
+            eprintln!("--serve yuekang|baseline, not {other}");
+            std::process::exit(2);
+        }
+        None => {}
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let pinned = cpus > 1
+        && taskset_exists()
+        && Command::new("taskset")
+            .args(["-pc", "0", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    let generator = if pinned {
+        format!("own process, pinned to CPU 0 of {cpus}; servers unpinned")
+    } else {
+        format!("own process, not pinned ({cpus} CPUs)")
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(a.clients)
+        .build()
+        .expect("client");
+    let bare = {
+        let server = Server::start("baseline", "none", &a, cpus);
+        run(client.clone(), &server, &a, Load::Insert).await
+    };
+    let mut backends = vec!["sqlite"];
+    if std::env::var_os(event_store::testing::POSTGRES_URL_VAR).is_some() {
+        backends.push("postgres");
+    }
+    let print = |bench: &str, backend: &str, mut figures: Value, insert: &Value| {
+        figures["bench"] = json!(bench);
+        figures["backend"] = json!(backend);
+        figures["clients"] = json!(a.clients);
+        figures["generator"] = json!(generator);
+        figures["ratio_to_bare_insert"] = ratio(&figures, insert);
+        figures["ratio_to_bare_handler"] = ratio(&figures, &bare);
+        println!("{figures}");
+    };
+    print("bare_handler", "none", bare.clone(), &Value::Null);
+    for backend in backends {
+        let insert = {
+            let server = Server::start("baseline", backend, &a, cpus);
+            run(client.clone(), &server, &a, Load::Insert).await
+        };
+        print("bare_insert", backend, insert.clone(), &insert);
+        let server = Server::start("yuekang", backend, &a, cpus);
+        for (label, load) in [("quick_check_ins", Load::CheckIns), ("scans", Load::Scans)] {
+            let figures = run(client.clone(), &server, &a, load).await;
+            print(label, backend, figures, &insert);
+        }
     }
 }

@@ -97,36 +97,20 @@ pub async fn resolve_accessor(
         Accessor::Grid { grid_id, person_id } => (*grid_id, *person_id),
         other => return Ok(Some(other.clone())),
     };
-    let subject = day_subject(day_of(at));
-    let decipher = |id: uuid::Uuid| {
-        let vault = services.vault.clone();
-        let subject = subject.clone();
-        async move {
-            vault
-                .resolve(&subject, id.into_bytes())
+    let (person, place) = match named_person(services, named, at).await? {
+        None => return Ok(None),
+        Some(Named::InClear(person)) => (person, place),
+        Some(Named::ByPseudonym(person)) => {
+            let deciphered = services
+                .vault
+                .resolve(&day_subject(day_of(at)), place.into_bytes())
                 .await
-                .map(|bytes| bytes.map(uuid::Uuid::from_bytes))
-                .map_err(ServiceError::internal)
-        }
-    };
-    let (place, person) = match decipher(named.as_uuid()).await? {
-        Some(person)
-            if crate::citizens::person_facts_if_any(services, PersonId::new(person))
-                .await?
-                .is_some() =>
-        {
-            let Some(place) = decipher(place).await? else {
+                .map_err(ServiceError::internal)?;
+            let Some(place) = deciphered else {
                 return Ok(None);
             };
-            (place, PersonId::new(person))
+            (person, uuid::Uuid::from_bytes(place))
         }
-        _ if crate::citizens::person_facts_if_any(services, named)
-            .await?
-            .is_some() =>
-        {
-            (place, named)
-        }
-        _ => return Ok(None),
     };
     Ok(Some(match accessor {
         Accessor::Venue { .. } => Accessor::Venue {
@@ -140,14 +124,20 @@ pub async fn resolve_accessor(
     }))
 }
 
-/// The person a link event of `at` names by `named`: the pseudonym deciphered under the day's
-/// key when that names a registered person; `named` itself for an event from before links
-/// were pseudonymous; `None` once the day's key was shredded (or for nobody).
-pub async fn resolve(
+/// How a link event names a registered person.
+enum Named {
+    /// By the pseudonym of its day (the person deciphered).
+    ByPseudonym(PersonId),
+    /// In clear: an event from before links were pseudonymous.
+    InClear(PersonId),
+}
+
+/// The registered person `named` is in a link event of `at`, and how it names them.
+async fn named_person(
     services: &Services,
     named: PersonId,
     at: OffsetDateTime,
-) -> Result<Option<PersonId>, ServiceError> {
+) -> Result<Option<Named>, ServiceError> {
     let deciphered = services
         .vault
         .resolve(&day_subject(day_of(at)), named.as_uuid().into_bytes())
@@ -159,12 +149,25 @@ pub async fn resolve(
             .await?
             .is_some()
         {
-            return Ok(Some(person));
+            return Ok(Some(Named::ByPseudonym(person)));
         }
     }
     Ok(crate::citizens::person_facts_if_any(services, named)
         .await?
-        .map(|_| named))
+        .map(|_| Named::InClear(named)))
+}
+
+/// The person a link event of `at` names by `named`: the pseudonym deciphered under the day's
+/// key when that names a registered person; `named` itself for an event from before links
+/// were pseudonymous; `None` once the day's key was shredded (or for nobody).
+pub async fn resolve(
+    services: &Services,
+    named: PersonId,
+    at: OffsetDateTime,
+) -> Result<Option<PersonId>, ServiceError> {
+    Ok(named_person(services, named, at).await?.map(|n| match n {
+        Named::ByPseudonym(person) | Named::InClear(person) => person,
+    }))
 }
 
 /// As [`resolve`], refusing a link that resolves to nobody as `404 person.unknown`.

@@ -59,9 +59,7 @@ pub async fn shred(
     let mut subjects = vec![digest.clone()];
     if let Some(person) = registered {
         let (facts, code) = person_documents(services, person).await?;
-        for other in documents(&facts, &code) {
-            let other = DocumentDigest::parse(other)
-                .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+        for other in documents(&facts, &code)? {
             if !subjects.contains(&other) {
                 subjects.push(other);
             }

@@ -29,9 +29,7 @@ pub async fn file_appeal(
     // own when none holds it, which refuses it as not active).
     let (facts, code) = person_documents(services, person).await?;
     let mut digest = person_digest(services, person).await?;
-    for candidate in documents(&facts, &code) {
-        let candidate = DocumentDigest::parse(candidate)
-            .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    for candidate in documents(&facts, &code)? {
         let state =
             crate::support::fold::<Identity>(services, &streams::identity(&candidate)).await?;
         if state.active_reasons().contains(&reason) {

@@ -166,7 +166,7 @@ pub async fn health_code(
     person: PersonId,
 ) -> Result<HealthCode, ServiceError> {
     let (facts, code) = person_documents(services, person).await?;
-    let reasons = reasons_of(services, &documents(&facts, &code)).await?;
+    let reasons = reasons_of(services, &documents(&facts, &code)?).await?;
     Ok(HealthCode {
         person_id: person,
         token: services.keys.code_keys.sign(
@@ -205,13 +205,15 @@ pub async fn reset_code(
 
 /// The documents whose red reasons colour a person's code: the one they registered with
 /// (`facts`), then those attached to their code since (`code`, their code stream folded).
-pub(crate) fn documents<'a>(
-    facts: &'a PersonFacts,
-    code: &'a domain::health_code::CodeState,
-) -> Vec<&'a str> {
-    std::iter::once(facts.digest.as_str())
-        .chain(code.attached.iter().map(DocumentDigest::as_str))
-        .collect()
+pub(crate) fn documents(
+    facts: &PersonFacts,
+    code: &domain::health_code::CodeState,
+) -> Result<Vec<DocumentDigest>, ServiceError> {
+    let registered = DocumentDigest::parse(facts.digest.clone())
+        .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))?;
+    Ok(std::iter::once(registered)
+        .chain(code.attached.iter().cloned())
+        .collect())
 }
 
 /// A person's registration facts and their code stream, folded: what
@@ -235,11 +237,11 @@ pub(crate) async fn person_documents(
 /// documents makes their code red.
 pub(crate) async fn reasons_of(
     services: &Services,
-    documents: &[&str],
+    documents: &[DocumentDigest],
 ) -> Result<Vec<ActiveReason>, ServiceError> {
     let mut all: Vec<ActiveReason> = Vec::new();
     for digest in documents {
-        for reason in active_reasons(services, digest).await? {
+        for reason in active_reasons(services, digest.as_str()).await? {
             match all.iter_mut().find(|r| r.reason == reason.reason) {
                 Some(known) if known.since <= reason.since => {}
                 Some(known) => *known = reason,

@@ -365,13 +365,9 @@ async fn other_documents(
         return Ok(Vec::new());
     };
     let (facts, code) = crate::citizens::person_documents(services, person).await?;
-    crate::citizens::documents(&facts, &code)
-        .into_iter()
-        .filter(|d| *d != digest.as_str())
-        .map(|d| {
-            DocumentDigest::parse(d).map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
-        })
-        .collect()
+    let mut documents = crate::citizens::documents(&facts, &code)?;
+    documents.retain(|d| d != digest);
+    Ok(documents)
 }
 
 /// An appeal waiting for the feed's decision.

@@ -200,14 +200,10 @@ async fn identity_streams(
     person: PersonId,
 ) -> Result<Vec<event_store::StreamId>, ServiceError> {
     let (facts, code) = crate::citizens::person_documents(services, person).await?;
-    crate::citizens::documents(&facts, &code)
-        .into_iter()
-        .map(|digest| {
-            domain::document::DocumentDigest::parse(digest)
-                .map(|d| streams::identity(&d))
-                .map_err(|why| ServiceError::internal(anyhow::anyhow!(why)))
-        })
-        .collect()
+    Ok(crate::citizens::documents(&facts, &code)?
+        .iter()
+        .map(streams::identity)
+        .collect())
 }
 
 fn unknown_notice() -> ServiceError {

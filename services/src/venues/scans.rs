@@ -217,7 +217,7 @@ pub(crate) async fn masked_answer(
 ) -> Result<Shown, ServiceError> {
     let facts = crate::citizens::person_facts(services, subject).await?;
     let active =
-        crate::citizens::reasons_of(services, &crate::citizens::documents(&facts, code)).await?;
+        crate::citizens::reasons_of(services, &crate::citizens::documents(&facts, code)?).await?;
     let profile =
         crate::citizens::open_profile(services, &facts.digest, facts.profile.as_deref()).await?;
     let reasons: Vec<RedReason> = active.iter().map(|r| r.reason).collect();

@@ -211,6 +211,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Database> {
         }
     };
     let db = open(&settings.database_url).await?;
+    if settings
+        .database_url
+        .to_ascii_lowercase()
+        .contains("synchronous=normal")
+    {
+        tracing::warn!(
+            "SQLite synchronous=normal: a power loss or an operating-system crash may lose the \
+             last acknowledged commands"
+        );
+    }
     match &settings.database_owner_url {
         Some(_) if db.backend() != event_store::Backend::Postgres => {
             anyhow::bail!("--db-owner applies to PostgreSQL only (SQLite has no roles)")

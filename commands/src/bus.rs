@@ -446,9 +446,10 @@ impl CommandBus {
         F: Fn(&Loaded) -> Result<Decision<R>, E>,
     {
         let scoped_key = ctx.scoped_key();
-        if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
-            return Ok(replay);
-        }
+        // A retry under a key already answered is not looked up first (that would be a read
+        // per command): it is decided, and the first answer is given where the decision
+        // would differ from it. Committing finds the key taken (in the same transaction as
+        // the events, so never twice); a refusal or a no-op looks the key up then.
         // Turns on the streams that lost races lately; more are taken after a conflict.
         let mut turns = match &self.locks {
             Some(locks) => Some(locks.take(&locks.contended(&streams)).await),
@@ -460,8 +461,20 @@ impl CommandBus {
                 Some(loaded) => loaded,
                 None => self.load(&streams).await?,
             };
-            let decision = decide(&loaded).map_err(CommandError::Rejected)?;
+            let decision = match decide(&loaded) {
+                Ok(decision) => decision,
+                Err(refused) => {
+                    // Perhaps refused because this very command was carried out before.
+                    return match self.replay(ctx, scoped_key.as_deref()).await? {
+                        Some(replay) => Ok(replay),
+                        None => Err(CommandError::Rejected(refused)),
+                    };
+                }
+            };
             if decision.appends.iter().all(|(_, events)| events.is_empty()) {
+                if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
+                    return Ok(replay);
+                }
                 return Ok(Outcome::Unchanged {
                     position: loaded.last_position(),
                     response: decision.response,
@@ -480,6 +493,9 @@ impl CommandBus {
                     expected,
                     actual,
                 }) => {
+                    // What this process kept of the stream may be behind the log (another
+                    // process appended): decide again on what the database says.
+                    self.store.forget_cached(&stream);
                     // Our own earlier attempt (same key) may be what moved the stream.
                     if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
                         return Ok(replay);

@@ -113,6 +113,7 @@ event_store::backend_tests!(
     a_refused_command_appends_nothing,
     same_key_same_body_replays_the_first_answer,
     same_key_other_body_is_refused,
+    a_retry_that_would_now_be_refused_gets_the_first_answer,
     conflict_is_decided_again_on_fresh_state,
     conflict_without_retries_is_reported,
     concurrent_commands_keep_the_rule,
@@ -215,6 +216,36 @@ async fn same_key_same_body_replays_the_first_answer(db: TestDatabase) {
     .await
     .expect("add");
     assert!(matches!(other, Outcome::Committed { position: 3, .. }));
+}
+
+async fn a_retry_that_would_now_be_refused_gets_the_first_answer(db: TestDatabase) {
+    // The key is not looked up before deciding; a retry decided again (Open on an open
+    // tally: refused) must still get the first answer, and append nothing.
+    let bus = bus(&db).await;
+    let ctx = || {
+        CommandContext::new("a").with_idempotency(Some(IdempotencyKey::new("open-once", b"open")))
+    };
+    let first = run(&bus, &ctx(), Command::Open { limit: 1 })
+        .await
+        .expect("open");
+    let again = run(&bus, &ctx(), Command::Open { limit: 1 })
+        .await
+        .expect("the retry is answered, not refused");
+    assert_eq!(
+        again,
+        Outcome::Replayed {
+            response: first.into_response(),
+            position: 1
+        }
+    );
+    // A different request under the key is still told so, refused or not.
+    let other =
+        CommandContext::new("a").with_idempotency(Some(IdempotencyKey::new("open-once", b"x")));
+    assert!(matches!(
+        run(&bus, &other, Command::Open { limit: 2 }).await,
+        Err(CommandError::IdempotencyKeyReused)
+    ));
+    assert_eq!(bus.store().last_position().await.expect("head"), 1);
 }
 
 async fn same_key_other_body_is_refused(db: TestDatabase) {

@@ -3,11 +3,14 @@
 //! <signature>`), verifiable across key rotation. Tokens of the first format
 //! (`YK1.<kid>.<person>.<signature>`, no issue time) still verify, as old tokens.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// The first field of a code token: the format's version (the current one).
@@ -72,11 +75,22 @@ pub fn is_valid_kid(kid: &str) -> bool {
 
 /// The platform's code keys: one active key that signs, and retired keys that still verify
 /// the codes they signed. A withdrawn key is simply absent.
+///
+/// Verification is pure, so the ring remembers the tokens whose signature it has checked (by
+/// their SHA-256, never the token itself; up to [`VERIFIED_CAPACITY`], then it starts afresh):
+/// a poster scanned by thousands, or a code shown again, is checked once. The version, the
+/// shape and the key id are still checked every time, so a withdrawn key refuses at once.
 #[derive(Clone)]
 pub struct CodeKeyring {
     active: (String, SigningKey),
+    /// The active key's public half, derived once.
+    active_public: VerifyingKey,
     retired: Vec<(String, VerifyingKey)>,
+    verified: Arc<Mutex<HashSet<[u8; 32]>>>,
 }
+
+/// How many verified tokens a keyring remembers.
+pub const VERIFIED_CAPACITY: usize = 50_000;
 
 impl fmt::Debug for CodeKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,8 +124,10 @@ impl CodeKeyring {
             seen.push(kid);
         }
         Ok(Self {
+            active_public: active.verifying_key(),
             active: (active_kid, active),
             retired,
+            verified: Arc::default(),
         })
     }
 
@@ -223,18 +239,31 @@ impl CodeKeyring {
             .ok_or(CodeTokenError::Malformed(
                 "the signature part is not 64 bytes of base64url",
             ))?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if self.remembered().contains(&digest) {
+            return Ok(body);
+        }
         let signed_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
         key.verify_strict(
             &token.as_bytes()[..signed_len],
             &Signature::from_bytes(&signature),
         )
         .map_err(|_| CodeTokenError::BadSignature)?;
+        let mut remembered = self.remembered();
+        if remembered.len() >= VERIFIED_CAPACITY {
+            remembered.clear();
+        }
+        remembered.insert(digest);
         Ok(body)
+    }
+
+    fn remembered(&self) -> MutexGuard<'_, HashSet<[u8; 32]>> {
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn verifying_key(&self, kid: &str) -> Option<VerifyingKey> {
         if kid == self.active.0 {
-            return Some(self.active.1.verifying_key());
+            return Some(self.active_public);
         }
         self.retired
             .iter()
@@ -327,6 +356,9 @@ mod tests {
     fn every_single_changed_character_is_refused() {
         let ring = ring();
         let token = ring.sign(Uuid::new_v4(), AT);
+        // Verified once first: the ring remembers the token, and must still refuse any
+        // alteration of it.
+        assert!(ring.verify(&token).is_ok());
         for (i, original) in token.char_indices() {
             for replacement in ['A', 'b', '0', '-', '_', '.'] {
                 if replacement == original {
@@ -340,6 +372,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_checked_for_its_version_and_key() {
+        let ring = ring();
+        let person = Uuid::new_v4();
+        let token = ring.sign(person, AT);
+        assert_eq!(ring.verify(&token), Ok(claims(person, AT)));
+        assert_eq!(ring.verify(&token), Ok(claims(person, AT)), "remembered");
+        assert_eq!(
+            ring.verify_poster(&token).map_err(|e| e.code()),
+            Err("code_token.malformed"),
+            "a remembered code is still no poster"
+        );
+        let poster = ring.sign_poster(person);
+        assert_eq!(ring.verify_poster(&poster), Ok(person));
+        assert_eq!(
+            ring.verify(&poster).map_err(|e| e.code()),
+            Err("code_token.malformed"),
+            "a remembered poster is still no code"
+        );
+        // A forged token with the same body is not taken for the remembered one.
+        let forged = CodeKeyring::new("c1", key(9), Vec::new())
+            .expect("forger")
+            .sign(person, AT);
+        assert_eq!(ring.verify(&forged), Err(CodeTokenError::BadSignature));
     }
 
     #[test]

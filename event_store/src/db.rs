@@ -40,13 +40,19 @@ pub enum Database {
 impl Database {
     /// Connects to `sqlite://PATH` (created if missing, WAL, synchronous=FULL, secure_delete) or
     /// `postgres://…`.
+    ///
+    /// A SQLite URL may end in `?synchronous=normal`, for a deployment that accepts losing
+    /// the last commits (acknowledged ones included) on a power loss or an operating-system
+    /// crash, for faster appends; a crash of the process alone loses nothing either way
+    /// (README, Configuration). The default is `full`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
+            let (url, synchronous) = sqlite_synchronous(url)?;
+            let options = SqliteConnectOptions::from_str(&url)
                 .map_err(StoreError::db("parsing the SQLite URL"))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(synchronous)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .pragma("cache_size", "-32000")
@@ -72,6 +78,40 @@ impl Database {
             Ok(Database::Postgres(pool))
         } else {
             Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    /// Another handle on the same database for derived data (the projections' read models):
+    /// its commits are not flushed to disk one by one (SQLite `synchronous=NORMAL`, PostgreSQL
+    /// `synchronous_commit=off`). A crash of the machine may lose its last commits; they are
+    /// applied again from the log, which stays as durable as before: the log's own commits
+    /// flush everything written before them. A crash of the process alone loses nothing.
+    pub async fn for_derived_data(&self) -> Result<Database, StoreError> {
+        match self {
+            Database::Sqlite(pool) => {
+                let options = (*pool.connect_options())
+                    .clone()
+                    .synchronous(SqliteSynchronous::Normal);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .min_connections(0)
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::db("opening the SQLite pool for derived data"))?;
+                Ok(Database::Sqlite(pool))
+            }
+            Database::Postgres(pool) => {
+                let options = (*pool.connect_options())
+                    .clone()
+                    .options([("synchronous_commit", "off")]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(3))
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::db("connecting to PostgreSQL for derived data"))?;
+                Ok(Database::Postgres(pool))
+            }
         }
     }
 
@@ -205,5 +245,57 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
+
+/// The URL without its `synchronous` parameter, and that parameter (`full` when absent).
+fn sqlite_synchronous(url: &str) -> Result<(String, SqliteSynchronous), StoreError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), SqliteSynchronous::Full));
+    };
+    let mut synchronous = SqliteSynchronous::Full;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("synchronous", value)) => {
+                synchronous = match value.to_ascii_lowercase().as_str() {
+                    "full" => SqliteSynchronous::Full,
+                    "normal" => SqliteSynchronous::Normal,
+                    _ => return Err(StoreError::BadSynchronous(value.to_owned())),
+                }
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let url = match rest.is_empty() {
+        true => base.to_owned(),
+        false => format!("{base}?{}", rest.join("&")),
+    };
+    Ok((url, synchronous))
+}
+
+#[cfg(test)]
+mod synchronous_tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_url_chooses_synchronous_full_unless_told_normal() {
+        let full = |url: &str| sqlite_synchronous(url).map(|(u, s)| (u, format!("{s:?}")));
+        assert_eq!(
+            full("sqlite://a.db").expect("plain"),
+            ("sqlite://a.db".into(), "Full".into())
+        );
+        assert_eq!(
+            full("sqlite://a.db?synchronous=normal").expect("normal"),
+            ("sqlite://a.db".into(), "Normal".into())
+        );
+        assert_eq!(
+            full("sqlite://a.db?mode=rwc&synchronous=FULL").expect("full"),
+            ("sqlite://a.db?mode=rwc".into(), "Full".into())
+        );
+        assert!(matches!(
+            sqlite_synchronous("sqlite://a.db?synchronous=off"),
+            Err(StoreError::BadSynchronous(v)) if v == "off"
+        ));
     }
 }

@@ -17,6 +17,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
+    #[error("the SQLite URL's synchronous is full or normal, not {0:?}")]
+    BadSynchronous(String),
     #[error("the event store is shut down")]
     Closed,
     /// The database could not be reached, or stayed locked past the busy timeout.

@@ -6,6 +6,7 @@
 //! [`writer`]); each request still gets its own outcome.
 
 mod adapter;
+mod cache;
 pub mod clock;
 mod db;
 mod error;

@@ -6,9 +6,11 @@
 //! no trace and does not affect the others.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::cache::StreamCache;
 use crate::error::AppendError;
 use crate::hash::{self, ChainKey, HashInput};
 use crate::model::{AppendOutcome, AppendRequest, IdempotencyRecord, StreamId};
@@ -46,6 +48,26 @@ pub(crate) struct Row<'a> {
     pub metadata: &'a str,
     pub recorded_at: i64,
     pub hash: [u8; 32],
+}
+
+impl Row<'_> {
+    /// The event as it will read back from the log.
+    pub(crate) fn recorded(&self) -> crate::model::RecordedEvent {
+        crate::model::RecordedEvent {
+            position: self.position,
+            stream: self.stream.to_owned(),
+            version: self.version,
+            event_type: self.event_type.to_owned(),
+            schema_version: self.schema_version,
+            payload: self.payload.to_owned(),
+            metadata: self.metadata.to_owned(),
+            recorded_at: OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(self.recorded_at) * 1_000,
+            )
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            hash: self.hash,
+        }
+    }
 }
 
 /// What the batch writes, and what each request is answered.
@@ -275,15 +297,29 @@ mod tests {
 /// round trip. It cannot go stale silently: positions are dense, so if any other process
 /// appended meanwhile, our next position already exists and the insert fails on the primary
 /// key; the writer then clears the cache and retries the batch with a fresh read.
+///
+/// It also keeps the process's [`StreamCache`] honest: every committed row goes into it
+/// ([`AppendCache::remember`]), and a fresh read finding the log longer than this process
+/// left it empties it ([`AppendCache::observe`]).
 #[derive(Debug, Default)]
 pub(crate) struct AppendCache {
     head: Option<Head>,
     versions: HashMap<String, u64>,
+    streams: Arc<StreamCache>,
 }
 
 impl AppendCache {
     /// Streams remembered at most; past this the cache starts afresh.
     const MAX_STREAMS: usize = 100_000;
+
+    /// An empty cache feeding `streams`.
+    pub(crate) fn feeding(streams: Arc<StreamCache>) -> Self {
+        Self {
+            head: None,
+            versions: HashMap::new(),
+            streams,
+        }
+    }
 
     /// The head and these streams' versions, if every one of them is known.
     pub(crate) fn lookup(&self, streams: &[&str]) -> Option<(HashMap<String, u64>, Head)> {
@@ -295,17 +331,42 @@ impl AppendCache {
         Some((versions, head))
     }
 
-    /// Remembers the state after a committed batch.
-    pub(crate) fn remember(&mut self, head: Head, versions: HashMap<String, u64>) {
+    /// The head as just read from the database, inside the append transaction.
+    pub(crate) fn observe(&self, head: Head) {
+        if self.streams.observe_head(head.position) {
+            tracing::debug!(
+                position = head.position,
+                "another process appended; the stream cache starts afresh"
+            );
+        }
+    }
+
+    /// About to commit `rows`: positions up to theirs are ours.
+    pub(crate) fn reserve(&self, rows: &[Row<'_>]) {
+        if let Some(last) = rows.last() {
+            self.streams.reserve(last.position);
+        }
+    }
+
+    /// Remembers the state after a committed batch, and its rows.
+    pub(crate) fn remember(
+        &mut self,
+        head: Head,
+        versions: HashMap<String, u64>,
+        rows: &[Row<'_>],
+    ) {
         if self.versions.len() + versions.len() > Self::MAX_STREAMS {
             self.versions.clear();
         }
         self.head = Some(head);
         self.versions.extend(versions);
+        self.streams.committed(rows);
     }
 
+    /// Forgets what the writer knew (after a failed or doubtful commit).
     pub(crate) fn clear(&mut self) {
         self.head = None;
         self.versions.clear();
+        self.streams.abandon();
     }
 }

@@ -92,7 +92,11 @@ impl Adapter for PgAdapter {
         let from_cache = cached.is_some();
         let (mut versions, mut head) = match cached {
             Some(known) => known,
-            None => self.read_state(&mut tx, &streams).await?,
+            None => {
+                let state = self.read_state(&mut tx, &streams).await?;
+                cache.observe(state.1);
+                state
+            }
         };
 
         let wanted: Vec<&str> = batch
@@ -116,6 +120,7 @@ impl Adapter for PgAdapter {
             // A conflict decided from memory may only mean another process moved the
             // stream: decide again from what the database says.
             (versions, head) = self.read_state(&mut tx, &streams).await?;
+            cache.observe(head);
             plan = plan::plan(&self.chain_key, batch, head, &mut versions, &taken, now);
         }
         if !plan.rows.is_empty() {
@@ -174,12 +179,13 @@ impl Adapter for PgAdapter {
                 .await
                 .map_err(StoreError::db("inserting idempotency keys"))?;
         }
+        cache.reserve(&plan.rows);
         tx.commit().await.map_err(StoreError::db(COMMIT_CONTEXT))?;
         let head = plan.rows.last().map_or(head, |r| Head {
             position: r.position,
             hash: r.hash,
         });
-        cache.remember(head, versions);
+        cache.remember(head, versions, &plan.rows);
         Ok(plan.outcomes)
     }
 

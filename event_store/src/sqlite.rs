@@ -110,7 +110,11 @@ impl Adapter for SqliteAdapter {
         let from_cache = cached.is_some();
         let (mut versions, mut head) = match cached {
             Some(known) => known,
-            None => self.read_state(&mut tx, &streams).await?,
+            None => {
+                let state = self.read_state(&mut tx, &streams).await?;
+                cache.observe(state.1);
+                state
+            }
         };
 
         let wanted: Vec<&str> = batch
@@ -134,6 +138,7 @@ impl Adapter for SqliteAdapter {
             // A conflict decided from memory may only mean another process moved the
             // stream: decide again from what the database says.
             (versions, head) = self.read_state(&mut tx, &streams).await?;
+            cache.observe(head);
             plan = plan::plan(&self.chain_key, batch, head, &mut versions, &taken, now);
         }
         let mut rest = &plan.rows[..];
@@ -175,12 +180,13 @@ impl Adapter for SqliteAdapter {
                 .await
                 .map_err(StoreError::db("inserting idempotency keys"))?;
         }
+        cache.reserve(&plan.rows);
         tx.commit().await.map_err(StoreError::db(COMMIT_CONTEXT))?;
         let head = plan.rows.last().map_or(head, |r| Head {
             position: r.position,
             hash: r.hash,
         });
-        cache.remember(head, versions);
+        cache.remember(head, versions, &plan.rows);
         Ok(plan.outcomes)
     }
 

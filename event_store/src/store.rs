@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::adapter::Adapter;
+use crate::cache::{StreamCache, FOREIGN_POLL};
 use crate::clock::{Clock, SystemClock};
 use crate::db::Database;
 use crate::error::{AppendError, StoreError};
@@ -55,6 +56,10 @@ pub struct StoreOptions {
     /// The secret keying the hash chain ([`ChainKey::for_tests`] by default: the server
     /// passes the keys file's `chain_key`).
     pub chain_key: ChainKey,
+    /// Keep the streams read in memory, brought up to date by this process's appends and
+    /// emptied when another process appends (on by default; off: every read goes to the
+    /// database, as the benchmarks' baseline).
+    pub keep_streams: bool,
 }
 
 impl Default for StoreOptions {
@@ -63,6 +68,7 @@ impl Default for StoreOptions {
             clock: Arc::new(SystemClock),
             max_batch_events: 4_000,
             chain_key: ChainKey::for_tests(),
+            keep_streams: true,
         }
     }
 }
@@ -76,6 +82,8 @@ pub struct EventStore {
 #[derive(Debug)]
 struct Inner {
     db: Database,
+    /// The same database for derived data (see [`Database::for_derived_data`]).
+    derived: Database,
     adapter: Arc<dyn Adapter>,
     jobs: mpsc::Sender<Job>,
     head: watch::Sender<u64>,
@@ -84,6 +92,8 @@ struct Inner {
     writer: Mutex<Option<JoinHandle<()>>>,
     listener: Option<JoinHandle<()>>,
     stats: Arc<WriterStats>,
+    streams: Arc<StreamCache>,
+    keep_streams: bool,
 }
 
 impl Drop for Inner {
@@ -125,10 +135,24 @@ impl EventStore {
             }
             None => None,
         };
+        let derived = db.for_derived_data().await?;
+        let streams = Arc::new(StreamCache::default());
         let last = adapter.last_position().await?;
+        streams.start_at(last);
         let (head, _) = watch::channel(last);
-        let listener =
-            listening.map(|(pool, listener)| tokio::spawn(listen(pool, listener, head.clone())));
+        let listener = match listening {
+            Some((pool, listener)) => Some(tokio::spawn(listen(
+                pool,
+                listener,
+                head.clone(),
+                streams.clone(),
+            ))),
+            None => Some(tokio::spawn(poll_head(
+                adapter.clone(),
+                head.clone(),
+                streams.clone(),
+            ))),
+        };
         let (jobs, rx) = mpsc::channel(8_192);
         let stats = Arc::new(WriterStats::default());
         let writer = tokio::spawn(writer::run(
@@ -138,10 +162,12 @@ impl EventStore {
             options.clock.clone(),
             options.max_batch_events.max(1),
             stats.clone(),
+            streams.clone(),
         ));
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
+                derived,
                 adapter,
                 jobs,
                 head,
@@ -150,12 +176,20 @@ impl EventStore {
                 writer: Mutex::new(Some(writer)),
                 listener,
                 stats,
+                streams,
+                keep_streams: options.keep_streams,
             }),
         })
     }
 
     pub fn database(&self) -> &Database {
         &self.inner.db
+    }
+
+    /// The database for derived data, whose commits are not flushed one by one: what the
+    /// projections write their read models and checkpoints through.
+    pub fn derived_database(&self) -> &Database {
+        &self.inner.derived
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -175,6 +209,17 @@ impl EventStore {
     /// The last committed position known to this process, without a round trip.
     pub fn known_head(&self) -> u64 {
         *self.inner.head.borrow()
+    }
+
+    /// Forgets what this process keeps in memory of `stream`: its next read goes to the
+    /// database (after an append was refused for a version the cache had).
+    pub fn forget_cached(&self, stream: &StreamId) {
+        self.inner.streams.forget(stream.as_str());
+    }
+
+    /// Stream reads served from memory and from the database so far (the benchmarks).
+    pub fn stream_cache_counts(&self) -> (u64, u64) {
+        self.inner.streams.counts()
     }
 
     /// The answer remembered under an idempotency key, if any.
@@ -336,7 +381,19 @@ impl EventReader for EventStore {
         stream: &StreamId,
         as_of: Option<OffsetDateTime>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut events = self.inner.adapter.read_stream(stream.as_str()).await?;
+        let mut events: Vec<RecordedEvent> = if self.inner.keep_streams {
+            let cache = &self.inner.streams;
+            let events = match cache.get(stream.as_str()) {
+                Ok(events) => events,
+                Err(ticket) => {
+                    let events = self.inner.adapter.read_stream(stream.as_str()).await?;
+                    cache.fill(ticket, events)
+                }
+            };
+            events.iter().map(|e| (**e).clone()).collect()
+        } else {
+            self.inner.adapter.read_stream(stream.as_str()).await?
+        };
         if let Some(as_of) = as_of {
             // The unbroken run of versions recorded by then: with several writers' clocks a
             // later version could carry an earlier time, and history has no holes.
@@ -428,11 +485,13 @@ async fn listen(
     pool: sqlx::PgPool,
     mut listener: sqlx::postgres::PgListener,
     head: watch::Sender<u64>,
+    streams: Arc<StreamCache>,
 ) {
     loop {
         match listener.try_recv().await {
             Ok(Some(note)) => {
                 if let Ok(position) = note.payload().parse::<u64>() {
+                    streams.observe_head(position);
                     advance(&head, position);
                 }
             }
@@ -441,22 +500,48 @@ async fn listen(
                 // committed until then is announced to nobody, so read the head once the
                 // new connection has had time to come up.
                 tracing::warn!("lost the LISTEN connection; reconnecting");
-                let (pool, head) = (pool.clone(), head.clone());
+                // Appends announced to nobody meanwhile may have moved cached streams.
+                streams.forget_all();
+                let (pool, head, streams) = (pool.clone(), head.clone(), streams.clone());
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     if let Ok(position) = Reads::on(&pool).last_position().await {
+                        streams.observe_head(position);
                         advance(&head, position);
                     }
                 });
             }
             Err(error) => {
                 tracing::warn!(%error, "LISTEN failed; retrying");
+                streams.forget_all();
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 // Whatever was announced meanwhile is lost: read the head instead.
                 if let Ok(position) = Reads::on(&pool).last_position().await {
+                    streams.observe_head(position);
                     advance(&head, position);
                 }
             }
+        }
+    }
+}
+
+/// Follows other processes' appends on SQLite, which announces nothing: reads the log head
+/// every [`FOREIGN_POLL`]; a head beyond this process's own commits empties the stream cache
+/// and wakes whoever follows the head (the projections).
+async fn poll_head(adapter: Arc<dyn Adapter>, head: watch::Sender<u64>, streams: Arc<StreamCache>) {
+    let mut tick = tokio::time::interval(FOREIGN_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match adapter.last_position().await {
+            Ok(position) => {
+                if streams.observe_head(position) {
+                    tracing::debug!(position, "another process appended");
+                }
+                advance(&head, position);
+            }
+            // The database is away: whatever happens meanwhile is not known.
+            Err(_) => streams.forget_all(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::adapter::{Adapter, COMMIT_CONTEXT};
+use crate::cache::StreamCache;
 use crate::clock::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::model::{AppendOutcome, AppendRequest};
@@ -58,13 +59,14 @@ pub(crate) async fn run(
     clock: Arc<dyn Clock>,
     max_batch_events: usize,
     stats: Arc<WriterStats>,
+    streams: Arc<StreamCache>,
 ) {
     let mut batch: Vec<Queued> = Vec::new();
     let mut stop: Option<oneshot::Sender<()>> = None;
     // How many requests the previous batch had: under steady concurrent load the same
     // appenders come back as soon as they are answered, so wait briefly for them.
     let mut expected = 1usize;
-    let mut cache = AppendCache::default();
+    let mut cache = AppendCache::feeding(streams);
     while stop.is_none() {
         let Some(first) = jobs.recv().await else {
             break;

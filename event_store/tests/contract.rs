@@ -32,6 +32,10 @@ event_store::backend_tests!(
     a_retry_racing_its_first_attempt_gets_the_key_answer,
     verify_finds_the_newest_events_removed,
     as_of_never_skips_a_version,
+    a_kept_stream_reads_exactly_as_the_database_has_it,
+    another_process_append_reaches_a_kept_stream,
+    a_stream_kept_behind_the_log_is_refused_at_append_and_read_afresh,
+    derived_data_is_not_flushed_commit_by_commit_and_the_log_is,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -918,4 +922,155 @@ async fn as_of_never_skips_a_version(db: TestDatabase) {
             .len(),
         2
     );
+}
+
+/// The stream as a store that never read it (a fresh process) has it.
+async fn from_database(db: &TestDatabase, s: &StreamId) -> Vec<event_store::RecordedEvent> {
+    let fresh = open(db).await;
+    fresh.read_stream(s, None).await.expect("read afresh")
+}
+
+async fn a_kept_stream_reads_exactly_as_the_database_has_it(db: TestDatabase) {
+    let store = open(&db).await;
+    let s = stream("kept-1");
+    let metadata = Metadata {
+        actor: Some("person-1".into()),
+        command_id: Some(uuid::Uuid::new_v4()),
+        ..Metadata::default()
+    };
+    store
+        .append(
+            AppendRequest::single(s.clone(), ExpectedVersion::NO_STREAM, vec![event(1)])
+                .with_metadata(metadata.clone()),
+        )
+        .await
+        .expect("first");
+    let first = store.read_stream(&s, None).await.expect("read");
+    assert_eq!(first, from_database(&db, &s).await);
+    // Appends after the stream is kept extend it from the rows the writer wrote: every field
+    // (position, version, hash, time, metadata) as the database has it.
+    for n in 2..=4 {
+        store
+            .append(
+                AppendRequest::single(s.clone(), ExpectedVersion::Exact(n - 1), vec![event(n)])
+                    .with_metadata(metadata.clone()),
+            )
+            .await
+            .expect("next");
+    }
+    let (hits_before, _) = store.stream_cache_counts();
+    let kept = store.read_stream(&s, None).await.expect("read kept");
+    let (hits_after, _) = store.stream_cache_counts();
+    assert_eq!(hits_after, hits_before + 1, "served from memory");
+    assert_eq!(kept.len(), 4);
+    assert_eq!(kept, from_database(&db, &s).await);
+    // As of an instant, from memory too.
+    let as_of = kept[1].recorded_at;
+    let cut = store.read_stream(&s, Some(as_of)).await.expect("as of");
+    assert!(cut.iter().all(|e| e.recorded_at <= as_of) && !cut.is_empty());
+}
+
+async fn another_process_append_reaches_a_kept_stream(db: TestDatabase) {
+    let a = open(&db).await;
+    let b = open(&db).await;
+    let s = stream("kept-2");
+    a.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::NO_STREAM,
+        vec![event(1)],
+    ))
+    .await
+    .expect("a1");
+    assert_eq!(a.read_stream(&s, None).await.expect("kept").len(), 1);
+    // B (another process) appends; A hears of it without appending anything itself (a
+    // notification on PostgreSQL, the head poll on SQLite) and reads the stream afresh.
+    b.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(1),
+        vec![event(2)],
+    ))
+    .await
+    .expect("b2");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let seen = a.read_stream(&s, None).await.expect("read");
+        if seen.len() == 2 {
+            assert_eq!(seen, from_database(&db, &s).await);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A still serves the stream without B's append after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn a_stream_kept_behind_the_log_is_refused_at_append_and_read_afresh(db: TestDatabase) {
+    let a = open(&db).await;
+    let b = open(&db).await;
+    let s = stream("kept-3");
+    a.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::NO_STREAM,
+        vec![event(1)],
+    ))
+    .await
+    .expect("a1");
+    let kept = a.read_stream(&s, None).await.expect("kept");
+    b.append(AppendRequest::single(
+        s.clone(),
+        ExpectedVersion::Exact(1),
+        vec![event(2)],
+    ))
+    .await
+    .expect("b2");
+    // Whatever A still keeps, an append relying on it is refused by the version check...
+    match a
+        .append(AppendRequest::single(
+            s.clone(),
+            ExpectedVersion::Exact(kept.len() as u64),
+            vec![event(3)],
+        ))
+        .await
+    {
+        Err(AppendError::Conflict { actual: 2, .. }) => {}
+        other => panic!("a stale expectation must conflict, got {other:?}"),
+    }
+    // ...and once the stream is forgotten (as the command bus does on a conflict), the next
+    // read has B's append.
+    a.forget_cached(&s);
+    assert_eq!(
+        a.read_stream(&s, None).await.expect("afresh"),
+        from_database(&db, &s).await
+    );
+    assert_eq!(a.read_stream(&s, None).await.expect("again").len(), 2);
+}
+
+async fn derived_data_is_not_flushed_commit_by_commit_and_the_log_is(db: TestDatabase) {
+    // The projections write through `derived_database`; the log keeps flushing every commit.
+    let store = open(&db).await;
+    let setting = |db: Database| async move {
+        match db {
+            Database::Sqlite(pool) => sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                .fetch_one(&pool)
+                .await
+                .map(|v| v.to_string()),
+            Database::Postgres(pool) => {
+                sqlx::query_scalar::<_, String>("SHOW synchronous_commit")
+                    .fetch_one(&pool)
+                    .await
+            }
+        }
+        .expect("read the setting")
+    };
+    let (log, derived) = (
+        setting(store.database().clone()).await,
+        setting(store.derived_database().clone()).await,
+    );
+    match store.database() {
+        // SQLite: 2 is FULL, 1 is NORMAL.
+        Database::Sqlite(_) => assert_eq!((log.as_str(), derived.as_str()), ("2", "1")),
+        Database::Postgres(_) => assert_eq!((log.as_str(), derived.as_str()), ("on", "off")),
+    }
 }

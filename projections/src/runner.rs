@@ -16,6 +16,9 @@ use crate::tx::Tx;
 use crate::{Projection, ProjectionError, Tables};
 
 const BATCH: u32 = 1_000;
+/// After a live batch that caught up, how long a projection lets new events gather before
+/// its next batch (the first event after a quiet spell is applied at once).
+const LIVE_LINGER: Duration = Duration::from_millis(10);
 /// How often an idle runner looks at the log even without a notification.
 const POLL: Duration = Duration::from_secs(1);
 /// A rebuild recorded in a checkpoint row whose position has not moved for this long, while
@@ -293,7 +296,7 @@ impl Runner {
     }
 
     async fn install(store: &EventStore, projection: &dyn Projection) -> Result<Row_, RunnerError> {
-        let db = store.database();
+        let db = store.derived_database();
         let mut tx = Tx::begin(db).await?;
         let row = match fetch_row(&mut tx, Statement::GetForUpdate, projection.name()).await? {
             Some(row) => row,
@@ -355,7 +358,7 @@ impl Runner {
             return Ok(false);
         }
         let name = m.projection.name();
-        let mut tx = Tx::begin(self.store.database()).await?;
+        let mut tx = Tx::begin(self.store.derived_database()).await?;
         let row = fetch_row(&mut tx, Statement::GetForUpdate, name).await?;
         if !row.is_some_and(|r| {
             r.rebuilding_generation == Some(generation) && r.rebuild_position == position
@@ -597,7 +600,7 @@ impl Runner {
     /// Drops a failed rebuild's tables and clears its bookkeeping (if it is still ours).
     async fn abandon(&self, m: &Managed, generation: u64) -> Result<(), RunnerError> {
         let name = m.projection.name();
-        let mut tx = Tx::begin(self.store.database()).await?;
+        let mut tx = Tx::begin(self.store.derived_database()).await?;
         let cleared = execute(
             &mut tx,
             Statement::AbandonRebuild,
@@ -627,7 +630,7 @@ impl Runner {
         claimed: &mut Option<u64>,
     ) -> Result<u64, RunnerError> {
         let projection = m.projection.clone();
-        let db = self.store.database();
+        let db = self.store.derived_database();
 
         // Claim a new generation and create its tables.
         let mut tx = Tx::begin(db).await?;
@@ -796,11 +799,17 @@ async fn follow(store: EventStore, m: Arc<Managed>) {
     loop {
         head.borrow_and_update();
         match step(&store, &m, force).await {
-            Ok(true) => {
+            Ok(Some(applied)) => {
                 backoff = Duration::from_millis(200);
                 force = false;
+                if applied < BATCH as usize {
+                    // Caught up while events keep coming: let the next ones gather, so a
+                    // projection commits a batch every LIVE_LINGER at most instead of one
+                    // transaction (and, on SQLite, one turn on the write lock) per append.
+                    tokio::time::sleep(LIVE_LINGER).await;
+                }
             }
-            Ok(false) => {
+            Ok(None) => {
                 m.set_phase(Phase::Live, None);
                 backoff = Duration::from_millis(200);
                 force = tokio::time::timeout(POLL, head.changed()).await.is_err();
@@ -816,21 +825,22 @@ async fn follow(store: EventStore, m: Arc<Managed>) {
     }
 }
 
-/// Applies one batch. `Ok(false)`: nothing to apply.
-async fn step(store: &EventStore, m: &Managed, force: bool) -> Result<bool, RunnerError> {
+/// Applies one batch; answers how many events it applied (`None`: nothing to apply).
+async fn step(store: &EventStore, m: &Managed, force: bool) -> Result<Option<usize>, RunnerError> {
     let mut serving = m.serving.lock().await;
     if m.stopped.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ok(false);
+        return Ok(None);
     }
     if !force && serving.position >= store.known_head() {
-        return Ok(false);
+        return Ok(None);
     }
     let events = store.read_all(serving.position, BATCH).await?;
     let Some(last) = events.last().map(|e| e.position) else {
-        return Ok(false);
+        return Ok(None);
     };
+    let mut applied = 0;
     let name = m.projection.name();
-    let mut tx = Tx::begin(store.database()).await?;
+    let mut tx = Tx::begin(store.derived_database()).await?;
     // The checkpoint row, locked: another process may have moved it (or swapped a rebuild
     // in) since we last looked. If so, take its word and read again from there.
     let row = fetch_row(&mut tx, Statement::GetForUpdate, name)
@@ -859,11 +869,12 @@ async fn step(store: &EventStore, m: &Managed, force: bool) -> Result<bool, Runn
         .await?;
         tx.commit().await?;
         serving.position = last;
+        applied = events.len();
     }
     m.applied.send_if_modified(|p| {
         let changed = serving.position != *p;
         *p = serving.position;
         changed
     });
-    Ok(true)
+    Ok(Some(applied))
 }

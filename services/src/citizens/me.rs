@@ -241,7 +241,7 @@ pub(crate) async fn reasons_of(
 ) -> Result<Vec<ActiveReason>, ServiceError> {
     let mut all: Vec<ActiveReason> = Vec::new();
     for digest in documents {
-        for reason in active_reasons(services, digest.as_str()).await? {
+        for reason in active_reasons(services, digest).await? {
             match all.iter_mut().find(|r| r.reason == reason.reason) {
                 Some(known) if known.since <= reason.since => {}
                 Some(known) => *known = reason,
@@ -253,30 +253,33 @@ pub(crate) async fn reasons_of(
     Ok(all)
 }
 
-/// The active red reasons of the identity `digest`, as the health codes read model has them.
+/// The active red reasons of the identity `digest`, folded from its stream (which the store
+/// keeps in memory): what the `red_reasons` read model holds once it has applied them, without
+/// its lag, and without a database read on a scan. Times to the second, as the read model.
 async fn active_reasons(
     services: &Services,
-    digest: &str,
+    digest: &DocumentDigest,
 ) -> Result<Vec<ActiveReason>, ServiceError> {
-    projections::health_codes::reasons(&services.db, digest)
-        .await
-        .map_err(ServiceError::internal)?
+    let identity = crate::support::fold::<domain::identity::Identity>(
+        services,
+        &crate::streams::identity(digest),
+    )
+    .await?;
+    let red = match identity {
+        domain::identity::IdentityState::Absent => return Ok(Vec::new()),
+        domain::identity::IdentityState::Unregistered { red }
+        | domain::identity::IdentityState::Registered { red, .. } => red,
+    };
+    Ok(red
+        .reasons
         .into_iter()
-        .map(|r| {
-            let reason = RedReason::parse(&r.reason).ok_or_else(|| {
-                ServiceError::internal(anyhow::anyhow!(
-                    "unknown red reason {:?} in read model",
-                    r.reason
-                ))
-            })?;
-            Ok(ActiveReason {
-                reason,
-                since: OffsetDateTime::from_unix_timestamp(r.since)
-                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                source: r.record_id,
-            })
+        .map(|(reason, active)| ActiveReason {
+            reason,
+            since: OffsetDateTime::from_unix_timestamp(active.since.unix_timestamp())
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            source: active.record_id.as_str().to_owned(),
         })
-        .collect()
+        .collect())
 }
 
 /// The code of `member` of `guardian`'s family; the guardian's look is recorded in the

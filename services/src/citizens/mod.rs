@@ -231,8 +231,9 @@ impl PersonFacts {
 
 /// A person's registration facts folded from their streams (`person-<id>` gives the digest,
 /// `identity-<digest>` the registration): what the `people` read model holds once it has
-/// applied them.
-async fn facts_from_streams(
+/// applied them (the profile as first registered, none once shredded; sex and birth date as
+/// the registering document gave them).
+pub(crate) async fn facts_from_streams(
     services: &Services,
     person: PersonId,
 ) -> Result<Option<PersonFacts>, ServiceError> {
@@ -258,27 +259,49 @@ async fn facts_from_streams(
         .store()
         .read_stream(&streams::identity(&digest), None)
         .await?;
+    let mut facts: Option<PersonFacts> = None;
     for e in registration {
-        if let domain::identity::IdentityEvent::PersonRegistered {
-            person_id,
-            profile,
-            sex,
-            birth_date,
-            ..
-        } = domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)?
+        match domain::identity::IdentityEvent::decode(&e.event_type, e.schema_version, &e.payload)?
         {
-            if person_id == person {
-                return Ok(Some(PersonFacts {
+            domain::identity::IdentityEvent::PersonRegistered {
+                person_id,
+                profile,
+                sex,
+                birth_date,
+                ..
+            } if person_id == person && facts.is_none() => {
+                facts = Some(PersonFacts {
                     person_id,
                     digest: digest.to_string(),
                     profile: Some(profile.as_str().to_owned()),
                     sex,
                     birth_date,
-                }));
+                });
             }
+            // As the read model: a shred empties the profile for good.
+            domain::identity::IdentityEvent::PersonalDataShredded { .. } => {
+                if let Some(facts) = &mut facts {
+                    facts.profile = None;
+                }
+            }
+            _ => {}
         }
     }
-    Ok(None)
+    Ok(facts)
+}
+
+/// The person's facts on a hot path (a check-in, a scan): folded from their streams, which
+/// the store keeps in memory, when those give them whole (the registering document gave sex
+/// and birth date); otherwise as [`person_facts_if_any`] (the read model also has what a
+/// later document of the same person added).
+pub(crate) async fn person_facts_fast(
+    services: &Services,
+    person: PersonId,
+) -> Result<Option<PersonFacts>, ServiceError> {
+    match facts_from_streams(services, person).await? {
+        Some(facts) if facts.sex.is_some() && facts.birth_date.is_some() => Ok(Some(facts)),
+        _ => person_facts_if_any(services, person).await,
+    }
 }
 
 /// The person's facts from the `people` read model; when it has not applied the

@@ -26,9 +26,10 @@ pub async fn check_in(
         .map(VenueId::new)
         .map_err(|e| refused_token("poster_token", e))?;
     let subject = subject_id.map_or(actor, PersonId::new);
-    // The subject's registration facts (sex, birth date) never change: read from the read
-    // model; a missing person is refused only after who may act for them.
-    let row = crate::citizens::person_facts_if_any(services, subject).await?;
+    // The subject's registration facts (sex, birth date) never change: folded from their
+    // streams, which the store keeps in memory; a missing person is refused only after who
+    // may act for them.
+    let row = crate::citizens::person_facts_fast(services, subject).await?;
     let now = services.now();
     let day = domain::week::today(now);
     let check_id = Uuid::now_v7();

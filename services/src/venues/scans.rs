@@ -215,7 +215,9 @@ pub(crate) async fn masked_answer(
     fresh: bool,
     code: &domain::health_code::CodeState,
 ) -> Result<Shown, ServiceError> {
-    let facts = crate::citizens::person_facts(services, subject).await?;
+    let facts = crate::citizens::person_facts_fast(services, subject)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("person.unknown", format!("no person {subject}")))?;
     let active =
         crate::citizens::reasons_of(services, &crate::citizens::documents(&facts, code)?).await?;
     let profile =

@@ -208,6 +208,94 @@ async fn pipeline(
     );
 }
 
+/// Issue 15 item 4's raw baseline: the same events as the 64 single-event appenders, written
+/// into the same table (same indexes and triggers, a freshly migrated database, WAL and
+/// `synchronous=FULL`) from one rusqlite connection in multi-row INSERTs of `batch` rows, one
+/// transaction per batch, with the same keyed hash chain computed. What is left between this
+/// and the store is the store's own cost (the writer task, sqlx, the plan, the answers).
+async fn raw_sqlite_appends(events: u64, batch: usize) {
+    let db = TestDatabase::sqlite().await;
+    let path = db
+        .url
+        .strip_prefix("sqlite://")
+        .expect("a sqlite:// URL")
+        .to_owned();
+    db.db.close().await;
+    let started = Instant::now();
+    let written = tokio::task::spawn_blocking(move || {
+        let mut conn = rusqlite::Connection::open(&path).expect("open with rusqlite");
+        conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+        conn.pragma_update(None, "synchronous", "FULL").expect("FULL");
+        let key = event_store::ChainKey::for_tests();
+        let head = "INSERT INTO events (position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash) VALUES";
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch].join(", ");
+        let sql = format!("{head} {values}");
+        let metadata = serde_json::to_string(&metadata()).expect("metadata");
+        let mut prev = event_store::hash::GENESIS;
+        let mut position = 0u64;
+        while position < events {
+            let rows = batch.min((events - position) as usize);
+            let tx = conn.transaction().expect("begin");
+            {
+                let sql = if rows == batch {
+                    sql.clone()
+                } else {
+                    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+                    format!("{head} {values}")
+                };
+                let mut statement = tx.prepare_cached(&sql).expect("prepare");
+                let mut params: Vec<rusqlite::types::Value> = Vec::with_capacity(rows * 9);
+                let recorded_at = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64;
+                for _ in 0..rows {
+                    position += 1;
+                    let e = event();
+                    let stream = format!("raw-{}", uuid::Uuid::new_v4());
+                    let hash = event_store::hash::chain(
+                        &key,
+                        &prev,
+                        &event_store::hash::HashInput {
+                            position,
+                            stream: &stream,
+                            version: 1,
+                            event_type: &e.event_type,
+                            schema_version: e.schema_version,
+                            payload: &e.payload,
+                            metadata: &metadata,
+                            recorded_at_micros: recorded_at,
+                        },
+                    );
+                    prev = hash;
+                    params.extend([
+                        rusqlite::types::Value::Integer(position as i64),
+                        rusqlite::types::Value::Text(stream),
+                        rusqlite::types::Value::Integer(1),
+                        rusqlite::types::Value::Text(e.event_type),
+                        rusqlite::types::Value::Integer(i64::from(e.schema_version)),
+                        rusqlite::types::Value::Text(e.payload),
+                        rusqlite::types::Value::Text(metadata.clone()),
+                        rusqlite::types::Value::Integer(recorded_at),
+                        rusqlite::types::Value::Blob(hash.to_vec()),
+                    ]);
+                }
+                statement
+                    .execute(rusqlite::params_from_iter(params))
+                    .expect("insert");
+            }
+            tx.commit().expect("commit");
+        }
+        position
+    })
+    .await
+    .expect("raw writer");
+    report(
+        "append_raw_baseline",
+        "sqlite",
+        serde_json::json!({"writer": "rusqlite, one connection", "rows_per_transaction": batch, "synchronous": "FULL"}),
+        written,
+        started,
+    );
+}
+
 async fn run(backend: &str, db: TestDatabase, events: u64) {
     let store = EventStore::open(db.db.clone(), StoreOptions::default())
         .await
@@ -237,6 +325,10 @@ async fn run(backend: &str, db: TestDatabase, events: u64) {
         per * 64,
         started,
     );
+    if backend == "sqlite" {
+        // The raw baseline, same run, in transactions as large as the writer's were.
+        raw_sqlite_appends(per * 64, (mean.round() as usize).max(1)).await;
+    }
 
     let batches = events / 100;
     let started = Instant::now();
@@ -387,6 +479,32 @@ async fn run_pipeline(backend: &str, db: TestDatabase, commands: u64) {
         pipeline(&store, backend, scenario, 64, per_client, aggregates).await;
     }
     store.shutdown().await;
+    // And the store without its stream cache: every command reads its stream from the
+    // database, as before issue 15 item 3.
+    let uncached = EventStore::open(
+        db.db.clone(),
+        StoreOptions {
+            keep_streams: false,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .expect("open");
+    for (scenario, per_client, aggregates) in [
+        (
+            "64 clients over 10 000 (no stream cache)",
+            commands / 64,
+            10_000,
+        ),
+        (
+            "64 clients over 100 hot (no stream cache)",
+            commands / 64 / 4,
+            100,
+        ),
+    ] {
+        pipeline(&uncached, backend, scenario, 64, per_client, aggregates).await;
+    }
+    uncached.shutdown().await;
 }
 
 #[tokio::main]

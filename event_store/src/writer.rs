@@ -102,7 +102,13 @@ pub(crate) async fn run(
                 Err(mpsc::error::TryRecvError::Empty)
                     if batch.len() < expected && Instant::now() < linger_until =>
                 {
-                    tokio::task::yield_now().await;
+                    // Wait (parked, not spinning: the appenders need the cores) for the next
+                    // request until the linger is over.
+                    let until = tokio::time::Instant::from_std(linger_until);
+                    match tokio::time::timeout_at(until, jobs.recv()).await {
+                        Ok(Some(job)) => next = Some(job),
+                        Ok(None) | Err(_) => break,
+                    }
                 }
                 Err(_) => break,
             }

@@ -213,7 +213,7 @@ async fn pipeline(
 /// `synchronous=FULL`) from one rusqlite connection in multi-row INSERTs of `batch` rows, one
 /// transaction per batch, with the same keyed hash chain computed. What is left between this
 /// and the store is the store's own cost (the writer task, sqlx, the plan, the answers).
-async fn raw_sqlite_appends(events: u64, batch: usize) {
+async fn raw_sqlite_appends(events: u64, batch: usize, synchronous: &'static str) {
     let db = TestDatabase::sqlite().await;
     let path = db
         .url
@@ -225,7 +225,8 @@ async fn raw_sqlite_appends(events: u64, batch: usize) {
     let written = tokio::task::spawn_blocking(move || {
         let mut conn = rusqlite::Connection::open(&path).expect("open with rusqlite");
         conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
-        conn.pragma_update(None, "synchronous", "FULL").expect("FULL");
+        conn.pragma_update(None, "synchronous", synchronous)
+            .expect("synchronous");
         let key = event_store::ChainKey::for_tests();
         let head = "INSERT INTO events (position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash) VALUES";
         let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch].join(", ");
@@ -290,7 +291,7 @@ async fn raw_sqlite_appends(events: u64, batch: usize) {
     report(
         "append_raw_baseline",
         "sqlite",
-        serde_json::json!({"writer": "rusqlite, one connection", "rows_per_transaction": batch, "synchronous": "FULL"}),
+        serde_json::json!({"writer": "rusqlite, one connection", "rows_per_transaction": batch, "synchronous": synchronous}),
         written,
         started,
     );
@@ -327,7 +328,27 @@ async fn run(backend: &str, db: TestDatabase, events: u64) {
     );
     if backend == "sqlite" {
         // The raw baseline, same run, in transactions as large as the writer's were.
-        raw_sqlite_appends(per * 64, (mean.round() as usize).max(1)).await;
+        let batch = (mean.round() as usize).max(1);
+        raw_sqlite_appends(per * 64, batch, "FULL").await;
+        // The same two with `?synchronous=normal` (README: may lose the last commits on a
+        // power loss).
+        let normal = TestDatabase::sqlite().await;
+        let url = format!("{}?synchronous=normal", normal.url);
+        let db = event_store::Database::connect(&url).await.expect("normal");
+        let store = EventStore::open(db, StoreOptions::default())
+            .await
+            .expect("open");
+        let started = Instant::now();
+        concurrent_single_appends(&store, 64, per).await;
+        report(
+            "append",
+            backend,
+            serde_json::json!({"appenders": 64, "events_per_append": 1, "synchronous": "NORMAL"}),
+            per * 64,
+            started,
+        );
+        store.shutdown().await;
+        raw_sqlite_appends(per * 64, batch, "NORMAL").await;
     }
 
     let batches = events / 100;

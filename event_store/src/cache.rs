@@ -14,7 +14,7 @@
 //! - an append that relied on a stale stream is refused by its version check, as before; the
 //!   command bus forgets that stream and reads it from the database when it decides again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -41,7 +41,13 @@ pub(crate) struct StreamCache {
     /// Streams served from memory, and read from the database (for the benchmarks).
     hits: AtomicU64,
     misses: AtomicU64,
+    /// The newest events this process committed, an unbroken run of positions: the
+    /// projections read the log's tail from here instead of each reading it from the database.
+    tail: Mutex<VecDeque<Arc<RecordedEvent>>>,
 }
+
+/// Events of the log's tail kept at most.
+const TAIL_EVENTS: usize = 20_000;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -142,14 +148,17 @@ impl StreamCache {
             self.confirmed.fetch_max(last.position, Ordering::SeqCst);
         }
         self.inflight.store(0, Ordering::SeqCst);
+        let recorded: Vec<Arc<RecordedEvent>> =
+            rows.iter().map(|row| Arc::new(row.recorded())).collect();
+        self.extend_tail(&recorded);
         let mut inner = self.lock();
         let inner = &mut *inner;
-        for row in rows {
+        for (row, recorded) in rows.iter().zip(recorded) {
             match inner.entries.get_mut(row.stream) {
                 Some(Entry::Known(events))
                     if events.last().map_or(0, |e| e.version) + 1 == row.version =>
                 {
-                    Arc::make_mut(events).push(Arc::new(row.recorded()));
+                    Arc::make_mut(events).push(recorded);
                     inner.held += 1;
                 }
                 Some(Entry::Known(events)) => {
@@ -171,6 +180,49 @@ impl StreamCache {
         if inner.held > MAX_EVENTS {
             inner.clear();
         }
+    }
+
+    fn tail(&self) -> MutexGuard<'_, VecDeque<Arc<RecordedEvent>>> {
+        self.tail.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends this process's newest commit to the tail; after a gap (another process
+    /// appended in between) the tail starts afresh with it.
+    fn extend_tail(&self, events: &[Arc<RecordedEvent>]) {
+        let Some(first) = events.first() else {
+            return;
+        };
+        let mut tail = self.tail();
+        if tail
+            .back()
+            .is_some_and(|e| e.position + 1 != first.position)
+        {
+            tail.clear();
+        }
+        tail.extend(events.iter().cloned());
+        while tail.len() > TAIL_EVENTS {
+            tail.pop_front();
+        }
+    }
+
+    /// Up to `limit` events after `after` from the tail, when the tail holds the event right
+    /// after `after` (it then holds every event from there to its end, in order); `None`:
+    /// read the database.
+    pub(crate) fn read_tail(&self, after: u64, limit: usize) -> Option<Vec<RecordedEvent>> {
+        let tail = self.tail();
+        let first = tail.front()?.position;
+        let last = tail.back()?.position;
+        if after + 1 < first || after >= last {
+            return None;
+        }
+        let skip = (after + 1 - first) as usize;
+        Some(
+            tail.iter()
+                .skip(skip)
+                .take(limit)
+                .map(|e| (**e).clone())
+                .collect(),
+        )
     }
 
     /// This process is about to commit up to `position`.
@@ -319,6 +371,24 @@ mod tests {
         cache.reserve(12);
         cache.abandon();
         assert!(cache.observe_head(9));
+    }
+
+    #[test]
+    fn the_tail_serves_only_an_unbroken_run_of_our_commits() {
+        let cache = StreamCache::default();
+        assert!(cache.read_tail(0, 10).is_none(), "nothing committed yet");
+        cache.committed(&[row("a", 1, 1), row("b", 2, 1), row("a", 3, 2)]);
+        let positions = |events: Option<Vec<RecordedEvent>>| {
+            events.map(|e| e.iter().map(|e| e.position).collect::<Vec<_>>())
+        };
+        assert_eq!(positions(cache.read_tail(0, 10)), Some(vec![1, 2, 3]));
+        assert_eq!(positions(cache.read_tail(1, 1)), Some(vec![2]));
+        assert_eq!(positions(cache.read_tail(3, 10)), None, "past the tail");
+        // Position 4 was another process's: the tail starts afresh after the gap.
+        cache.committed(&[row("a", 5, 4), row("c", 6, 1)]);
+        assert_eq!(positions(cache.read_tail(2, 10)), None, "before the gap");
+        assert_eq!(positions(cache.read_tail(3, 10)), None, "4 is not held");
+        assert_eq!(positions(cache.read_tail(4, 10)), Some(vec![5, 6]));
     }
 
     #[test]

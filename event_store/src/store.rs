@@ -407,10 +407,15 @@ impl EventReader for EventStore {
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner
-            .adapter
-            .read_all(after, limit.clamp(1, PAGE_MAX))
-            .await
+        let limit = limit.clamp(1, PAGE_MAX);
+        // The newest events this process committed are kept in memory (the projections
+        // follow the log there).
+        if self.inner.keep_streams {
+            if let Some(events) = self.inner.streams.read_tail(after, limit as usize) {
+                return Ok(events);
+            }
+        }
+        self.inner.adapter.read_all(after, limit).await
     }
 
     async fn last_position(&self) -> Result<u64, StoreError> {

@@ -36,6 +36,7 @@ event_store::backend_tests!(
     another_process_append_reaches_a_kept_stream,
     a_stream_kept_behind_the_log_is_refused_at_append_and_read_afresh,
     derived_data_is_not_flushed_commit_by_commit_and_the_log_is,
+    the_log_tail_reads_exactly_as_the_database_has_it,
 );
 
 fn stream(name: &str) -> StreamId {
@@ -1073,4 +1074,44 @@ async fn derived_data_is_not_flushed_commit_by_commit_and_the_log_is(db: TestDat
         Database::Sqlite(_) => assert_eq!((log.as_str(), derived.as_str()), ("2", "1")),
         Database::Postgres(_) => assert_eq!((log.as_str(), derived.as_str()), ("on", "off")),
     }
+}
+
+async fn the_log_tail_reads_exactly_as_the_database_has_it(db: TestDatabase) {
+    // A keeps the tail of the log it committed; B's append in between breaks the run.
+    let a = open(&db).await;
+    let b = open(&db).await;
+    for n in 1..=3 {
+        a.append(AppendRequest::single(
+            stream(&format!("tail-a{n}")),
+            ExpectedVersion::NO_STREAM,
+            vec![event(n)],
+        ))
+        .await
+        .expect("a");
+    }
+    b.append(AppendRequest::single(
+        stream("tail-b"),
+        ExpectedVersion::NO_STREAM,
+        vec![event(4)],
+    ))
+    .await
+    .expect("b");
+    a.append(AppendRequest::single(
+        stream("tail-a4"),
+        ExpectedVersion::NO_STREAM,
+        vec![event(5), event(6)],
+    ))
+    .await
+    .expect("a after b");
+    let fresh = open(&db).await;
+    for after in 0..=6 {
+        for limit in [1, 2, 100] {
+            assert_eq!(
+                a.read_all(after, limit).await.expect("a reads"),
+                fresh.read_all(after, limit).await.expect("the database"),
+                "after {after}, limit {limit}"
+            );
+        }
+    }
+    assert_eq!(fresh.read_all(0, 100).await.expect("all").len(), 6);
 }

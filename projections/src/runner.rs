@@ -802,7 +802,9 @@ async fn follow(store: EventStore, m: Arc<Managed>) {
             Ok(Some(applied)) => {
                 backoff = Duration::from_millis(200);
                 force = false;
-                if applied < BATCH as usize {
+                if applied > 0 && applied < BATCH as usize {
+                    // A batch short of BATCH reached the head: live.
+                    m.set_phase(Phase::Live, None);
                     // Caught up while events keep coming: let the next ones gather, so a
                     // projection commits a batch every LIVE_LINGER at most instead of one
                     // transaction (and, on SQLite, one turn on the write lock) per append.

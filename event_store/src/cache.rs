@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::model::RecordedEvent;
-use crate::plan::Row;
 
 /// How often a SQLite store reads the log head to notice other processes' appends.
 pub(crate) const FOREIGN_POLL: Duration = Duration::from_millis(100);
@@ -141,36 +140,34 @@ impl StreamCache {
         events
     }
 
-    /// After a commit of this process: the cached streams it appended to get its rows; a
-    /// stream being read is marked as moved.
-    pub(crate) fn committed(&self, rows: &[Row<'_>]) {
-        if let Some(last) = rows.last() {
+    /// After a commit of this process, its events (in position order): the cached streams it
+    /// appended to get them; a stream being read is marked as moved.
+    pub(crate) fn committed(&self, recorded: Vec<Arc<RecordedEvent>>) {
+        if let Some(last) = recorded.last() {
             self.confirmed.fetch_max(last.position, Ordering::SeqCst);
         }
         self.inflight.store(0, Ordering::SeqCst);
-        let recorded: Vec<Arc<RecordedEvent>> =
-            rows.iter().map(|row| Arc::new(row.recorded())).collect();
         self.extend_tail(&recorded);
         let mut inner = self.lock();
         let inner = &mut *inner;
-        for (row, recorded) in rows.iter().zip(recorded) {
-            match inner.entries.get_mut(row.stream) {
+        for event in recorded {
+            match inner.entries.get_mut(event.stream.as_str()) {
                 Some(Entry::Known(events))
-                    if events.last().map_or(0, |e| e.version) + 1 == row.version =>
+                    if events.last().map_or(0, |e| e.version) + 1 == event.version =>
                 {
-                    Arc::make_mut(events).push(recorded);
+                    Arc::make_mut(events).push(event);
                     inner.held += 1;
                 }
                 Some(Entry::Known(events)) => {
                     inner.held -= events.len();
-                    inner.entries.remove(row.stream);
+                    inner.entries.remove(event.stream.as_str());
                 }
-                Some(Entry::Moved { version }) => *version = row.version,
-                None if inner.reading.contains_key(row.stream) => {
+                Some(Entry::Moved { version }) => *version = event.version,
+                None if inner.reading.contains_key(event.stream.as_str()) => {
                     inner.entries.insert(
-                        row.stream.to_owned(),
+                        event.stream.clone(),
                         Entry::Moved {
-                            version: row.version,
+                            version: event.version,
                         },
                     );
                 }
@@ -293,22 +290,26 @@ impl Inner {
 mod tests {
     use super::*;
 
-    fn row(stream: &str, position: u64, version: u64) -> Row<'_> {
-        Row {
+    fn stored(stream: &str, position: u64, version: u64) -> RecordedEvent {
+        RecordedEvent {
             position,
-            stream,
+            stream: stream.to_owned(),
             version,
-            event_type: "Counted",
+            event_type: "Counted".into(),
             schema_version: 1,
-            payload: "{}",
-            metadata: "{}",
-            recorded_at: 0,
+            payload: "{}".into(),
+            metadata: "{}".into(),
+            recorded_at: time::OffsetDateTime::UNIX_EPOCH,
             hash: [0; 32],
         }
     }
 
-    fn stored(stream: &str, position: u64, version: u64) -> RecordedEvent {
-        row(stream, position, version).recorded()
+    /// A commit of these (stream, position, version) events.
+    fn rows(events: &[(&str, u64, u64)]) -> Vec<Arc<RecordedEvent>> {
+        events
+            .iter()
+            .map(|(s, p, v)| Arc::new(stored(s, *p, *v)))
+            .collect()
     }
 
     fn kept_versions(cache: &StreamCache, stream: &str) -> Option<Vec<u64>> {
@@ -324,7 +325,7 @@ mod tests {
         let ticket = cache.get("s").expect_err("nothing kept yet");
         cache.fill(ticket, vec![stored("s", 1, 1)]);
         assert_eq!(kept_versions(&cache, "s"), Some(vec![1]));
-        cache.committed(&[row("s", 2, 2), row("t", 3, 1), row("s", 4, 3)]);
+        cache.committed(rows(&[("s", 2, 2), ("t", 3, 1), ("s", 4, 3)]));
         assert_eq!(kept_versions(&cache, "s"), Some(vec![1, 2, 3]));
         assert_eq!(kept_versions(&cache, "t"), None, "never read: not kept");
         assert_eq!(cache.counts(), (2, 2));
@@ -335,7 +336,7 @@ mod tests {
         let cache = StreamCache::default();
         let ticket = cache.get("s").expect_err("miss");
         // The commit lands while the read is under way, and the read saw the log before it.
-        cache.committed(&[row("s", 1, 1)]);
+        cache.committed(rows(&[("s", 1, 1)]));
         cache.fill(ticket, Vec::new());
         assert_eq!(kept_versions(&cache, "s"), None, "the empty read is stale");
         // Nothing is left behind for a stream nobody reads.
@@ -344,7 +345,7 @@ mod tests {
         drop(inner);
         // A read that did see the commit is kept.
         let ticket = cache.get("s").expect_err("miss");
-        cache.committed(&[row("s", 2, 2)]);
+        cache.committed(rows(&[("s", 2, 2)]));
         cache.fill(ticket, vec![stored("s", 1, 1), stored("s", 2, 2)]);
         assert_eq!(kept_versions(&cache, "s"), Some(vec![1, 2]));
     }
@@ -358,7 +359,7 @@ mod tests {
         // Our own commit under way up to 7, and then done: no one else's.
         cache.reserve(7);
         assert!(!cache.observe_head(7));
-        cache.committed(&[row("s", 6, 2), row("u", 7, 1)]);
+        cache.committed(rows(&[("s", 6, 2), ("u", 7, 1)]));
         assert!(!cache.observe_head(7));
         assert_eq!(kept_versions(&cache, "s"), Some(vec![1, 2]));
         let ticket = cache.get("t").expect_err("miss");
@@ -377,7 +378,7 @@ mod tests {
     fn the_tail_serves_only_an_unbroken_run_of_our_commits() {
         let cache = StreamCache::default();
         assert!(cache.read_tail(0, 10).is_none(), "nothing committed yet");
-        cache.committed(&[row("a", 1, 1), row("b", 2, 1), row("a", 3, 2)]);
+        cache.committed(rows(&[("a", 1, 1), ("b", 2, 1), ("a", 3, 2)]));
         let positions = |events: Option<Vec<RecordedEvent>>| {
             events.map(|e| e.iter().map(|e| e.position).collect::<Vec<_>>())
         };
@@ -385,7 +386,7 @@ mod tests {
         assert_eq!(positions(cache.read_tail(1, 1)), Some(vec![2]));
         assert_eq!(positions(cache.read_tail(3, 10)), None, "past the tail");
         // Position 4 was another process's: the tail starts afresh after the gap.
-        cache.committed(&[row("a", 5, 4), row("c", 6, 1)]);
+        cache.committed(rows(&[("a", 5, 4), ("c", 6, 1)]));
         assert_eq!(positions(cache.read_tail(2, 10)), None, "before the gap");
         assert_eq!(positions(cache.read_tail(3, 10)), None, "4 is not held");
         assert_eq!(positions(cache.read_tail(4, 10)), Some(vec![5, 6]));

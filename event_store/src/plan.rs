@@ -360,7 +360,8 @@ impl AppendCache {
         }
         self.head = Some(head);
         self.versions.extend(versions);
-        self.streams.committed(rows);
+        self.streams
+            .committed(rows.iter().map(|r| Arc::new(r.recorded())).collect());
     }
 
     /// Forgets what the writer knew (after a failed or doubtful commit).

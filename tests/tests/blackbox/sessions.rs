@@ -1,7 +1,9 @@
 //! Black-box tests of ending sessions and revoking service accounts, on SQLite and
 //! PostgreSQL: signing out ends that session at once and only that one; a shredded person's
 //! sessions stop working; a revoked service account's token is refused from the revocation
-//! on, by route or by the operator's command, without waiting for any read model.
+//! on, by route or by the operator's command, without waiting for any read model; a session
+//! ended by another process on the same database is refused soon after, though the server
+//! keeps the session stream in memory.
 
 use event_store::testing::TestDatabase;
 use yuekang_tests::{body, resident_id, TestApp};
@@ -10,6 +12,7 @@ event_store::backend_tests!(
     signing_out_ends_that_session_at_once,
     a_shredded_persons_sessions_stop_working,
     a_revoked_service_account_is_refused_at_once,
+    a_sign_out_by_another_process_reaches_the_server,
 );
 
 fn resident(n: u32) -> String {
@@ -156,5 +159,58 @@ async fn a_revoked_service_account_is_refused_at_once(db: TestDatabase) {
     .await
     .expect("revoke");
     assert_eq!(verify(auditor.token.clone()).await, 401, "refused at once");
+    app.stop().await;
+}
+
+async fn a_sign_out_by_another_process_reaches_the_server(db: TestDatabase) {
+    // The server keeps the streams it reads in memory (decision 0025), the caller's session
+    // stream among them. Another process on the same database (a second server, here its
+    // own store, bus and use cases) ends the session: this server must refuse the token soon
+    // after, without a restart and without appending anything itself (SQLite: the head poll;
+    // PostgreSQL: the notification). No read model is involved: sessions are checked on the
+    // log alone.
+    let app = TestApp::spawn(db).await;
+    let (phone, _) = app.login(&resident(5), "司马光").await;
+    let (laptop, _) = app.login(&resident(6), "王安石").await;
+    assert_eq!(
+        me(&app, &phone).await.0,
+        200,
+        "the session stream is kept now"
+    );
+    let db = event_store::Database::connect(&app.db.url)
+        .await
+        .expect("another process connects");
+    let other = event_store::EventStore::open(
+        db.clone(),
+        event_store::StoreOptions {
+            chain_key: event_store::ChainKey::new(app.state.services.keys.chain_key),
+            // The same (test) clock as the server's.
+            clock: app.state.services.bus.clock().clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("another process opens the store");
+    let elsewhere = services::Services::new(
+        commands::CommandBus::new(other.clone()),
+        db,
+        app.state.services.keys.clone(),
+    );
+    services::citizens::sign_out(&elsewhere, &phone)
+        .await
+        .expect("signed out by the other process");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match me(&app, &phone).await.0 {
+            401 => break,
+            200 if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            other => panic!("the ended session still answered {other} after 3 s"),
+        }
+    }
+    // Nothing else was disturbed: another person's session still works.
+    assert_eq!(me(&app, &laptop).await.0, 200);
+    other.shutdown().await;
     app.stop().await;
 }

@@ -493,9 +493,6 @@ impl CommandBus {
                     expected,
                     actual,
                 }) => {
-                    // What this process kept of the stream may be behind the log (another
-                    // process appended): decide again on what the database says.
-                    self.store.forget_cached(&stream);
                     // Our own earlier attempt (same key) may be what moved the stream.
                     if let Some(replay) = self.replay(ctx, scoped_key.as_deref()).await? {
                         return Ok(replay);

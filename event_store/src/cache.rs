@@ -12,7 +12,7 @@
 //!   PostgreSQL's notifications, and on SQLite by a poll of the log head
 //!   ([`FOREIGN_POLL`]); each empties the cache, and reads begun before it are not kept;
 //! - an append that relied on a stale stream is refused by its version check, as before; the
-//!   command bus forgets that stream and reads it from the database when it decides again.
+//!   store then forgets that stream, so the command bus's retry reads it from the database.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -61,10 +61,9 @@ impl Row<'_> {
             schema_version: self.schema_version,
             payload: self.payload.to_owned(),
             metadata: self.metadata.to_owned(),
-            recorded_at: OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(self.recorded_at) * 1_000,
-            )
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            // Written by `micros` above, so always in range.
+            recorded_at: crate::row::micros_to_time(self.recorded_at)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
             hash: self.hash,
         }
     }

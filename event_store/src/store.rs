@@ -211,12 +211,6 @@ impl EventStore {
         *self.inner.head.borrow()
     }
 
-    /// Forgets what this process keeps in memory of `stream`: its next read goes to the
-    /// database (after an append was refused for a version the cache had).
-    pub fn forget_cached(&self, stream: &StreamId) {
-        self.inner.streams.forget(stream.as_str());
-    }
-
     /// Stream reads served from memory and from the database so far (the benchmarks).
     pub fn stream_cache_counts(&self) -> (u64, u64) {
         self.inner.streams.counts()
@@ -438,7 +432,13 @@ impl EventAppender for EventStore {
             })
             .await
             .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let outcome = answer.await.map_err(|_| StoreError::Closed)?;
+        if let Err(AppendError::Conflict { stream, .. }) = &outcome {
+            // What this process kept of the stream may be behind the log (another process
+            // appended): its next read goes to the database.
+            self.inner.streams.forget(stream.as_str());
+        }
+        outcome
     }
 }
 

@@ -1038,9 +1038,7 @@ async fn a_stream_kept_behind_the_log_is_refused_at_append_and_read_afresh(db: T
         Err(AppendError::Conflict { actual: 2, .. }) => {}
         other => panic!("a stale expectation must conflict, got {other:?}"),
     }
-    // ...and once the stream is forgotten (as the command bus does on a conflict), the next
-    // read has B's append.
-    a.forget_cached(&s);
+    // ...and the refusal made A forget the stream: the next read has B's append.
     assert_eq!(
         a.read_stream(&s, None).await.expect("afresh"),
         from_database(&db, &s).await

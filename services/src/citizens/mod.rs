@@ -313,7 +313,12 @@ pub async fn person_facts(
 ) -> Result<PersonFacts, ServiceError> {
     person_facts_if_any(services, person)
         .await?
-        .ok_or_else(|| ServiceError::not_found("person.unknown", format!("no person {person}")))
+        .ok_or_else(|| unknown_person(person))
+}
+
+/// `404 person.unknown`.
+pub(crate) fn unknown_person(person: PersonId) -> ServiceError {
+    ServiceError::not_found("person.unknown", format!("no person {person}"))
 }
 
 /// As [`person_facts`], `None` for no such person.

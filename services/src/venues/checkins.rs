@@ -74,10 +74,7 @@ pub async fn check_in(
             )
             .map_err(ServiceError::refused)?;
             if row.is_none() {
-                return Err(ServiceError::not_found(
-                    "person.unknown",
-                    format!("no person {subject}"),
-                ));
+                return Err(crate::citizens::unknown_person(subject));
             }
             let venue_name = venue
                 .name()

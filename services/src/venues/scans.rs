@@ -217,7 +217,7 @@ pub(crate) async fn masked_answer(
 ) -> Result<Shown, ServiceError> {
     let facts = crate::citizens::person_facts_fast(services, subject)
         .await?
-        .ok_or_else(|| ServiceError::not_found("person.unknown", format!("no person {subject}")))?;
+        .ok_or_else(|| crate::citizens::unknown_person(subject))?;
     let active =
         crate::citizens::reasons_of(services, &crate::citizens::documents(&facts, code)?).await?;
     let profile =

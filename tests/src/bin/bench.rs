@@ -228,9 +228,11 @@ async fn raw_sqlite_appends(events: u64, batch: usize, synchronous: &'static str
         conn.pragma_update(None, "synchronous", synchronous)
             .expect("synchronous");
         let key = event_store::ChainKey::for_tests();
-        let head = "INSERT INTO events (position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash) VALUES";
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch].join(", ");
-        let sql = format!("{head} {values}");
+        let insert = |rows: usize| {
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+            format!("INSERT INTO events (position, stream, version, event_type, schema_version, payload, metadata, recorded_at, hash) VALUES {values}")
+        };
+        let sql = insert(batch);
         let metadata = serde_json::to_string(&metadata()).expect("metadata");
         let mut prev = event_store::hash::GENESIS;
         let mut position = 0u64;
@@ -238,13 +240,10 @@ async fn raw_sqlite_appends(events: u64, batch: usize, synchronous: &'static str
             let rows = batch.min((events - position) as usize);
             let tx = conn.transaction().expect("begin");
             {
-                let sql = if rows == batch {
-                    sql.clone()
-                } else {
-                    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
-                    format!("{head} {values}")
-                };
-                let mut statement = tx.prepare_cached(&sql).expect("prepare");
+                let last = (rows != batch).then(|| insert(rows));
+                let mut statement = tx
+                    .prepare_cached(last.as_deref().unwrap_or(&sql))
+                    .expect("prepare");
                 let mut params: Vec<rusqlite::types::Value> = Vec::with_capacity(rows * 9);
                 let recorded_at = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64;
                 for _ in 0..rows {
